@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pkeysbox.h - in-process compartments with memory protection keys.
+ *
+ * Every function that returns int returns 0 (or a non-negative value where
+ * documented) on success and a negative errno value on failure; it also sets
+ * errno.  Functions that return a pointer return NULL and set errno.  The
+ * set of errno values each function can return is listed in its man page.
+ * Every function is thread-safe.
+ */
+#ifndef PKEYSBOX_H
+#define PKEYSBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PKBOX_VERSION_MAJOR 0
+#define PKBOX_VERSION_MINOR 1
+#define PKBOX_VERSION_MICRO 0
+
+#if defined(__GNUC__)
+#define PKBOX_NONNULL(...) __attribute__((nonnull(__VA_ARGS__)))
+#else
+#define PKBOX_NONNULL(...)
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Backends and library set-up                                          */
+
+enum pkbox_backend {
+	PKBOX_BACKEND_AUTO = 0,     /* choose: pku if the CPU and kernel have it */
+	PKBOX_BACKEND_PKU = 1,      /* protection keys, PKRU written in the gate */
+	PKBOX_BACKEND_MPROTECT = 2, /* fallback: mprotect() of the regions that change */
+};
+
+/* pkbox_config.flags */
+#define PKBOX_F_IGNORE_ENV (1u << 0) /* do not read PKBOX_BACKEND from the environment */
+
+struct pkbox_config {
+	size_t sz;                  /* sizeof(struct pkbox_config) */
+	enum pkbox_backend backend; /* PKBOX_BACKEND_AUTO: PKBOX_BACKEND env, then detection */
+	unsigned int flags;         /* PKBOX_F_* */
+	size_t domain_quota;        /* default heap quota of a domain in bytes (0: 256 MiB) */
+	size_t stack_size;          /* size of each domain stack in bytes (0: 256 KiB) */
+};
+
+/*
+ * Sets the library up once per process.  Optional: the first call of any
+ * other function sets it up with the defaults.  cfg may be NULL.
+ */
+int pkbox_init(const struct pkbox_config *cfg);
+
+/* The backend in use (sets the library up if it was not). */
+enum pkbox_backend pkbox_backend(void);
+const char *pkbox_backend_name(enum pkbox_backend b);
+
+/* What the CPU and the kernel offer; does not set the library up. */
+#define PKBOX_SECCOMP_KILL_PROCESS (1u << 0)
+#define PKBOX_SECCOMP_KILL_THREAD  (1u << 1)
+#define PKBOX_SECCOMP_TRAP         (1u << 2)
+#define PKBOX_SECCOMP_ERRNO        (1u << 3)
+#define PKBOX_SECCOMP_USER_NOTIF   (1u << 4)
+#define PKBOX_SECCOMP_TRACE        (1u << 5)
+#define PKBOX_SECCOMP_LOG          (1u << 6)
+#define PKBOX_SECCOMP_ALLOW        (1u << 7)
+
+struct pkbox_info {
+	size_t sz;                   /* sizeof(struct pkbox_info), set by the caller */
+	char cpu_vendor[16];         /* CPUID leaf 0 */
+	char cpu_model[64];          /* CPUID brand string, or /proc/cpuinfo "model name" */
+	unsigned int cpu_family, cpu_model_nr, cpu_stepping;
+	int cpuid_pku;               /* CPUID.(7,0):ECX bit 3 */
+	int cpuid_ospke;             /* CPUID.(7,0):ECX bit 4 */
+	int cpuinfo_pku;             /* "pku" in /proc/cpuinfo flags (-1: unreadable) */
+	int cpuinfo_ospke;           /* "ospke" in /proc/cpuinfo flags (-1: unreadable) */
+	char kernel_release[65];     /* uname -r */
+	int kernel_pkeys;            /* pkey_alloc() works */
+	int pkey_alloc_errno;        /* errno of the failed probe, 0 if it worked */
+	int keys_available;          /* keys this process could still allocate */
+	int pkru_valid;              /* pkru below was read (only when OSPKE) */
+	uint32_t pkru;               /* this thread's PKRU */
+	unsigned int seccomp_actions;/* PKBOX_SECCOMP_* the kernel offers */
+	int seccomp_filter;          /* seccomp filter mode is available */
+	int mdwe;                    /* prctl(PR_SET_MDWE) is available */
+	int mseal;                   /* mseal() is available */
+	enum pkbox_backend backend;  /* what PKBOX_BACKEND_AUTO picks here */
+	enum pkbox_backend backend_in_use; /* AUTO when the library is not set up */
+};
+
+int pkbox_probe(struct pkbox_info *info) PKBOX_NONNULL(1);
+
+/* ------------------------------------------------------------------ */
+/* Domains                                                              */
+
+struct pkbox_domain;
+
+struct pkbox_domain_opts {
+	size_t sz;    /* sizeof(struct pkbox_domain_opts) */
+	size_t quota; /* heap quota in bytes (0: the library default) */
+};
+
+/* NULL on failure, errno: EINVAL, ENAMETOOLONG, ENOSPC (no key or slot), ENOMEM */
+struct pkbox_domain *pkbox_domain_create(const char *name, const struct pkbox_domain_opts *opts);
+
+/* 0, -EINVAL (NULL), -ENOENT (unknown or destroyed), -EBUSY (a thread is inside) */
+int pkbox_domain_destroy(struct pkbox_domain *d);
+
+/* The host's private domain: readable and writable only outside compartments. */
+struct pkbox_domain *pkbox_host_domain(void);
+
+/* Clears a faulted domain's state and frees all its memory. */
+int pkbox_domain_reset(struct pkbox_domain *d);
+
+/* Copies the domain's name into buf (NUL-terminated, truncated). */
+int pkbox_domain_name(const struct pkbox_domain *d, char *buf, size_t len);
+
+/* The protection key of the domain's memory; -1 in the mprotect backend. */
+int pkbox_domain_pkey(const struct pkbox_domain *d);
+
+/* 1 if the domain is marked faulted, 0 if not, or -errno. */
+int pkbox_domain_faulted(const struct pkbox_domain *d);
+
+/* ------------------------------------------------------------------ */
+/* Memory inside a domain                                               */
+
+/*
+ * Every allocation is its own page-granular region with an inaccessible
+ * guard page before and after it; the object ends at the end of its last
+ * page (rounded up to 16 bytes), so an overflow faults at once.
+ */
+void *pkbox_malloc(struct pkbox_domain *d, size_t size);
+void *pkbox_calloc(struct pkbox_domain *d, size_t nmemb, size_t size);
+void *pkbox_realloc(struct pkbox_domain *d, void *ptr, size_t size);
+int pkbox_free(struct pkbox_domain *d, void *ptr);
+
+/* The domain that owns an allocation (or the domain stack) holding addr. */
+struct pkbox_domain *pkbox_domain_of(const void *addr);
+
+/* Bytes a domain has allocated, and its quota. */
+int pkbox_domain_usage(const struct pkbox_domain *d, size_t *used, size_t *quota);
+
+/* Access of another domain to one allocation. */
+#define PKBOX_ACCESS_NONE 0
+#define PKBOX_ACCESS_READ 1
+#define PKBOX_ACCESS_RW   3
+
+int pkbox_grant(struct pkbox_domain *owner, void *ptr, struct pkbox_domain *to, int access);
+int pkbox_revoke(struct pkbox_domain *owner, void *ptr, struct pkbox_domain *to);
+
+/* ------------------------------------------------------------------ */
+/* The call gate                                                        */
+
+typedef intptr_t (*pkbox_fn)(void *arg);
+
+/*
+ * Runs fn(arg) inside d, on d's own stack for this thread, with d's rights.
+ * 0 and *ret set when fn returned; -EFAULT when it faulted (see
+ * pkbox_last_fault(), the domain is then marked faulted); -ENOTRECOVERABLE
+ * when d is marked faulted; -EINVAL, -ENOENT for bad arguments; -ELOOP when
+ * calls nest deeper than 64; -EDEADLK when this thread is inside d already
+ * (a compartment cannot re-enter itself through the host).
+ */
+int pkbox_call(struct pkbox_domain *d, pkbox_fn fn, void *arg, intptr_t *ret);
+
+/*
+ * Entry points into the host.  The host registers a function for a domain;
+ * code inside that domain calls it through pkbox_host_call() by its id, and
+ * nothing else of the host can be reached that way.
+ */
+int pkbox_callback_register(struct pkbox_domain *d, pkbox_fn fn);   /* >= 0: id */
+int pkbox_callback_unregister(struct pkbox_domain *d, int id);
+
+/* Called from inside a compartment: runs host callback id with host rights. */
+int pkbox_host_call(int id, void *arg, intptr_t *ret);
+
+/* ------------------------------------------------------------------ */
+/* Faults                                                               */
+
+#define PKBOX_FAULT_READ  1
+#define PKBOX_FAULT_WRITE 2
+#define PKBOX_FAULT_EXEC  3
+
+struct pkbox_fault {
+	size_t sz;              /* sizeof(struct pkbox_fault), set by the caller */
+	char domain[32];        /* name of the domain that faulted */
+	uintptr_t addr;         /* faulting address */
+	uintptr_t ip;           /* instruction pointer */
+	int signo;              /* SIGSEGV, SIGBUS, SIGILL, ... */
+	int si_code;            /* SEGV_PKUERR, SEGV_ACCERR, SEGV_MAPERR, ... */
+	int access;             /* PKBOX_FAULT_READ / _WRITE / _EXEC, 0 unknown */
+	int pkey;               /* si_pkey for SEGV_PKUERR, else the key of addr, or -1 */
+	char owner[32];         /* domain owning addr ("" if none, "host" for the host) */
+};
+
+/* The last fault in d; -ENODATA if none since create/reset. */
+int pkbox_last_fault(const struct pkbox_domain *d, struct pkbox_fault *f);
+
+/* Number of faults contained in all domains since start. */
+unsigned long pkbox_fault_count(void);
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                             */
+
+enum pkbox_print_level { PKBOX_WARN = 0, PKBOX_INFO = 1, PKBOX_DEBUG = 2 };
+typedef void (*pkbox_print_fn)(enum pkbox_print_level level, const char *msg);
+
+/* Where the library's messages go (default: stderr for WARN); NULL: nowhere.
+ * Returns the previous function. */
+pkbox_print_fn pkbox_set_print(pkbox_print_fn fn);
+
+/* The library's last error message for this thread ("" if none). */
+const char *pkbox_last_error(void);
+
+/* A text for a -errno value returned by the library. */
+const char *pkbox_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PKEYSBOX_H */

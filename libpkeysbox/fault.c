@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fault.c - faults: attribution, containment, and the host's own handlers.
+ *
+ * The handler runs on a per-thread alternate stack in key-0 memory with the
+ * kernel's default PKRU (key 0 only).  It never writes PKRU and never reads
+ * the library's state: a compartment's fault is sent, by editing the saved
+ * context, to the gate's exit path (gate.S), which does the checked switch
+ * back to the host.  A compartment is told apart by its PKRU (pku: the
+ * library key access- and write-disabled, a value only the gate writes) or
+ * by the gate lock (mprotect: this thread holds it and is inside).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef SEGV_PKUERR
+#define SEGV_PKUERR 4
+#endif
+
+static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+static struct sigaction old_act[NSIG];
+
+static pid_t raw_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* PKRU as saved in the signal frame's XSAVE area; NULL if not there. */
+static uint32_t *frame_pkru(ucontext_t *uc, bool make)
+{
+	char *x = (char *)uc->uc_mcontext.fpregs;
+	uint32_t off = pkbox__gc.xsave_pkru_offset;
+
+	if (!x || !off)
+		return NULL;
+	/* struct _fpx_sw_bytes at 464: magic1, extended_size, xfeatures */
+	uint32_t magic1, ext_size;
+	uint64_t xfeatures, xstate_bv;
+	memcpy(&magic1, x + 464, 4);
+	memcpy(&ext_size, x + 468, 4);
+	memcpy(&xfeatures, x + 472, 8);
+	if (magic1 != 0x46505853U || !(xfeatures & (1ULL << 9)) || off + 4 > ext_size)
+		return NULL;
+	memcpy(&xstate_bv, x + 512, 8);
+	if (!(xstate_bv & (1ULL << 9))) {
+		/* PKRU in its init state (0) */
+		if (!make)
+			return NULL;
+		memset(x + off, 0, 8);
+		xstate_bv |= 1ULL << 9;
+		memcpy(x + 512, &xstate_bv, 8);
+	}
+	return (uint32_t *)(x + off);
+}
+
+static int find_ti(pid_t tid)
+{
+	for (int i = 0; i < PKBOX_MAX_THREADS; i++)
+		if (pkbox__tdir[i] == tid)
+			return i;
+	return -1;
+}
+
+/* Send the compartment's thread to the gate's exit path with the details. */
+static void redirect(ucontext_t *uc, int sig, siginfo_t *si)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	int ti = find_ti(raw_gettid());
+	int access = 0;
+
+	if (ti < 0) {
+		/* a thread the compartment made itself: it just stops */
+		g[REG_RIP] = (greg_t)pkbox__gate_die;
+		return;
+	}
+	if (sig == SIGSEGV)
+		access = (g[REG_ERR] & 0x10) ? PKBOX_FAULT_EXEC : (g[REG_ERR] & 2) ? PKBOX_FAULT_WRITE : PKBOX_FAULT_READ;
+	g[REG_R8] = (greg_t)si->si_addr;
+	g[REG_R9] = (greg_t)((uint64_t)(uint32_t)sig | ((uint64_t)(uint32_t)si->si_code << 32));
+	g[REG_R10] = (sig == SIGSEGV && si->si_code == SEGV_PKUERR) ? (greg_t)si->si_pkey : -1;
+	g[REG_R12] = access;
+	g[REG_R13] = g[REG_RIP];
+	g[REG_R15] = EXIT_FAULT;
+	g[REG_RSP] = (greg_t)pkbox__stack_top(PKBOX_MAX_DOMAINS, ti);
+	g[REG_RIP] = (greg_t)pkbox__gate_exit_fault;
+}
+
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction *o = &old_act[sig];
+
+	if ((o->sa_flags & SA_SIGINFO) && o->sa_sigaction) {
+		o->sa_sigaction(sig, si, uc);
+	} else if (o->sa_handler != SIG_DFL && o->sa_handler != SIG_IGN) {
+		o->sa_handler(sig);
+	} else {
+		/* default action: put it back, and let the fault happen again
+		 * (or re-raise a signal that was sent, not caused) */
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(sig, &dfl, NULL);
+		if (si->si_code <= 0)
+			raise(sig);
+	}
+}
+
+static void handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	int saved = errno;
+	uintptr_t a = (uintptr_t)si->si_addr;
+	bool in_pool = a >= pkbox__gc.pool_lo && a < pkbox__gc.pool_hi;
+
+	if (pkbox__gc.backend == BACKEND_PKU) {
+		uint32_t *pk = frame_pkru(uc, false);
+		uint32_t pkru = pk ? *pk : 0;
+
+		if (pk && ((pkru >> (2 * pkbox__gc.key_h)) & 3) == 3 && si->si_code > 0) {
+			redirect(uc, sig, si);
+			goto out;
+		}
+		/* A host thread whose PKRU predates the library's keys (threads
+		 * are born with keys 1-15 closed): open them and retry. */
+		if (sig == SIGSEGV && si->si_code == SEGV_PKUERR && in_pool && pkru != 0) {
+			pk = frame_pkru(uc, true);
+			if (pk) {
+				*pk = 0;
+				goto out;
+			}
+		}
+	} else if (sig == SIGSEGV || sig == SIGBUS || si->si_code > 0) {
+		struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
+		pid_t me = raw_gettid();
+
+		if (atomic_load(&gp->lock) == (uint32_t)me && atomic_load(&gp->phase) == PHASE_DOMAIN &&
+		    si->si_code > 0) {
+			redirect(uc, sig, si);
+			goto out;
+		}
+		if (sig == SIGSEGV && in_pool && atomic_load(&gp->phase) == PHASE_DOMAIN &&
+		    atomic_load(&gp->lock) != (uint32_t)me) {
+			/* another thread is inside a compartment and this memory
+			 * is hidden meanwhile: wait, then try again */
+			while (atomic_load(&gp->phase) == PHASE_DOMAIN)
+				syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, NULL, NULL, 0);
+			goto out;
+		}
+	}
+	errno = saved;
+	chain(sig, si, ucv);
+	return;
+out:
+	errno = saved;
+}
+
+int pkbox__fault_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++) {
+		if (sigaction(fault_signals[i], &sa, &old_act[fault_signals[i]]))
+			return pkbox__err(-errno, "sigaction(%d) failed: %m", fault_signals[i]);
+	}
+	return 0;
+}
+
+/* Each thread that enters a compartment gets an alternate signal stack in
+ * key-0 memory: the kernel runs handlers with only key 0 open, and the
+ * domain stack is not key 0. */
+int pkbox__thread_signals(struct pkbox_thread *t)
+{
+	stack_t cur, ss;
+
+	if (!sigaltstack(NULL, &cur) && !(cur.ss_flags & SS_DISABLE) && cur.ss_size >= PKBOX_ALTSTACK_SIZE / 2) {
+		uintptr_t lo = (uintptr_t)cur.ss_sp;
+
+		/* keep the thread's own, unless it lies in library memory */
+		if (lo + cur.ss_size <= pkbox__gc.pool_lo || lo >= pkbox__gc.pool_hi)
+			return 0;
+	}
+	void *p = mmap(NULL, PKBOX_ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return pkbox__err(-ENOMEM, "cannot map a signal stack: %m");
+	ss.ss_sp = p;
+	ss.ss_size = PKBOX_ALTSTACK_SIZE;
+	ss.ss_flags = 0;
+	if (sigaltstack(&ss, NULL)) {
+		int e = errno;
+
+		munmap(p, PKBOX_ALTSTACK_SIZE);
+		return pkbox__err(-e, "sigaltstack failed: %s", strerror(e));
+	}
+	t->altstack = p;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- gate lock */
+
+void pkbox__mp_lock(void)
+{
+	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
+	uint32_t me = (uint32_t)raw_gettid();
+
+	for (;;) {
+		uint32_t cur = atomic_load(&gp->lock);
+
+		if (cur == 0) {
+			if (atomic_compare_exchange_strong(&gp->lock, &cur, me))
+				return;
+			continue;
+		}
+		syscall(SYS_futex, &gp->lock, 0 /* FUTEX_WAIT */, cur, NULL, NULL, 0);
+	}
+}
+
+void pkbox__mp_unlock(void)
+{
+	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
+
+	atomic_store(&gp->lock, 0);
+	syscall(SYS_futex, &gp->lock, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * gate.S - the call gate.
+ *
+ * Rules this file keeps (ERIM-style; see doc/DESIGN.md):
+ *  - the only WRPKRU instructions of the library are the two below;
+ *  - after each one, nothing computed before it is trusted except the value
+ *    just written (eax), so jumping straight to a WRPKRU gains nothing:
+ *      entry: the value must equal the one in a gate record that only the
+ *             host can write (pages keyed with the record key, write-disabled
+ *             inside compartments), found from the target stack slot alone;
+ *      exit:  the value must be the host value 0, and the frame to return to
+ *             is found from the stack pointer's slot (which thread) and the
+ *             library's own state (which frame), never from a register;
+ *  - addresses come from pkbox__gc, a read-only page addressed RIP-relative;
+ *  - host-rights code never runs on a stack a compartment can write.
+ */
+#include "gate_layout.h"
+
+#define SYS_write 1
+#define SYS_mprotect 10
+#define SYS_exit 60
+
+/* wrpkru; rdfsbase %rcx; wrfsbase %rcx */
+#define WRPKRU .byte 0x0f,0x01,0xef
+#define RDFSBASE_RCX .byte 0xf3,0x48,0x0f,0xae,0xc1
+#define WRFSBASE_RCX .byte 0xf3,0x48,0x0f,0xae,0xd1
+
+	.text
+	.p2align 6
+	.globl pkbox__gate_text_start
+	.hidden pkbox__gate_text_start
+pkbox__gate_text_start:
+
+/* struct pkbox_frame *pkbox__gate_enter(struct pkbox_frame *f)
+ * Saves the host context in *f (library memory), switches to the domain and
+ * runs or resumes it.  "Returns" (through the exit path) when the domain
+ * returns, faults or calls a host callback, with %rax = the frame. */
+	.globl pkbox__gate_enter
+	.hidden pkbox__gate_enter
+	.type pkbox__gate_enter, @function
+pkbox__gate_enter:
+	popq	%rax
+	movq	%rax, F_HOST_RET(%rdi)
+	movq	%rsp, F_HOST_RSP(%rdi)
+	movq	%rbx, F_RBX(%rdi)
+	movq	%rbp, F_RBP(%rdi)
+	movq	%r12, F_R12(%rdi)
+	movq	%r13, F_R13(%rdi)
+	movq	%r14, F_R14(%rdi)
+	movq	%r15, F_R15(%rdi)
+	stmxcsr	F_MXCSR(%rdi)
+	fnstcw	F_FCW(%rdi)
+	movq	$FS_IN, F_STATE(%rdi)
+	cmpq	$BACKEND_MPROTECT, pkbox__gc+GC_BACKEND(%rip)
+	je	.Lmp_enter
+
+	movq	F_SLOT_TOP(%rdi), %r14
+	movl	F_PKRU(%rdi), %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	.globl pkbox__wrpkru_enter
+	.hidden pkbox__wrpkru_enter
+pkbox__wrpkru_enter:
+	WRPKRU
+	/* r14 must be the top of a domain stack slot */
+	movq	%r14, %rdx
+	subq	pkbox__gc+GC_STACKS_LO(%rip), %rdx
+	jbe	.Ldie
+	cmpq	pkbox__gc+GC_STACKS_DOM_SPAN(%rip), %rdx
+	ja	.Ldie
+	movq	pkbox__gc+GC_SHIFT(%rip), %rcx
+	movq	%rdx, %rsi
+	shrq	%cl, %rsi
+	movq	%rsi, %r8
+	shlq	%cl, %r8
+	cmpq	%r8, %rdx
+	jne	.Ldie
+	decq	%rsi
+	shlq	$6, %rsi
+	addq	pkbox__gc+GC_RECORDS(%rip), %rsi
+	/* the slot's record must be live and name exactly this PKRU */
+	movabsq	$PKBOX_RECORD_MAGIC, %r8
+	cmpq	%r8, R_MAGIC(%rsi)
+	jne	.Ldie
+	cmpq	%rax, R_PKRU(%rsi)
+	jne	.Ldie
+	movq	R_KIND(%rsi), %rdx
+	movq	R_TARGET(%rsi), %r11
+	movq	R_ARG(%rsi), %rdi
+	movq	R_STATUS(%rsi), %r9
+	jmp	.Lcontinue
+
+.Lmp_enter:
+	movq	F_E_KIND(%rdi), %r12
+	movq	F_E_TARGET(%rdi), %r13
+	movq	F_E_ARG(%rdi), %r14
+	movq	F_E_STATUS(%rdi), %r15
+	movq	F_SLOT_TOP(%rdi), %rbx
+	call	pkbox__mp_enter_hook	/* hides what the domain may not touch */
+	movq	%r12, %rdx
+	movq	%r13, %r11
+	movq	%r14, %rdi
+	movq	%r15, %r9
+	movq	%rbx, %r14
+
+.Lcontinue:
+	/* rdx kind, r11 target, rdi argument or value, r9 status, r14 slot top */
+	cmpq	$KIND_CALL, %rdx
+	jne	.Lresume
+	leaq	-PKBOX_STACK_RESERVE(%r14), %rsp
+	leaq	pkbox__gate_exit_ret(%rip), %rax
+	pushq	%rax
+	/* leave no host values in registers */
+	xorl	%eax, %eax
+	xorl	%ebx, %ebx
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	xorl	%esi, %esi
+	xorl	%ebp, %ebp
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	xorl	%r10d, %r10d
+	xorl	%r12d, %r12d
+	xorl	%r13d, %r13d
+	xorl	%r14d, %r14d
+	xorl	%r15d, %r15d
+	jmp	*%r11
+.Lresume:
+	/* back into pkbox__gate_exit_callback's frame on the domain stack */
+	movq	%r11, %rsp
+	movq	%rdi, %rax
+	movq	%r9, %rdx
+	xorl	%ecx, %ecx
+	xorl	%esi, %esi
+	xorl	%edi, %edi
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	xorl	%r10d, %r10d
+	xorl	%r11d, %r11d
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbp
+	popq	%rbx
+	ret
+	.size pkbox__gate_enter, .-pkbox__gate_enter
+
+/* Where a domain function returns to (pushed by the entry path). */
+	.globl pkbox__gate_exit_ret
+	.hidden pkbox__gate_exit_ret
+	.type pkbox__gate_exit_ret, @function
+pkbox__gate_exit_ret:
+	movq	%rax, %r8
+	movl	$EXIT_RETURN, %r15d
+	jmp	.Lexit
+	.size pkbox__gate_exit_ret, .-pkbox__gate_exit_ret
+
+/* struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg)
+ * Called inside a domain: leaves it for a host callback, and returns here
+ * (through .Lresume) with the callback's value and status. */
+	.globl pkbox__gate_exit_callback
+	.hidden pkbox__gate_exit_callback
+	.type pkbox__gate_exit_callback, @function
+pkbox__gate_exit_callback:
+	pushq	%rbx
+	pushq	%rbp
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	movq	%rdi, %r8
+	movq	%rsi, %r9
+	movl	$EXIT_CALLBACK, %r15d
+	jmp	.Lexit
+	.size pkbox__gate_exit_callback, .-pkbox__gate_exit_callback
+
+/* Where the fault handler sends a faulting compartment: r8..r13 = fault
+ * details, r15 = EXIT_FAULT, rsp = this thread's fault slot. */
+	.globl pkbox__gate_exit_fault
+	.hidden pkbox__gate_exit_fault
+	.type pkbox__gate_exit_fault, @function
+pkbox__gate_exit_fault:
+	movl	$EXIT_FAULT, %r15d
+	/* fall through */
+
+/* The one way back to host rights.  Values in r8, r9, r10, r12, r13; the
+ * reason in r15. */
+.Lexit:
+	cmpq	$BACKEND_MPROTECT, pkbox__gc+GC_BACKEND(%rip)
+	je	.Lexit_mp
+	xorl	%eax, %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	.globl pkbox__wrpkru_exit
+	.hidden pkbox__wrpkru_exit
+pkbox__wrpkru_exit:
+	WRPKRU
+	testl	%eax, %eax
+	jnz	.Ldie
+	jmp	.Lexit_ident
+.Lexit_mp:
+	movl	$SYS_mprotect, %eax
+	movq	pkbox__gc+GC_META_LO(%rip), %rdi
+	movq	pkbox__gc+GC_META_LEN(%rip), %rsi
+	movl	$3, %edx
+	syscall
+	testq	%rax, %rax
+	jnz	.Ldie
+.Lexit_ident:
+	/* which thread: from the stack slot the stack pointer is in */
+	movq	%rsp, %rax
+	subq	$1, %rax
+	subq	pkbox__gc+GC_STACKS_LO(%rip), %rax
+	jb	.Ldie
+	cmpq	pkbox__gc+GC_STACKS_SPAN(%rip), %rax
+	jae	.Ldie
+	movq	pkbox__gc+GC_SHIFT(%rip), %rcx
+	shrq	%cl, %rax
+	andl	$(PKBOX_MAX_THREADS - 1), %eax
+	imulq	pkbox__gc+GC_THREAD_STRIDE(%rip), %rax
+	addq	pkbox__gc+GC_THREADS(%rip), %rax
+	/* which frame: the thread's innermost, which must be inside a domain */
+	movq	(%rax), %rdi
+	testq	%rdi, %rdi
+	jz	.Ldie
+	cmpq	$FS_IN, F_STATE(%rdi)
+	jne	.Ldie
+	movq	$FS_OUT, F_STATE(%rdi)
+	movq	%r15, F_REASON(%rdi)
+	movq	%r8, F_VAL+0(%rdi)
+	movq	%r9, F_VAL+8(%rdi)
+	movq	%r10, F_VAL+16(%rdi)
+	movq	%r12, F_VAL+24(%rdi)
+	movq	%r13, F_VAL+32(%rdi)
+	movq	%rsp, F_VAL+40(%rdi)
+	movq	F_HOST_RSP(%rdi), %rsp
+	movq	F_RBX(%rdi), %rbx
+	movq	F_RBP(%rdi), %rbp
+	movq	F_R12(%rdi), %r12
+	movq	F_R13(%rdi), %r13
+	movq	F_R14(%rdi), %r14
+	movq	F_R15(%rdi), %r15
+	ldmxcsr	F_MXCSR(%rdi)
+	fldcw	F_FCW(%rdi)
+	cld
+	cmpq	$0, pkbox__gc+GC_FSGSBASE(%rip)
+	je	1f
+	RDFSBASE_RCX
+	cmpq	F_FSBASE(%rdi), %rcx
+	je	1f
+	movq	F_FSBASE(%rdi), %rcx
+	WRFSBASE_RCX
+1:	movq	%rdi, %rax
+	jmp	*F_HOST_RET(%rdi)
+	.size pkbox__gate_exit_fault, .-pkbox__gate_exit_fault
+
+/* A check failed: someone jumped into the gate.  Stop this thread only. */
+	.globl pkbox__gate_die
+	.hidden pkbox__gate_die
+	.type pkbox__gate_die, @function
+pkbox__gate_die:
+.Ldie:
+	movl	$SYS_write, %eax
+	movl	$2, %edi
+	leaq	.Ldie_msg(%rip), %rsi
+	movl	$(.Ldie_msg_end - .Ldie_msg), %edx
+	syscall
+	movl	$SYS_exit, %eax
+	movl	$86, %edi
+	syscall
+	ud2
+	.size pkbox__gate_die, .-pkbox__gate_die
+
+	.globl pkbox__gate_text_end
+	.hidden pkbox__gate_text_end
+pkbox__gate_text_end:
+
+	.section .rodata
+.Ldie_msg:
+	.ascii "libpkeysbox: violation: gate check failed (jump into the call gate); thread stopped\n"
+.Ldie_msg_end:
+
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* gate.c - the host side of the call gate: calls, host callbacks, faults. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define UNPOISON(p, n) __asan_unpoison_memory_region((void *)(p), (n))
+#else
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define OFF(t, f, v) _Static_assert(offsetof(struct t, f) == (v), #t "." #f " offset")
+OFF(pkbox_gatecfg, stacks_lo, GC_STACKS_LO);
+OFF(pkbox_gatecfg, stacks_span, GC_STACKS_SPAN);
+OFF(pkbox_gatecfg, stacks_dom_span, GC_STACKS_DOM_SPAN);
+OFF(pkbox_gatecfg, stride_shift, GC_SHIFT);
+OFF(pkbox_gatecfg, threads_base, GC_THREADS);
+OFF(pkbox_gatecfg, thread_stride, GC_THREAD_STRIDE);
+OFF(pkbox_gatecfg, records_lo, GC_RECORDS);
+OFF(pkbox_gatecfg, meta_lo, GC_META_LO);
+OFF(pkbox_gatecfg, meta_len, GC_META_LEN);
+OFF(pkbox_gatecfg, backend, GC_BACKEND);
+OFF(pkbox_gatecfg, fsgsbase, GC_FSGSBASE);
+OFF(pkbox_record, magic, R_MAGIC);
+OFF(pkbox_record, pkru, R_PKRU);
+OFF(pkbox_record, kind, R_KIND);
+OFF(pkbox_record, target, R_TARGET);
+OFF(pkbox_record, arg, R_ARG);
+OFF(pkbox_record, status, R_STATUS);
+_Static_assert(sizeof(struct pkbox_record) == PKBOX_RECORD_SIZE, "record size");
+OFF(pkbox_frame, host_ret, F_HOST_RET);
+OFF(pkbox_frame, host_rsp, F_HOST_RSP);
+OFF(pkbox_frame, rbx, F_RBX);
+OFF(pkbox_frame, r15, F_R15);
+OFF(pkbox_frame, mxcsr, F_MXCSR);
+OFF(pkbox_frame, fcw, F_FCW);
+OFF(pkbox_frame, fsbase, F_FSBASE);
+OFF(pkbox_frame, state, F_STATE);
+OFF(pkbox_frame, reason, F_REASON);
+OFF(pkbox_frame, val, F_VAL);
+OFF(pkbox_frame, slot_top, F_SLOT_TOP);
+OFF(pkbox_frame, pkru, F_PKRU);
+OFF(pkbox_frame, e_kind, F_E_KIND);
+OFF(pkbox_frame, e_target, F_E_TARGET);
+OFF(pkbox_frame, e_arg, F_E_ARG);
+OFF(pkbox_frame, e_status, F_E_STATUS);
+OFF(pkbox_thread, top, 0);
+
+static _Atomic unsigned long fault_count;
+
+/* Set while this thread runs compartment code (a hint for pkbox_host_call;
+ * the gate itself never trusts it). */
+static __thread int tls_inside;
+
+/* gate.S calls this (mprotect backend) just before the switch. */
+void pkbox__mp_enter_hook(struct pkbox_frame *f)
+{
+	pkbox__be->enter(f->dom);
+}
+
+static struct pkbox_record *record_of(int row, int ti)
+{
+	return (struct pkbox_record *)(pkbox__gc.records_lo +
+				       ((uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti) * PKBOX_RECORD_SIZE);
+}
+
+static uint64_t read_fsbase(void)
+{
+	uint64_t v = 0;
+
+	if (pkbox__gc.fsgsbase)
+		__asm__ volatile(".byte 0xf3,0x48,0x0f,0xae,0xc0" : "=a"(v)); /* rdfsbase %rax */
+	return v;
+}
+
+static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)
+{
+	struct pkbox_fault *x = &d->fault;
+	int key;
+
+	memset(x, 0, sizeof(*x));
+	x->sz = sizeof(*x);
+	snprintf(x->domain, sizeof(x->domain), "%s", d->name);
+	x->addr = f->val[0];
+	x->signo = (int)(uint32_t)f->val[1];
+	x->si_code = (int)(uint32_t)(f->val[1] >> 32);
+	x->pkey = (int)(int64_t)f->val[2];
+	x->access = (int)f->val[3];
+	x->ip = f->val[4];
+	pkbox__owner_name(x->addr, x->owner, sizeof(x->owner), &key);
+	if (x->pkey < 0)
+		x->pkey = key;
+	d->faulted = true;
+	d->has_fault = true;
+	fault_count++;
+	pkbox__msg(PKBOX_INFO, "fault in domain %s: %s at %#lx (owner %s, key %d, signal %d, si_code %d)",
+		   d->name, x->access == PKBOX_FAULT_WRITE ? "write" : x->access == PKBOX_FAULT_EXEC ? "exec" : "read",
+		   (unsigned long)x->addr, x->owner[0] ? x->owner : "none", x->pkey, x->signo, x->si_code);
+}
+
+PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret)
+{
+	struct pkbox_thread *t;
+	struct pkbox_frame *f;
+	struct pkbox_dom *d;
+	int rc = pkbox__ensure_init();
+	bool mp = pkbox__gc.backend == BACKEND_MPROTECT;
+
+	if (rc)
+		return rc;
+	if (!fn)
+		return pkbox__err(-EINVAL, "pkbox_call: fn is NULL");
+	if (tls_inside)
+		return pkbox__err(-EPERM, "pkbox_call: called from inside a compartment");
+	t = pkbox__self();
+	if (!t)
+		return -errno;
+	pkbox__lock();
+	d = pkbox__dom_get(h, &rc);
+	if (!d)
+		goto unlock;
+	if (d->idx == 0) {
+		rc = pkbox__err(-EINVAL, "pkbox_call: the host domain is not a compartment");
+		goto unlock;
+	}
+	if (d->faulted) {
+		rc = pkbox__err(-ENOTRECOVERABLE, "pkbox_call: domain %s faulted earlier; reset or destroy it", d->name);
+		goto unlock;
+	}
+	if (t->depth >= PKBOX_MAX_DEPTH) {
+		rc = pkbox__err(-ELOOP, "pkbox_call: calls nested deeper than %d", PKBOX_MAX_DEPTH);
+		goto unlock;
+	}
+	for (int i = 0; i < t->depth; i++) {
+		if (t->frames[i].dom == d) {
+			rc = pkbox__err(-EDEADLK, "pkbox_call: this thread is inside domain %s already", d->name);
+			goto unlock;
+		}
+	}
+	rc = pkbox__stack_ensure(d, t->ti);
+	if (rc)
+		goto unlock;
+	f = &t->frames[t->depth];
+	memset(f, 0, sizeof(*f));
+	f->dom = d;
+	f->slot_top = pkbox__stack_top(d->idx, t->ti);
+	f->pkru = d->pkru;
+	f->e_kind = KIND_CALL;
+	f->e_target = (uint64_t)(uintptr_t)fn;
+	f->e_arg = (uint64_t)(uintptr_t)arg;
+	f->fsbase = read_fsbase();
+	f->prev_depth = t->depth;
+	d->active++;
+	pkbox__calls_adjust(1);
+	pkbox__unlock();
+
+	bool outer_lock = mp && t->depth == 0;
+	if (outer_lock)
+		pkbox__mp_lock();
+	t->depth++;
+	t->top = f;
+	struct pkbox_record *rec = record_of(d->idx, t->ti);
+
+	for (;;) {
+		if (!mp) {
+			rec->pkru = f->pkru;
+			rec->kind = f->e_kind;
+			rec->target = f->e_target;
+			rec->arg = f->e_arg;
+			rec->status = f->e_status;
+			__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
+		}
+		tls_inside = 1;
+		pkbox__gate_enter(f);
+		tls_inside = 0;
+		if (mp)
+			pkbox__be->leave();
+		else
+			__atomic_store_n(&rec->magic, 0, __ATOMIC_RELEASE);
+		if (f->reason != EXIT_CALLBACK)
+			break;
+
+		/* a host callback: run it here, with host rights, then resume */
+		long id = (long)f->val[0];
+		void *cbarg = (void *)(uintptr_t)f->val[1];
+		pkbox_fn cb = NULL;
+		intptr_t v = 0;
+		long status = 0;
+
+		pkbox__lock();
+		if (id >= 0 && id < PKBOX_MAX_CALLBACKS)
+			cb = d->callbacks[id];
+		pkbox__unlock();
+		if (cb)
+			v = cb(cbarg);
+		else
+			status = -EPERM;
+		t->top = f;
+		f->e_kind = KIND_RESUME;
+		f->e_target = f->val[5];
+		f->e_arg = (uint64_t)v;
+		f->e_status = (uint64_t)status;
+	}
+
+	t->depth--;
+	t->top = t->depth ? &t->frames[t->depth - 1] : NULL;
+	if (outer_lock)
+		pkbox__mp_unlock();
+
+	pkbox__lock();
+	d->active--;
+	pkbox__calls_adjust(-1);
+	if (f->reason == EXIT_RETURN) {
+		if (ret)
+			*ret = (intptr_t)f->val[0];
+		rc = 0;
+	} else {
+		if (f->reason == EXIT_FAULT) {
+			record_fault(d, f);
+		} else {
+			memset(f->val, 0, sizeof(f->val));
+			record_fault(d, f);
+		}
+		/* the domain's stack is left mid-call: its contents are garbage now */
+		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+		rc = pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
+	}
+unlock:
+	pkbox__unlock();
+	return rc;
+}
+
+PKBOX_EXPORT int pkbox_callback_register(struct pkbox_domain *h, pkbox_fn fn)
+{
+	struct pkbox_dom *d;
+	int rc = pkbox__ensure_init();
+
+	if (rc)
+		return rc;
+	if (!fn)
+		return pkbox__err(-EINVAL, "pkbox_callback_register: fn is NULL");
+	pkbox__lock();
+	d = pkbox__dom_get(h, &rc);
+	if (d) {
+		rc = pkbox__err(-ENOSPC, "pkbox_callback_register: domain %s has %d callbacks already", d->name,
+				PKBOX_MAX_CALLBACKS);
+		for (int i = 0; i < PKBOX_MAX_CALLBACKS; i++) {
+			if (!d->callbacks[i]) {
+				d->callbacks[i] = fn;
+				rc = i;
+				break;
+			}
+		}
+	}
+	pkbox__unlock();
+	return rc;
+}
+
+PKBOX_EXPORT int pkbox_callback_unregister(struct pkbox_domain *h, int id)
+{
+	struct pkbox_dom *d;
+	int rc = pkbox__ensure_init();
+
+	if (rc)
+		return rc;
+	pkbox__lock();
+	d = pkbox__dom_get(h, &rc);
+	if (d) {
+		if (id < 0 || id >= PKBOX_MAX_CALLBACKS || !d->callbacks[id])
+			rc = pkbox__err(-ENOENT, "pkbox_callback_unregister: no callback %d in domain %s", id, d->name);
+		else
+			d->callbacks[id] = NULL;
+	}
+	pkbox__unlock();
+	return rc;
+}
+
+/* Runs inside a compartment, with its rights. */
+PKBOX_EXPORT int pkbox_host_call(int id, void *arg, intptr_t *ret)
+{
+	if (!tls_inside) {
+		errno = EPERM;
+		return -EPERM; /* no library state may be touched from here */
+	}
+	struct pkbox_cbret r = pkbox__gate_exit_callback(id, arg);
+	if (ret)
+		*ret = r.val;
+	if (r.status)
+		errno = (int)-r.status;
+	return (int)r.status;
+}
+
+PKBOX_EXPORT int pkbox_last_fault(const struct pkbox_domain *h, struct pkbox_fault *out)
+{
+	struct pkbox_dom *d;
+	int rc = pkbox__ensure_init();
+
+	if (rc)
+		return rc;
+	if (!out || out->sz < offsetof(struct pkbox_fault, owner))
+		return pkbox__err(-EINVAL, "pkbox_last_fault: out is NULL or out->sz too small");
+	pkbox__lock();
+	d = pkbox__dom_get(h, &rc);
+	if (d && !d->has_fault)
+		rc = pkbox__err(-ENODATA, "pkbox_last_fault: domain %s has not faulted", d->name);
+	else if (d) {
+		size_t n = out->sz < sizeof(*out) ? out->sz : sizeof(*out);
+
+		memcpy((char *)out + sizeof(size_t), (char *)&d->fault + sizeof(size_t), n - sizeof(size_t));
+	}
+	pkbox__unlock();
+	return rc;
+}
+
+PKBOX_EXPORT unsigned long pkbox_fault_count(void)
+{
+	return fault_count;
+}

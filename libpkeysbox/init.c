@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* init.c - set-up: backend choice, the address-space pool, keys, threads,
+ * and the library's messages. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cpu.h"
+#include "internal.h"
+
+/* The gate configuration page: alone in its page, read-only after set-up. */
+union pkbox_gcpage {
+	struct pkbox_gatecfg gc;
+	char pad[PAGE];
+};
+static union pkbox_gcpage gcpage __attribute__((aligned(PAGE)));
+/* gate.S addresses it by this name */
+extern struct pkbox_gatecfg pkbox__gc __attribute__((alias("gcpage")));
+
+struct pkbox_state *pkbox__st;
+pid_t *pkbox__tdir;
+const struct pkbox_backend_ops *pkbox__be;
+
+static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
+static int init_rc = 1; /* 1: not yet */
+static pthread_key_t thread_key;
+
+/* ---------------------------------------------------------------- messages */
+
+static void default_print(enum pkbox_print_level lvl, const char *msg)
+{
+	if (lvl == PKBOX_WARN)
+		fprintf(stderr, "libpkeysbox: %s\n", msg);
+}
+
+static _Atomic(pkbox_print_fn) print_fn = default_print;
+static __thread char last_error[256];
+
+PKBOX_EXPORT pkbox_print_fn pkbox_set_print(pkbox_print_fn fn)
+{
+	return atomic_exchange(&print_fn, fn);
+}
+
+void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	pkbox_print_fn fn = atomic_load(&print_fn);
+
+	if (!fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fn(lvl, buf);
+}
+
+/* Records the message for pkbox_last_error(), sets errno, returns err. */
+int pkbox__err(int err, const char *fmt, ...)
+{
+	va_list ap;
+	pkbox_print_fn fn = atomic_load(&print_fn);
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	if (fn)
+		fn(PKBOX_DEBUG, last_error);
+	errno = -err;
+	return err;
+}
+
+PKBOX_EXPORT const char *pkbox_last_error(void)
+{
+	return last_error;
+}
+
+PKBOX_EXPORT const char *pkbox_strerror(int err)
+{
+	switch (-err) {
+	case 0: return "success";
+	case EINVAL: return "invalid argument";
+	case ENOENT: return "no such domain (unknown or destroyed)";
+	case EBUSY: return "domain is in use by a thread";
+	case ENOMEM: return "out of memory";
+	case EDQUOT: return "domain quota exceeded";
+	case ENOSPC: return "no protection key or domain slot left";
+	case EFAULT: return "the compartment faulted";
+	case ENOTRECOVERABLE: return "domain is marked faulted; reset or destroy it";
+	case ENOTSUP: return "backend not available on this CPU or kernel";
+	case EALREADY: return "library already set up";
+	case ELOOP: return "calls nested too deep";
+	case EDEADLK: return "thread is already inside this domain";
+	case EPERM: return "operation not permitted here";
+	case ENODATA: return "no fault recorded";
+	case ENAMETOOLONG: return "name too long";
+	case EOVERFLOW: return "size overflow";
+	case EAGAIN: return "too many threads";
+	default: return "unknown error";
+	}
+}
+
+PKBOX_EXPORT const char *pkbox_backend_name(enum pkbox_backend b)
+{
+	switch (b) {
+	case PKBOX_BACKEND_AUTO: return "auto";
+	case PKBOX_BACKEND_PKU: return "pku";
+	case PKBOX_BACKEND_MPROTECT: return "mprotect";
+	}
+	return "unknown";
+}
+
+/* ---------------------------------------------------------------- pool */
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+	uint64_t p = PAGE;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static int shift_of(uint64_t p)
+{
+	return __builtin_ctzll(p);
+}
+
+static int choose_backend(const struct pkbox_config *cfg, enum pkbox_backend *out)
+{
+	enum pkbox_backend want = cfg ? cfg->backend : PKBOX_BACKEND_AUTO;
+	const char *env = getenv("PKBOX_BACKEND");
+	const struct pkbox_cpu *c = pkbox__cpu();
+	int kerr = 0;
+
+	if (want == PKBOX_BACKEND_AUTO && env && !(cfg && (cfg->flags & PKBOX_F_IGNORE_ENV))) {
+		if (!strcmp(env, "pku"))
+			want = PKBOX_BACKEND_PKU;
+		else if (!strcmp(env, "mprotect"))
+			want = PKBOX_BACKEND_MPROTECT;
+		else if (strcmp(env, "auto") && *env)
+			return pkbox__err(-EINVAL, "PKBOX_BACKEND=%s: expected auto, pku or mprotect", env);
+	}
+	if (want != PKBOX_BACKEND_AUTO && want != PKBOX_BACKEND_PKU && want != PKBOX_BACKEND_MPROTECT)
+		return pkbox__err(-EINVAL, "unknown backend %d", (int)want);
+	if (want == PKBOX_BACKEND_PKU) {
+		if (!c->pku)
+			return pkbox__err(-ENOTSUP, "pku backend requested, but the CPU has no PKU (CPUID.(7,0):ECX[3] = 0)");
+		if (!c->ospke)
+			return pkbox__err(-ENOTSUP, "pku backend requested, but the kernel has not enabled PKU (CPUID.(7,0):ECX[4] OSPKE = 0)");
+		if (!pkbox__kernel_pkeys(&kerr))
+			return pkbox__err(-ENOTSUP, "pku backend requested, but pkey_alloc() fails: %s", strerror(kerr));
+	}
+	if (want == PKBOX_BACKEND_AUTO)
+		want = pkbox__detect_backend();
+	*out = want;
+	return 0;
+}
+
+static int do_init(const struct pkbox_config *cfg)
+{
+	struct pkbox_gatecfg *gc = &gcpage.gc;
+	enum pkbox_backend b = PKBOX_BACKEND_AUTO;
+	int rc;
+	size_t stack_size = cfg && cfg->stack_size ? cfg->stack_size : (256UL << 10);
+	size_t quota = cfg && cfg->domain_quota ? cfg->domain_quota : (256UL << 20);
+
+	if (cfg && cfg->sz < sizeof(struct pkbox_config) - 2 * sizeof(size_t))
+		return pkbox__err(-EINVAL, "pkbox_config.sz is too small (%zu)", cfg->sz);
+	if (stack_size < 16 * PAGE || stack_size > (64UL << 20))
+		return pkbox__err(-EINVAL, "stack_size must be between 64 KiB and 64 MiB");
+	if (quota > PKBOX_SLOT_SIZE / 2)
+		return pkbox__err(-EINVAL, "domain_quota is larger than a domain slot (%lu MiB)",
+				  PKBOX_SLOT_SIZE / 2 >> 20);
+	rc = choose_backend(cfg, &b);
+	if (rc)
+		return rc;
+
+	stack_size = (stack_size + PAGE - 1) & ~(PAGE - 1);
+	uint64_t stride = pow2_at_least(stack_size + 16 * PAGE);
+	uint64_t rows = PKBOX_MAX_DOMAINS + 1; /* the last row: fault slots, never mapped */
+	uint64_t records_len = (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE;
+	uint64_t off_tdir = PAGE;
+	uint64_t off_meta = 16 * PAGE;
+	uint64_t off_records = off_meta + PKBOX_META_SIZE + 16 * PAGE;
+	uint64_t off_slots = (off_records + records_len + 16 * PAGE + PAGE - 1) & ~(PAGE - 1);
+	uint64_t off_stacks = off_slots + (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_SLOT_SIZE;
+	uint64_t stacks_span = rows * PKBOX_MAX_THREADS * stride;
+	uint64_t total = off_stacks + stride + stacks_span;
+
+	char *pool = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pool == MAP_FAILED)
+		return pkbox__err(-ENOMEM, "cannot reserve %lu GiB of address space: %s",
+				  (unsigned long)(total >> 30), strerror(errno));
+	uint64_t lo = (uint64_t)pool;
+	uint64_t stacks_lo = (lo + off_stacks + stride - 1) & ~(stride - 1);
+
+	gc->stacks_lo = stacks_lo;
+	gc->stacks_span = stacks_span;
+	gc->stacks_dom_span = (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * stride;
+	gc->stride_shift = shift_of(stride);
+	gc->stride = stride;
+	gc->stack_size = stack_size;
+	gc->meta_lo = lo + off_meta;
+	gc->meta_len = PKBOX_META_SIZE;
+	gc->records_lo = lo + off_records;
+	gc->slots_lo = lo + off_slots;
+	gc->pool_lo = lo;
+	gc->pool_hi = lo + total;
+	gc->gatepage = lo;
+	gc->tdir = lo + off_tdir;
+	gc->backend = b == PKBOX_BACKEND_PKU ? BACKEND_PKU : BACKEND_MPROTECT;
+	gc->fsgsbase = pkbox__cpu()->fsgsbase;
+	gc->xsave_pkru_offset = pkbox__cpu()->xsave_pkru_offset;
+	gc->key_h = gc->key_r = -1;
+	pkbox__be = b == PKBOX_BACKEND_PKU ? &pkbox__be_pku : &pkbox__be_mprotect;
+
+	if (b == PKBOX_BACKEND_PKU) {
+		gc->key_h = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
+		gc->key_r = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
+		if (gc->key_h < 0 || gc->key_r < 0) {
+			rc = pkbox__err(-ENOSPC, "cannot allocate the library's two protection keys: %s",
+					strerror(errno));
+			goto fail;
+		}
+	}
+	/* library state, host-only */
+	if (pkbox__be->tag(gc->meta_lo, gc->meta_len, PROT_READ | PROT_WRITE, gc->key_h) ||
+	    pkbox__be->tag(gc->records_lo, records_len, PROT_READ | PROT_WRITE, gc->key_r) ||
+	    mprotect((void *)gc->gatepage, PAGE, PROT_READ | PROT_WRITE) ||
+	    mprotect((void *)gc->tdir, PAGE, PROT_READ)) {
+		rc = pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
+		goto fail;
+	}
+	pkbox__st = (struct pkbox_state *)gc->meta_lo;
+	pkbox__tdir = (pid_t *)gc->tdir;
+	uint64_t tbase = (gc->meta_lo + sizeof(struct pkbox_state) + 63) & ~63UL;
+	gc->threads_base = tbase;
+	gc->thread_stride = (sizeof(struct pkbox_thread) + 63) & ~63UL;
+	if (tbase + PKBOX_MAX_THREADS * gc->thread_stride > gc->meta_lo + gc->meta_len) {
+		rc = pkbox__err(-ENOMEM, "library state does not fit its area");
+		goto fail;
+	}
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&pkbox__st->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	pkbox__st->default_quota = quota;
+
+	/* slot 0: the host's private domain */
+	struct pkbox_dom *h = &pkbox__st->doms[0];
+	h->used = true;
+	h->gen = 1;
+	h->idx = 0;
+	h->pkey = gc->key_h;
+	strcpy(h->name, "host");
+	h->quota = quota;
+	h->next = gc->slots_lo + PAGE;
+
+	gc->initialized = 1;
+	if (mprotect(&gcpage, PAGE, PROT_READ)) {
+		rc = pkbox__err(-errno, "cannot make the gate configuration read-only: %s", strerror(errno));
+		goto fail;
+	}
+	rc = pkbox__fault_install();
+	if (rc)
+		return rc; /* the pool stays: the gate page is read-only now */
+	pkbox__msg(PKBOX_INFO, "backend %s, pool %#lx-%#lx", pkbox__be->name,
+		   (unsigned long)gc->pool_lo, (unsigned long)gc->pool_hi);
+	return 0;
+fail:
+	if (gc->key_h >= 0)
+		syscall(SYS_pkey_free, gc->key_h);
+	if (gc->key_r >= 0)
+		syscall(SYS_pkey_free, gc->key_r);
+	munmap(pool, total);
+	memset(gc, 0, sizeof(*gc));
+	return rc;
+}
+
+static void thread_gone(void *p);
+
+static int init_locked(const struct pkbox_config *cfg)
+{
+	if (init_rc != 1)
+		return init_rc;
+	if (pthread_key_create(&thread_key, thread_gone))
+		return init_rc = pkbox__err(-EAGAIN, "pthread_key_create failed");
+	init_rc = do_init(cfg);
+	return init_rc;
+}
+
+PKBOX_EXPORT int pkbox_init(const struct pkbox_config *cfg)
+{
+	int rc;
+
+	pthread_mutex_lock(&init_mu);
+	if (init_rc != 1) {
+		rc = init_rc ? init_rc : pkbox__err(-EALREADY, "pkbox_init: the library is already set up");
+	} else {
+		rc = init_locked(cfg);
+	}
+	pthread_mutex_unlock(&init_mu);
+	return rc;
+}
+
+int pkbox__ensure_init(void)
+{
+	int rc;
+
+	if (__atomic_load_n(&gcpage.gc.initialized, __ATOMIC_ACQUIRE) && pkbox__st)
+		return 0;
+	pthread_mutex_lock(&init_mu);
+	rc = init_locked(NULL);
+	pthread_mutex_unlock(&init_mu);
+	if (rc)
+		errno = -rc;
+	return rc;
+}
+
+enum pkbox_backend pkbox__backend_in_use(void)
+{
+	if (!gcpage.gc.initialized)
+		return PKBOX_BACKEND_AUTO;
+	return gcpage.gc.backend == BACKEND_PKU ? PKBOX_BACKEND_PKU : PKBOX_BACKEND_MPROTECT;
+}
+
+PKBOX_EXPORT enum pkbox_backend pkbox_backend(void)
+{
+	if (pkbox__ensure_init())
+		return PKBOX_BACKEND_AUTO;
+	return pkbox__backend_in_use();
+}
+
+void pkbox__lock(void)
+{
+	pthread_mutex_lock(&pkbox__st->mu);
+}
+
+void pkbox__unlock(void)
+{
+	pthread_mutex_unlock(&pkbox__st->mu);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+static __thread struct pkbox_thread *tls_self;
+
+static void tdir_set(int ti, pid_t tid)
+{
+	mprotect(pkbox__tdir, PAGE, PROT_READ | PROT_WRITE);
+	pkbox__tdir[ti] = tid;
+	mprotect(pkbox__tdir, PAGE, PROT_READ);
+}
+
+struct pkbox_thread *pkbox__self(void)
+{
+	struct pkbox_thread *t = tls_self;
+	pid_t tid;
+
+	if (t)
+		return t;
+	tid = (pid_t)syscall(SYS_gettid);
+	pkbox__lock();
+	for (int i = 0; i < PKBOX_MAX_THREADS; i++) {
+		struct pkbox_thread *c = pkbox__thread_at(i);
+
+		if (c->used)
+			continue;
+		memset(c, 0, sizeof(*c));
+		c->used = true;
+		c->ti = i;
+		c->tid = tid;
+		tdir_set(i, tid);
+		t = c;
+		break;
+	}
+	pkbox__unlock();
+	if (!t) {
+		pkbox__err(-EAGAIN, "more than %d threads use the library at once", PKBOX_MAX_THREADS);
+		return NULL;
+	}
+	if (pkbox__thread_signals(t)) {
+		pkbox__lock();
+		tdir_set(t->ti, 0);
+		t->used = false;
+		pkbox__unlock();
+		return NULL;
+	}
+	pthread_setspecific(thread_key, t);
+	tls_self = t;
+	return t;
+}
+
+static void thread_gone(void *p)
+{
+	struct pkbox_thread *t = p;
+
+	if (t->altstack) {
+		stack_t ss = { .ss_flags = SS_DISABLE };
+		stack_t cur;
+
+		if (!sigaltstack(NULL, &cur) && cur.ss_sp == t->altstack)
+			sigaltstack(&ss, NULL);
+		munmap(t->altstack, PKBOX_ALTSTACK_SIZE);
+	}
+	pkbox__lock();
+	tdir_set(t->ti, 0);
+	t->used = false;
+	t->altstack = NULL;
+	pkbox__unlock();
+	tls_self = NULL;
+}

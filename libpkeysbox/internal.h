@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* internal.h - the library's private state, shared between its layers. */
+#ifndef PKBOX_INTERNAL_H
+#define PKBOX_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pkeysbox.h"
+#include "gate_layout.h"
+
+#define PKBOX_EXPORT __attribute__((visibility("default")))
+
+#define PAGE 4096UL
+#define PKBOX_MAX_DOMAINS 64      /* slot 0 is the host's private domain */
+#define PKBOX_MAX_REGIONS 4096    /* live allocations, all domains together */
+#define PKBOX_MAX_CALLBACKS 32    /* per domain */
+#define PKBOX_SLOT_SIZE (1UL << 32) /* address space of one domain's heap */
+#define PKBOX_META_SIZE (32UL << 20)
+#define PKBOX_ALTSTACK_SIZE (64UL << 10)
+#define PKBOX_NAME_MAX 31
+
+/* Gate records: one per (domain, thread); written by the host, read by the
+ * entry path after WRPKRU (see gate.S). */
+struct pkbox_record {
+	uint64_t magic;
+	uint64_t pkru;
+	uint64_t kind;
+	uint64_t target;
+	uint64_t arg;
+	uint64_t status;
+	uint64_t pad[2];
+};
+
+/* A call frame: one per nesting level per thread, in library memory.
+ * The assembler offsets are in gate_layout.h. */
+struct pkbox_frame {
+	uint64_t host_ret;
+	uint64_t host_rsp;
+	uint64_t rbx, rbp, r12, r13, r14, r15;
+	uint32_t mxcsr;
+	uint16_t fcw;
+	uint16_t pad0;
+	uint64_t fsbase;
+	uint64_t state;
+	uint64_t reason;
+	uint64_t val[6];
+	uint64_t slot_top;
+	uint64_t pkru;
+	uint64_t e_kind, e_target, e_arg, e_status;
+	/* C only from here */
+	struct pkbox_dom *dom;
+	int prev_depth;
+};
+
+struct pkbox_thread {
+	struct pkbox_frame *top; /* offset 0: read by gate.S */
+	int depth;
+	int ti;
+	pid_t tid;
+	bool used;
+	void *altstack;
+	struct pkbox_frame frames[PKBOX_MAX_DEPTH];
+};
+
+struct pkbox_grant_ent {
+	int dom;    /* grantee slot */
+	int access; /* PKBOX_ACCESS_* */
+};
+
+#define PKBOX_MAX_GRANTS 8
+
+struct pkbox_region {
+	bool used;
+	int dom;            /* owner slot */
+	uintptr_t base;     /* first accessible page */
+	size_t pages;       /* accessible pages (guards excluded) */
+	uintptr_t user;     /* pointer handed out */
+	size_t size;        /* bytes asked for */
+	int gkey;           /* grant key (pku) or -1 */
+	int ngrants;
+	struct pkbox_grant_ent grants[PKBOX_MAX_GRANTS];
+};
+
+struct pkbox_dom {
+	bool used;
+	bool faulted;
+	bool has_fault;
+	uint32_t gen;
+	int idx;
+	int pkey;           /* -1 in the mprotect backend */
+	char name[PKBOX_NAME_MAX + 1];
+	size_t quota, used_bytes;
+	uintptr_t next;     /* bump pointer in the slot */
+	uint32_t pkru;      /* PKRU inside this domain (pku) */
+	int active;         /* frames currently in this domain, all threads */
+	pkbox_fn callbacks[PKBOX_MAX_CALLBACKS];
+	struct pkbox_fault fault;
+	uint64_t stacks_mapped[PKBOX_MAX_THREADS / 64];
+};
+
+/* Library state: lives in the meta area, keyed with the host key. */
+struct pkbox_state {
+	pthread_mutex_t mu;
+	struct pkbox_dom doms[PKBOX_MAX_DOMAINS];
+	struct pkbox_region regions[PKBOX_MAX_REGIONS];
+	int nregions_hint;
+	size_t default_quota;
+	char last_error_unused;
+};
+
+/* The gate configuration: one page in the library image, read-only after
+ * set-up, addressed RIP-relative by gate.S (never through a pointer that a
+ * compartment could overwrite). */
+struct pkbox_gatecfg {
+	uint64_t stacks_lo;      /* GC_STACKS_LO */
+	uint64_t stacks_span;    /* GC_STACKS_SPAN: all rows, fault row included */
+	uint64_t stacks_dom_span;/* GC_STACKS_DOM_SPAN: domain rows only */
+	uint64_t stride_shift;   /* GC_SHIFT */
+	uint64_t threads_base;   /* GC_THREADS */
+	uint64_t thread_stride;  /* GC_THREAD_STRIDE */
+	uint64_t records_lo;     /* GC_RECORDS */
+	uint64_t meta_lo;        /* GC_META_LO */
+	uint64_t meta_len;       /* GC_META_LEN */
+	uint64_t backend;        /* GC_BACKEND */
+	uint64_t fsgsbase;       /* GC_FSGSBASE */
+	uint64_t hook;           /* GC_HOOK: unused slot kept for layout */
+	/* C only */
+	uint64_t pool_lo, pool_hi;
+	uint64_t gatepage;       /* mprotect backend: the gate lock page */
+	uint64_t tdir;           /* thread directory page */
+	uint64_t slots_lo;
+	uint64_t stack_size;
+	uint64_t stride;
+	int key_h, key_r;
+	uint32_t xsave_pkru_offset;
+	int initialized;
+};
+
+/* mprotect backend: the gate lock page (readable always, writable only
+ * while no thread is inside a compartment). */
+struct pkbox_gatepage {
+	_Atomic uint32_t lock;   /* 0 free, else the holder's tid */
+	_Atomic uint32_t phase;  /* PHASE_HOST / PHASE_DOMAIN */
+	_Atomic uint32_t waiters;
+};
+#define PHASE_HOST 0
+#define PHASE_DOMAIN 1
+
+extern struct pkbox_gatecfg pkbox__gc;
+extern struct pkbox_state *pkbox__st;
+extern pid_t *pkbox__tdir;
+
+/* init.c */
+int pkbox__ensure_init(void);
+enum pkbox_backend pkbox__backend_in_use(void);
+void pkbox__gc_write(void (*fn)(void *), void *arg);
+int pkbox__err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline struct pkbox_thread *pkbox__thread_at(int ti)
+{
+	return (struct pkbox_thread *)(pkbox__gc.threads_base + (uint64_t)ti * pkbox__gc.thread_stride);
+}
+struct pkbox_thread *pkbox__self(void);
+void pkbox__lock(void);
+void pkbox__unlock(void);
+
+/* domain.c */
+struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err);
+struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d);
+uintptr_t pkbox__stack_top(int row, int ti);
+int pkbox__stack_ensure(struct pkbox_dom *d, int ti);
+void pkbox__recompute_pkru(void);
+int pkbox__region_find(uintptr_t addr);
+void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);
+
+/* backend.c: one interface, two implementations */
+struct pkbox_backend_ops {
+	const char *name;
+	int (*tag)(uintptr_t base, size_t len, int prot, int pkey);
+	/* hide everything domain dom may not touch (mprotect) */
+	void (*enter)(struct pkbox_dom *dom);
+	/* give the host its rights back (mprotect); meta is already exposed */
+	void (*leave)(void);
+};
+extern const struct pkbox_backend_ops *pkbox__be;
+extern const struct pkbox_backend_ops pkbox__be_pku, pkbox__be_mprotect;
+int pkbox__pkey_alloc(void);
+void pkbox__pkey_free(int k);
+void pkbox__calls_adjust(int delta);
+
+/* fault.c */
+int pkbox__fault_install(void);
+int pkbox__thread_signals(struct pkbox_thread *t);
+void pkbox__mp_lock(void);
+void pkbox__mp_unlock(void);
+
+/* gate.S */
+struct pkbox_frame *pkbox__gate_enter(struct pkbox_frame *f);
+void pkbox__gate_exit_ret(void);
+void pkbox__gate_exit_fault(void);
+void pkbox__gate_die(void);
+struct pkbox_cbret { intptr_t val; long status; };
+struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
+void pkbox__mp_enter_hook(struct pkbox_frame *f);
+extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
+
+#endif
