@@ -199,6 +199,14 @@ struct pkbox_fault {
 /* The last fault in d; -ENODATA if none since create/reset. */
 int pkbox_last_fault(const struct pkbox_domain *d, struct pkbox_fault *f);
 
+/*
+ * Installs the library's handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE and
+ * SIGTRAP again, chaining to the handlers in place now.  pkbox_init() does
+ * this; call it again after the host (or a test framework) installed its
+ * own handlers for those signals, or compartment faults reach those instead.
+ */
+int pkbox_signals_install(void);
+
 /* Number of faults contained in all domains since start. */
 unsigned long pkbox_fault_count(void);
 

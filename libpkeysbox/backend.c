@@ -106,7 +106,11 @@ static bool row_mapped(const struct pkbox_dom *d)
 }
 
 /* Called by gate.S on the host stack, with host rights, right before the
- * switch.  Meta is hidden last: nothing of the library is touched after. */
+ * switch.  Meta is hidden last: nothing of the library is touched after.
+ * The library lock stays held until mp_leave(): no other thread can change
+ * a protection (map a new region, say) while memory is hidden.  Threads
+ * that want it meanwhile fault on the hidden lock word and are parked by
+ * the fault handler until the call is over. */
 static void mp_enter(struct pkbox_dom *dom)
 {
 	struct pkbox_state *st = pkbox__st;
@@ -137,7 +141,6 @@ static void mp_enter(struct pkbox_dom *dom)
 					 g->grants[k].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE
 										: PROT_READ);
 	}
-	pkbox__unlock();
 	mprotect(gp, PAGE, PROT_READ);
 	mprotect((void *)pkbox__gc.meta_lo, pkbox__gc.meta_len, PROT_NONE);
 }
@@ -148,7 +151,7 @@ static void mp_leave(void)
 	struct pkbox_state *st = pkbox__st;
 	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
 
-	pkbox__lock();
+	/* the lock taken in mp_enter() is still held */
 	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
 		struct pkbox_region *g = &st->regions[r];
 
@@ -168,8 +171,8 @@ static void mp_leave(void)
 	mp_cur = -1;
 	mprotect(gp, PAGE, PROT_READ | PROT_WRITE);
 	atomic_store(&gp->phase, PHASE_HOST);
-	pkbox__unlock();
 	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
+	pkbox__unlock();
 }
 
 const struct pkbox_backend_ops pkbox__be_mprotect = {

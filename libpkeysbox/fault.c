@@ -173,10 +173,25 @@ int pkbox__fault_install(void)
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++) {
-		if (sigaction(fault_signals[i], &sa, &old_act[fault_signals[i]]))
-			return pkbox__err(-errno, "sigaction(%d) failed: %m", fault_signals[i]);
+		struct sigaction cur;
+		int sig = fault_signals[i];
+
+		if (sigaction(sig, NULL, &cur))
+			return pkbox__err(-errno, "sigaction(%d) failed: %m", sig);
+		if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler)
+			continue; /* ours already: keep what it chains to */
+		if (sigaction(sig, &sa, NULL))
+			return pkbox__err(-errno, "sigaction(%d) failed: %m", sig);
+		old_act[sig] = cur;
 	}
 	return 0;
+}
+
+PKBOX_EXPORT int pkbox_signals_install(void)
+{
+	int rc = pkbox__ensure_init();
+
+	return rc ? rc : pkbox__fault_install();
 }
 
 /* Each thread that enters a compartment gets an alternate signal stack in

@@ -252,7 +252,10 @@ static int do_init(const struct pkbox_config *cfg)
 	pthread_mutexattr_t ma;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_init(&pkbox__st->mu, &ma);
+	/* pku: in host-keyed memory; mprotect: in the gate page (see internal.h) */
+	pthread_mutex_t *mu = b == PKBOX_BACKEND_PKU ? &pkbox__st->mu : &((struct pkbox_gatepage *)gc->gatepage)->mu;
+	pthread_mutex_init(mu, &ma);
+	gc->mu = (uint64_t)(uintptr_t)mu;
 	pthread_mutexattr_destroy(&ma);
 	pkbox__st->default_quota = quota;
 
@@ -343,12 +346,12 @@ PKBOX_EXPORT enum pkbox_backend pkbox_backend(void)
 
 void pkbox__lock(void)
 {
-	pthread_mutex_lock(&pkbox__st->mu);
+	pthread_mutex_lock((pthread_mutex_t *)(uintptr_t)pkbox__gc.mu);
 }
 
 void pkbox__unlock(void)
 {
-	pthread_mutex_unlock(&pkbox__st->mu);
+	pthread_mutex_unlock((pthread_mutex_t *)(uintptr_t)pkbox__gc.mu);
 }
 
 /* ---------------------------------------------------------------- threads */

@@ -136,6 +136,7 @@ struct pkbox_gatecfg {
 	uint64_t slots_lo;
 	uint64_t stack_size;
 	uint64_t stride;
+	uint64_t mu;             /* the library lock (pthread_mutex_t *) */
 	int key_h, key_r;
 	uint32_t xsave_pkru_offset;
 	int initialized;
@@ -147,6 +148,9 @@ struct pkbox_gatepage {
 	_Atomic uint32_t lock;   /* 0 free, else the holder's tid */
 	_Atomic uint32_t phase;  /* PHASE_HOST / PHASE_DOMAIN */
 	_Atomic uint32_t waiters;
+	/* the library lock in this backend: its word must stay readable
+	 * (futex_wait) while the library's memory is hidden */
+	pthread_mutex_t mu;
 };
 #define PHASE_HOST 0
 #define PHASE_DOMAIN 1

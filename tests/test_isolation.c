@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test_isolation.c - what a compartment can and cannot touch, and how its
+ * faults are contained and reported.  Each of these fails if the backend's
+ * protect step is removed. */
+#include "common.h"
+
+#include <signal.h>
+
+#ifndef SEGV_PKUERR
+#define SEGV_PKUERR 4
+#endif
+
+static struct pkbox_domain *A, *B;
+static char *secret;      /* host private */
+static char *a_mem, *b_mem;
+static const char SECRET[] = "the host's private key: 5f1d";
+
+static int setup(void **state)
+{
+	(void)state;
+	A = pkbox_domain_create("alpha", NULL);
+	B = pkbox_domain_create("beta", NULL);
+	secret = pkbox_malloc(pkbox_host_domain(), sizeof(SECRET));
+	a_mem = pkbox_malloc(A, 4096);
+	b_mem = pkbox_malloc(B, 4096);
+	if (!A || !B || !secret || !a_mem || !b_mem)
+		return -1;
+	strcpy(secret, SECRET);
+	strcpy(b_mem, "beta's data");
+	return 0;
+}
+
+static void fresh(struct pkbox_domain **d, char **mem, const char *name)
+{
+	if (pkbox_domain_faulted(*d) == 1) {
+		assert_int_equal(pkbox_domain_reset(*d), 0);
+		*mem = pkbox_malloc(*d, 4096);
+		assert_non_null(*mem);
+		(void)name;
+	}
+}
+
+static intptr_t read_byte(void *p)
+{
+	return *(volatile char *)p;
+}
+
+static intptr_t write_byte(void *p)
+{
+	*(volatile char *)p = 'X';
+	return 0;
+}
+
+static intptr_t copy_secret_out(void *p)
+{
+	/* a plugin that would leak it into its own memory */
+	memcpy(a_mem, p, sizeof(SECRET));
+	return 1;
+}
+
+static void expect_fault(struct pkbox_domain *d, const char *dom, void *addr, int access, const char *owner)
+{
+	struct pkbox_fault f = { .sz = sizeof(f) };
+
+	assert_int_equal(pkbox_domain_faulted(d), 1);
+	assert_int_equal(pkbox_last_fault(d, &f), 0);
+	assert_string_equal(f.domain, dom);
+	assert_ptr_equal((void *)f.addr, addr);
+	assert_int_equal(f.signo, SIGSEGV);
+	assert_int_equal(f.access, access);
+	assert_string_equal(f.owner, owner);
+	if (pkbox_test_is_pku()) {
+		assert_int_equal(f.si_code, SEGV_PKUERR);
+		assert_true(f.pkey > 0);
+	} else {
+		assert_int_equal(f.si_code, SEGV_ACCERR);
+	}
+	/* the domain must be reset before it runs again */
+	assert_int_equal(pkbox_call(d, read_byte, NULL, NULL), -ENOTRECOVERABLE);
+}
+
+static void test_own_memory(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	intptr_t r = 0;
+
+	fresh(&A, &a_mem, "alpha");
+	strcpy(a_mem, "abc");
+	assert_int_equal(pkbox_call(A, read_byte, a_mem + 1, &r), 0);
+	assert_int_equal(r, 'b');
+	assert_int_equal(pkbox_call(A, write_byte, a_mem, &r), 0);
+	assert_int_equal(a_mem[0], 'X');
+}
+
+static void test_read_host_secret(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	intptr_t r = 0;
+	unsigned long before = pkbox_fault_count();
+
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, read_byte, secret + 3, &r), -EFAULT);
+	assert_int_equal(errno, EFAULT);
+	expect_fault(A, "alpha", secret + 3, PKBOX_FAULT_READ, "host");
+	assert_int_equal(pkbox_fault_count(), before + 1);
+	assert_string_equal(secret, SECRET);
+}
+
+static void test_write_host_secret(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, write_byte, secret, NULL), -EFAULT);
+	expect_fault(A, "alpha", secret, PKBOX_FAULT_WRITE, "host");
+	assert_string_equal(secret, SECRET);
+}
+
+static void test_leak_secret(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	fresh(&A, &a_mem, "alpha");
+	memset(a_mem, 0, 4096);
+	assert_int_equal(pkbox_call(A, copy_secret_out, secret, NULL), -EFAULT);
+	assert_null(memmem(a_mem, 4096, "5f1d", 4));
+	assert_string_equal(secret, SECRET);
+}
+
+static void test_other_domain(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, read_byte, b_mem, NULL), -EFAULT);
+	expect_fault(A, "alpha", b_mem, PKBOX_FAULT_READ, "beta");
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, write_byte, b_mem + 5, NULL), -EFAULT);
+	expect_fault(A, "alpha", b_mem + 5, PKBOX_FAULT_WRITE, "beta");
+	assert_string_equal(b_mem, "beta's data");
+}
+
+static void test_grant_revoke(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	intptr_t r = 0;
+
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_grant(B, b_mem, A, PKBOX_ACCESS_READ), 0);
+	assert_int_equal(pkbox_call(A, read_byte, b_mem, &r), 0);
+	assert_int_equal(r, 'b');
+	/* read-only: a write faults */
+	assert_int_equal(pkbox_call(A, write_byte, b_mem, NULL), -EFAULT);
+	expect_fault(A, "alpha", b_mem, PKBOX_FAULT_WRITE, "beta");
+	assert_int_equal(b_mem[0], 'b');
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_grant(B, b_mem, A, PKBOX_ACCESS_RW), 0);
+	assert_int_equal(pkbox_call(A, write_byte, b_mem + 20, NULL), 0);
+	assert_int_equal(b_mem[20], 'X');
+	/* the owner still has it */
+	assert_int_equal(pkbox_call(B, read_byte, b_mem + 20, &r), 0);
+	assert_int_equal(r, 'X');
+	assert_int_equal(pkbox_revoke(B, b_mem, A), 0);
+	assert_int_equal(pkbox_call(A, read_byte, b_mem, NULL), -EFAULT);
+	expect_fault(A, "alpha", b_mem, PKBOX_FAULT_READ, "beta");
+	assert_int_equal(pkbox_call(B, read_byte, b_mem, &r), 0);
+	assert_int_equal(r, 'b');
+	/* host memory granted read-only to a compartment */
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_grant(pkbox_host_domain(), secret, A, PKBOX_ACCESS_READ), 0);
+	assert_int_equal(pkbox_call(A, read_byte, secret, &r), 0);
+	assert_int_equal(r, SECRET[0]);
+	assert_int_equal(pkbox_revoke(pkbox_host_domain(), secret, A), 0);
+	assert_int_equal(pkbox_call(A, read_byte, secret, NULL), -EFAULT);
+	assert_string_equal(secret, SECRET);
+}
+
+static intptr_t overflow(void *p)
+{
+	char *c = p;
+	for (int i = 0; i < 100000; i++)
+		c[i] = 1;
+	return 0;
+}
+
+static void test_guard_pages(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	fresh(&A, &a_mem, "alpha");
+	char *obj = pkbox_malloc(A, 100);
+	assert_non_null(obj);
+	assert_int_equal(pkbox_call(A, overflow, obj, NULL), -EFAULT);
+	struct pkbox_fault f = { .sz = sizeof(f) };
+	assert_int_equal(pkbox_last_fault(A, &f), 0);
+	/* the first byte past the object (rounded to 16) is a guard page */
+	assert_ptr_equal((void *)f.addr, obj + 112);
+	assert_int_equal(f.access, PKBOX_FAULT_WRITE);
+	assert_string_equal(f.owner, "guard");
+}
+
+static int recurse(int n)
+{
+	volatile char pad[512];
+	pad[0] = (char)n;
+	return n ? recurse(n - 1) + pad[0] : 0;
+}
+
+static intptr_t deep(void *p)
+{
+	(void)p;
+	return recurse(1 << 20);
+}
+
+static void test_stack_overflow(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, deep, NULL, NULL), -EFAULT);
+	struct pkbox_fault f = { .sz = sizeof(f) };
+	assert_int_equal(pkbox_last_fault(A, &f), 0);
+	assert_int_equal(f.signo, SIGSEGV);
+	assert_string_equal(f.domain, "alpha");
+}
+
+static intptr_t illegal(void *p)
+{
+	(void)p;
+	__asm__ volatile("ud2");
+	return 0;
+}
+
+static intptr_t div0(void *p)
+{
+	volatile int z = (int)(intptr_t)p;
+	return 10 / z;
+}
+
+static void test_other_signals(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	struct pkbox_fault f = { .sz = sizeof(f) };
+
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, illegal, NULL, NULL), -EFAULT);
+	assert_int_equal(pkbox_last_fault(A, &f), 0);
+	assert_int_equal(f.signo, SIGILL);
+	assert_int_equal(pkbox_domain_reset(A), 0);
+	a_mem = pkbox_malloc(A, 4096);
+	assert_int_equal(pkbox_call(A, div0, NULL, NULL), -EFAULT);
+	assert_int_equal(pkbox_last_fault(A, &f), 0);
+	assert_int_equal(f.signo, SIGFPE);
+}
+
+static intptr_t null_deref(void *p)
+{
+	return *(volatile int *)p;
+}
+
+static void test_null_in_compartment(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	struct pkbox_fault f = { .sz = sizeof(f) };
+
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, null_deref, NULL, NULL), -EFAULT);
+	assert_int_equal(pkbox_last_fault(A, &f), 0);
+	assert_int_equal(f.addr, 0);
+	assert_int_equal(f.si_code, SEGV_MAPERR);
+	assert_string_equal(f.owner, "");
+}
+
+static intptr_t ret_arg(void *a)
+{
+	return (intptr_t)a;
+}
+
+static void test_pkru_after_return(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	intptr_t r;
+
+	/* After every return, fault or not, the host has all its rights back */
+	fresh(&A, &a_mem, "alpha");
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(pkbox_call(A, ret_arg, (void *)(intptr_t)i, &r), 0);
+		assert_int_equal(r, i);
+		assert_string_equal(secret, SECRET);
+		b_mem[100] = (char)i;
+	}
+	assert_int_equal(pkbox_call(A, read_byte, secret, NULL), -EFAULT);
+	assert_string_equal(secret, SECRET);
+	secret[0] = 't';
+	strcpy(b_mem + 200, "host writes everywhere");
+	a_mem[0] = 1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_own_memory),
+		cmocka_unit_test(test_read_host_secret),
+		cmocka_unit_test(test_write_host_secret),
+		cmocka_unit_test(test_leak_secret),
+		cmocka_unit_test(test_other_domain),
+		cmocka_unit_test(test_grant_revoke),
+		cmocka_unit_test(test_guard_pages),
+		cmocka_unit_test(test_stack_overflow),
+		cmocka_unit_test(test_other_signals),
+		cmocka_unit_test(test_null_in_compartment),
+		cmocka_unit_test(test_pkru_after_return),
+	};
+	pkbox_test_check_backend();
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

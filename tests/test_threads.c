@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test_threads.c - eight threads in separate and shared domains; a thread
+ * born before a domain enters it; host threads during a compartment call. */
+#include "common.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NT 8
+#define ITERS 300
+
+static struct pkbox_domain *own[NT], *shared;
+static long *own_mem[NT];
+static _Atomic long *counter;
+static char *secret;
+static pthread_barrier_t go;
+static int errors[NT];
+
+static intptr_t work(void *a)
+{
+	long *m = a;
+	m[0] += 1;
+	return m[0] * 2;
+}
+
+static intptr_t shared_work(void *a)
+{
+	(void)a;
+	return atomic_fetch_add(counter, 1) + 1;
+}
+
+static intptr_t peek(void *a)
+{
+	return *(volatile char *)a;
+}
+
+static void *thread_main(void *arg)
+{
+	int ti = (int)(intptr_t)arg;
+	intptr_t r;
+
+	pthread_barrier_wait(&go);
+	for (int i = 0; i < ITERS; i++) {
+		if (pkbox_call(own[ti], work, own_mem[ti], &r) || r != (intptr_t)own_mem[ti][0] * 2 ||
+		    own_mem[ti][0] != i + 1)
+			errors[ti]++;
+		if (pkbox_call(shared, shared_work, NULL, &r) || r <= 0)
+			errors[ti]++;
+		if (i == ITERS / 2) {
+			/* each thread's domain tries the host's secret and another
+			 * thread's memory, while the others keep running */
+			struct pkbox_fault f = { .sz = sizeof(f) };
+			long keep = own_mem[ti][0];
+
+			if (pkbox_call(own[ti], peek, secret, NULL) != -EFAULT ||
+			    pkbox_last_fault(own[ti], &f) || f.addr != (uintptr_t)secret)
+				errors[ti]++;
+			if (pkbox_domain_reset(own[ti]))
+				errors[ti]++;
+			own_mem[ti] = pkbox_malloc(own[ti], sizeof(long));
+			if (!own_mem[ti])
+				errors[ti]++;
+			else
+				own_mem[ti][0] = keep;
+			if (pkbox_call(own[ti], peek, own_mem[(ti + 1) % NT], NULL) != -EFAULT)
+				errors[ti]++;
+			pkbox_domain_reset(own[ti]);
+			own_mem[ti] = pkbox_malloc(own[ti], sizeof(long));
+			own_mem[ti][0] = keep;
+		}
+	}
+	return NULL;
+}
+
+static void test_eight_threads(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	pthread_t th[NT];
+
+	secret = pkbox_malloc(pkbox_host_domain(), 64);
+	strcpy(secret, "secret");
+	shared = pkbox_domain_create("shared", NULL);
+	assert_non_null(shared);
+	counter = pkbox_malloc(shared, sizeof(long));
+	for (int i = 0; i < NT; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "t%d", i);
+		own[i] = pkbox_domain_create(name, NULL);
+		if (!own[i]) {
+			/* pku: fewer keys than threads; share the rest */
+			assert_int_equal(errno, ENOSPC);
+			own[i] = pkbox_domain_create("spare", NULL);
+		}
+		assert_non_null(own[i]);
+		own_mem[i] = pkbox_malloc(own[i], sizeof(long));
+		assert_non_null(own_mem[i]);
+	}
+	pthread_barrier_init(&go, NULL, NT);
+	for (int i = 0; i < NT; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, thread_main, (void *)(intptr_t)i), 0);
+	for (int i = 0; i < NT; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < NT; i++) {
+		assert_int_equal(errors[i], 0);
+		assert_int_equal(own_mem[i][0], ITERS);
+	}
+	assert_int_equal(atomic_load(counter), NT * ITERS);
+	assert_string_equal(secret, "secret");
+	for (int i = 0; i < NT; i++)
+		assert_int_equal(pkbox_domain_destroy(own[i]), 0);
+}
+
+/* A thread that existed before the domain (and before its key) */
+static pthread_barrier_t b2;
+static struct pkbox_domain *late;
+static int *late_mem;
+static int early_rc = -1;
+static intptr_t early_r;
+
+static intptr_t late_fn(void *a)
+{
+	(void)a;
+	return late_mem[0] + 1;
+}
+
+static void *early_thread(void *a)
+{
+	(void)a;
+	pthread_barrier_wait(&b2); /* the domain is created meanwhile */
+	pthread_barrier_wait(&b2);
+	late_mem[0] += 10; /* host access from this thread too */
+	early_rc = pkbox_call(late, late_fn, NULL, &early_r);
+	return NULL;
+}
+
+static void test_thread_before_domain(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	pthread_t t;
+
+	pthread_barrier_init(&b2, NULL, 2);
+	assert_int_equal(pthread_create(&t, NULL, early_thread, NULL), 0);
+	pthread_barrier_wait(&b2);
+	late = pkbox_domain_create("late", NULL);
+	assert_non_null(late);
+	late_mem = pkbox_malloc(late, sizeof(int));
+	late_mem[0] = 5;
+	pthread_barrier_wait(&b2);
+	pthread_join(t, NULL);
+	assert_int_equal(early_rc, 0);
+	assert_int_equal(early_r, 16);
+	assert_int_equal(pkbox_domain_destroy(late), 0);
+}
+
+/* While one thread is inside a compartment, a host thread uses the host's
+ * private memory: it works (mprotect backend: it waits until the call is
+ * over; pku: PKRU is per thread, nothing waits). */
+static _Atomic int inside;
+static intptr_t slow(void *a)
+{
+	(void)a;
+	atomic_store(&inside, 1);
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	return 3;
+}
+
+static void *slow_caller(void *d)
+{
+	intptr_t r = 0;
+	int rc = pkbox_call(d, slow, NULL, &r);
+	return (void *)(intptr_t)(rc ? rc : r);
+}
+
+static void test_host_thread_during_call(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	struct pkbox_domain *d = pkbox_domain_create("slow", NULL);
+	char *priv = pkbox_malloc(pkbox_host_domain(), 32);
+	pthread_t t;
+	void *res;
+
+	strcpy(priv, "host only");
+	atomic_store(&inside, 0);
+	assert_int_equal(pthread_create(&t, NULL, slow_caller, d), 0);
+	while (!atomic_load(&inside))
+		sched_yield();
+	assert_string_equal(priv, "host only");
+	priv[0] = 'H';
+	pthread_join(t, &res);
+	assert_int_equal((intptr_t)res, 3);
+	assert_int_equal(priv[0], 'H');
+	assert_int_equal(pkbox_domain_destroy(d), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_thread_before_domain),
+		cmocka_unit_test(test_eight_threads),
+		cmocka_unit_test(test_host_thread_during_call),
+	};
+	pkbox_test_check_backend();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
