@@ -115,6 +115,9 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	}
 }
 
+static __thread uintptr_t retry_addr;
+static __thread int retry_count;
+
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -148,13 +151,24 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 			redirect(uc, sig, si);
 			goto out;
 		}
-		if (sig == SIGSEGV && in_pool && atomic_load(&gp->phase) == PHASE_DOMAIN &&
-		    atomic_load(&gp->lock) != (uint32_t)me) {
-			/* another thread is inside a compartment and this memory
-			 * is hidden meanwhile: wait, then try again */
+		if (sig == SIGSEGV && in_pool && si->si_code == SEGV_ACCERR && atomic_load(&gp->lock) != (uint32_t)me) {
+			/* Another thread is (or just was) inside a compartment and
+			 * this memory is hidden meanwhile: wait, then try again.  The
+			 * memory may be visible again by now, so one retry is owed
+			 * even when the phase is over; a second fault at the same
+			 * address with nothing hidden is a real one. */
+			bool hidden = atomic_load(&gp->phase) == PHASE_DOMAIN;
+
 			while (atomic_load(&gp->phase) == PHASE_DOMAIN)
 				syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, NULL, NULL, 0);
-			goto out;
+			if (hidden || retry_addr != a || retry_count++ < 2) {
+				if (retry_addr != a)
+					retry_count = 0;
+				retry_addr = a;
+				goto out;
+			}
+			retry_addr = 0;
+			retry_count = 0;
 		}
 	}
 	errno = saved;

@@ -236,8 +236,10 @@ static intptr_t illegal(void *p)
 
 static intptr_t div0(void *p)
 {
-	volatile int z = (int)(intptr_t)p;
-	return 10 / z;
+	int q = 10, z = (int)(intptr_t)p;
+
+	__asm__ volatile("cltd; idivl %1" : "+a"(q) : "r"(z) : "edx");
+	return q;
 }
 
 static void test_other_signals(void **state)
@@ -259,7 +261,11 @@ static void test_other_signals(void **state)
 
 static intptr_t null_deref(void *p)
 {
-	return *(volatile int *)p;
+	int v;
+
+	/* a load the compiler (and UBSan) cannot see as undefined */
+	__asm__ volatile("movl (%1), %0" : "=r"(v) : "r"(p) : "memory");
+	return v;
 }
 
 static void test_null_in_compartment(void **state)

@@ -142,6 +142,8 @@ static char *late_mem;
 static void *early(void *a)
 {
 	(void)a;
+	/* as a thread that predates the library: the kernel's default, only key 0 open */
+	__asm__ volatile(".byte 0x0f,0x01,0xef" : : "a"(0x55555554u), "c"(0), "d"(0) : "memory");
 	pthread_barrier_wait(&bar);
 	pthread_barrier_wait(&bar);
 	early_before = rdpkru();
@@ -168,6 +170,7 @@ static void test_thread_before_key(void **state)
 	pthread_join(t, NULL);
 	int k = pkbox_domain_pkey(late);
 	printf("# early thread PKRU %#x, late key %d\n", early_before, k);
+	assert_int_equal(early_before, 0x55555554u);
 	assert_int_equal(early_rc, 0);
 	assert_int_equal(early_val, 'x');
 	assert_int_equal(late_mem[1], 'y');
