@@ -105,6 +105,15 @@ static bool row_mapped(const struct pkbox_dom *d)
 	return false;
 }
 
+/* 1 + the highest thread index with a stack in this domain, 0 if none */
+static int row_extent(const struct pkbox_dom *d)
+{
+	for (int i = PKBOX_MAX_THREADS / 64 - 1; i >= 0; i--)
+		if (d->stacks_mapped[i])
+			return i * 64 + 64 - __builtin_clzll(d->stacks_mapped[i]);
+	return 0;
+}
+
 /* Called by gate.S on the host stack, with host rights, right before the
  * switch.  Meta is hidden last: nothing of the library is touched after.
  * The library lock stays held until mp_leave(): no other thread can change
@@ -126,9 +135,9 @@ static void mp_enter(struct pkbox_dom *dom)
 			continue;
 		if (o->next > slot_lo(i) + PAGE)
 			mprotect((void *)slot_lo(i), o->next - slot_lo(i), PROT_NONE);
-		if (row_mapped(o))
-			mprotect((void *)row_lo(i), (uintptr_t)PKBOX_MAX_THREADS << pkbox__gc.stride_shift,
-				 PROT_NONE);
+		int hi = row_extent(o);
+		if (hi)
+			mprotect((void *)row_lo(i), (uintptr_t)hi << pkbox__gc.stride_shift, PROT_NONE);
 	}
 	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
 		struct pkbox_region *g = &st->regions[r];

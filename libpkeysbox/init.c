@@ -249,6 +249,8 @@ static int do_init(const struct pkbox_config *cfg)
 		rc = pkbox__err(-ENOMEM, "library state does not fit its area");
 		goto fail;
 	}
+	/* only what is used is switched (the mprotect backend's cost grows with it) */
+	gc->meta_len = (tbase + PKBOX_MAX_THREADS * gc->thread_stride - gc->meta_lo + PAGE - 1) & ~(PAGE - 1);
 	pthread_mutexattr_t ma;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
