@@ -91,7 +91,7 @@ struct pkbox_info {
 	enum pkbox_backend backend_in_use; /* AUTO when the library is not set up */
 };
 
-int pkbox_probe(struct pkbox_info *info) PKBOX_NONNULL(1);
+int pkbox_probe(struct pkbox_info *info);
 
 /* ------------------------------------------------------------------ */
 /* Domains                                                              */
