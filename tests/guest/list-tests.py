@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+# list-tests.py BUILD SCRIPT FILES EXPECT - turns `meson introspect --tests`
+# into run_test lines for the guest's /init, and the list of host files the
+# tests need (executables, scripts and their arguments, working directories).
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+build, script, files, expect = sys.argv[1:5]
+tests = json.loads(subprocess.run(['meson', 'introspect', '--tests', build], check=True,
+                                  capture_output=True, text=True).stdout)
+lines, need = [], set()
+for t in tests:
+    if 'guest' in [s.split(':')[-1] for s in t.get('suite', [])]:
+        continue
+    cmd = t['cmd']
+    for a in cmd:
+        if os.path.isfile(a):
+            need.add(os.path.abspath(a))
+    env = dict(t.get('env') or {})
+    env['PKBOX_EXPECT_BACKEND'] = expect
+    wd = t.get('workdir') or build
+    need.add(os.path.abspath(wd) + '/')
+    timeout = int(t.get('timeout') or 60)
+    lines.append('run_test %s %s %d env %s %s' % (
+        shlex.quote(t['name']), shlex.quote(wd), timeout,
+        ' '.join('%s=%s' % (k, shlex.quote(v)) for k, v in sorted(env.items())),
+        ' '.join(shlex.quote(c) for c in cmd)))
+with open(script, 'w') as f:
+    f.write('\n'.join(lines) + '\n')
+with open(files, 'w') as f:
+    f.write('\n'.join(sorted(need)) + '\n')
