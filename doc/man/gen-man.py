@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+# gen-man.py - writes doc/man/man3/*.3 and man7/pkeysbox.7 from the table
+# below (one entry per page).  Edit here, run it, commit both.
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATE = "2026-11-22"
+INC = '#include <pkeysbox.h>'
+
+E = {
+    'EINVAL': 'an argument is NULL, zero, or out of range',
+    'ENOENT': 'the domain handle is unknown or the domain was destroyed',
+}
+
+PAGES = [
+    dict(name='pkbox_init', brief='set the library up',
+         synopsis=['int pkbox_init(const struct pkbox_config *cfg);'],
+         desc=r'''Sets the library up once per process: chooses the backend, reserves its
+address-space pool (about 73 GiB of PROT_NONE address space, no memory),
+allocates its two protection keys (pku backend) and installs its fault handlers.
+Calling it is optional: the first call of any other function sets the library
+up with the defaults.
+.PP
+\fIcfg\fP may be NULL. Otherwise \fIcfg->sz\fP must be \fBsizeof(struct pkbox_config)\fP;
+\fIcfg->backend\fP is \fBPKBOX_BACKEND_AUTO\fP (the environment variable
+\fBPKBOX_BACKEND\fP=auto|pku|mprotect, then detection), \fBPKBOX_BACKEND_PKU\fP or
+\fBPKBOX_BACKEND_MPROTECT\fP; \fIcfg->flags\fP may hold \fBPKBOX_F_IGNORE_ENV\fP;
+\fIcfg->domain_quota\fP is the default heap quota of a domain (0: 256 MiB, at most 2 GiB);
+\fIcfg->stack_size\fP the size of each domain stack (0: 256 KiB; 64 KiB to 64 MiB).
+.PP
+AUTO picks pku exactly when CPUID.(7,0):ECX has PKU (bit 3) and OSPKE (bit 4) and
+\fBpkey_alloc\fP(2) works. Asking for pku where it is missing fails; the library
+never falls back silently and never executes RDPKRU or WRPKRU without OSPKE.''',
+         errors=[('EALREADY', 'the library is set up already (explicitly or by an earlier call)'),
+                 ('EINVAL', 'a bad \\fIcfg\\fP field, or PKBOX_BACKEND has an unknown value'),
+                 ('ENOTSUP', 'pku was asked for and the CPU, the kernel or pkey_alloc() lacks it (pkbox_last_error() says which)'),
+                 ('ENOSPC', 'the library\'s two protection keys could not be allocated'),
+                 ('ENOMEM', 'the address-space pool could not be reserved')],
+         example=r'''struct pkbox_config c = { .sz = sizeof(c), .backend = PKBOX_BACKEND_PKU };
+if (pkbox_init(&c) < 0)
+        fprintf(stderr, "no pkeys: %s\en", pkbox_last_error());''',
+         notes='A failed set-up is remembered: every later call returns the same error.',
+         see=['pkbox_backend', 'pkbox_probe']),
+    dict(name='pkbox_backend', also=['pkbox_backend_name'], brief='the backend in use',
+         synopsis=['enum pkbox_backend pkbox_backend(void);', 'const char *pkbox_backend_name(enum pkbox_backend b);'],
+         desc=r'''\fBpkbox_backend\fP() returns \fBPKBOX_BACKEND_PKU\fP or \fBPKBOX_BACKEND_MPROTECT\fP,
+setting the library up first if needed. \fBpkbox_backend_name\fP() returns "auto", "pku",
+"mprotect" or "unknown".''',
+         ret=r'''\fBpkbox_backend\fP() returns \fBPKBOX_BACKEND_AUTO\fP (0) if set-up failed; see
+\fBpkbox_last_error\fP(3).''',
+         see=['pkbox_init', 'pkbox_probe']),
+    dict(name='pkbox_domain_create', brief='make a compartment',
+         synopsis=['struct pkbox_domain *pkbox_domain_create(const char *name, const struct pkbox_domain_opts *opts);'],
+         desc=r'''Creates a domain: a protection key of its own (pku backend), a 1 GiB slot of
+address space for its heap, and one stack per thread that calls into it. \fIname\fP (1 to 31
+bytes) names it in fault reports. \fIopts\fP may be NULL; \fIopts->quota\fP is its heap quota
+in bytes (0: the library default).''',
+         ret=r'''A handle, or NULL with \fIerrno\fP set. Handles carry a generation: a destroyed
+domain's handle never names a later domain.''',
+         errors=[('EINVAL', '\\fIname\\fP is NULL or empty, \\fIopts->sz\\fP is too small, or the quota exceeds 2 GiB'),
+                 ('ENAMETOOLONG', '\\fIname\\fP is longer than 31 bytes'),
+                 ('ENOSPC', 'no protection key is left (pku: 13 domains) or all 63 slots are in use')],
+         example=r'''struct pkbox_domain *d = pkbox_domain_create("parser", NULL);
+if (!d)
+        err(1, "pkbox_domain_create: %s", pkbox_last_error());''',
+         see=['pkbox_domain_destroy', 'pkbox_call', 'pkbox_malloc']),
+    dict(name='pkbox_domain_destroy', brief='destroy a compartment',
+         synopsis=['int pkbox_domain_destroy(struct pkbox_domain *d);'],
+         desc='Frees every allocation and stack of \\fId\\fP, gives its key back and forgets the handle.',
+         errors=[('EINVAL', '\\fId\\fP is NULL, or it is the host domain'), ('ENOENT', E['ENOENT']),
+                 ('EBUSY', 'a thread is inside \\fId\\fP (for example, a host callback tries to destroy the domain that called it)')],
+         notes='A key is not handed to another domain while any thread is inside any compartment, so a stale PKRU value cannot open the new owner\'s memory.',
+         see=['pkbox_domain_create', 'pkbox_domain_reset']),
+    dict(name='pkbox_host_domain', brief="the host's private domain",
+         synopsis=['struct pkbox_domain *pkbox_host_domain(void);'],
+         desc=r'''Returns the host's private domain. Memory allocated in it with \fBpkbox_malloc\fP(3)
+can be read and written only by code running outside compartments. It cannot be destroyed,
+reset, or called into; it can grant single allocations to compartments with \fBpkbox_grant\fP(3).''',
+         ret='The handle, or NULL if the library could not be set up.',
+         see=['pkbox_malloc', 'pkbox_grant']),
+    dict(name='pkbox_domain_reset', brief='clear a faulted domain',
+         synopsis=['int pkbox_domain_reset(struct pkbox_domain *d);'],
+         desc='Frees all memory of \\fId\\fP (its contents may be anything after a fault), drops grants to it, and clears its faulted mark and fault record. Host callbacks stay registered.',
+         errors=[('EINVAL', '\\fId\\fP is NULL'), ('ENOENT', E['ENOENT']), ('EBUSY', 'a thread is inside \\fId\\fP')],
+         see=['pkbox_call', 'pkbox_last_fault', 'pkbox_domain_faulted']),
+    dict(name='pkbox_domain_name', brief="a domain's name",
+         synopsis=['int pkbox_domain_name(const struct pkbox_domain *d, char *buf, size_t len);'],
+         desc='Copies the name of \\fId\\fP into \\fIbuf\\fP, truncated and NUL-terminated.',
+         errors=[('EINVAL', '\\fIbuf\\fP is NULL or \\fIlen\\fP is 0, or \\fId\\fP is NULL'), ('ENOENT', E['ENOENT'])],
+         see=['pkbox_domain_create']),
+    dict(name='pkbox_domain_pkey', brief="a domain's protection key",
+         synopsis=['int pkbox_domain_pkey(const struct pkbox_domain *d);'],
+         desc='Returns the protection key that tags the memory of \\fId\\fP (1 to 15), or -1 in the mprotect backend. An allocation granted to other domains has a key of its own (see \\fBpkbox_grant\\fP(3)).',
+         errors=[('EINVAL', '\\fId\\fP is NULL'), ('ENOENT', E['ENOENT'])],
+         ret='The key, -1, or a negative errno value below -1.',
+         see=['pkbox_domain_create', 'pkey_mprotect(2)']),
+    dict(name='pkbox_domain_faulted', brief='whether a domain faulted',
+         synopsis=['int pkbox_domain_faulted(const struct pkbox_domain *d);'],
+         desc='Returns 1 if \\fId\\fP is marked faulted (calls into it return \\-ENOTRECOVERABLE until \\fBpkbox_domain_reset\\fP(3)), 0 if not.',
+         errors=[('EINVAL', '\\fId\\fP is NULL'), ('ENOENT', E['ENOENT'])],
+         ret='1, 0, or a negative errno value.',
+         see=['pkbox_last_fault', 'pkbox_domain_reset']),
+    dict(name='pkbox_domain_usage', brief="a domain's memory use",
+         synopsis=['int pkbox_domain_usage(const struct pkbox_domain *d, size_t *used, size_t *quota);'],
+         desc='Stores the bytes of pages allocated in \\fId\\fP and its quota; either pointer may be NULL, not both.',
+         errors=[('EINVAL', 'both pointers are NULL, or \\fId\\fP is NULL'), ('ENOENT', E['ENOENT'])],
+         see=['pkbox_malloc']),
+    dict(name='pkbox_domain_of', brief='which domain owns an address',
+         synopsis=['struct pkbox_domain *pkbox_domain_of(const void *addr);'],
+         desc='Returns the domain whose allocation or domain stack holds \\fIaddr\\fP.',
+         ret='A handle, or NULL with \\fIerrno\\fP ENOENT if \\fIaddr\\fP is in no domain.',
+         see=['pkbox_malloc']),
+    dict(name='pkbox_malloc', also=['pkbox_calloc', 'pkbox_realloc', 'pkbox_free'], brief='memory inside a domain',
+         synopsis=['void *pkbox_malloc(struct pkbox_domain *d, size_t size);',
+                   'void *pkbox_calloc(struct pkbox_domain *d, size_t nmemb, size_t size);',
+                   'void *pkbox_realloc(struct pkbox_domain *d, void *ptr, size_t size);',
+                   'int pkbox_free(struct pkbox_domain *d, void *ptr);'],
+         desc=r'''Allocate and free memory tagged with the domain \fId\fP. Every allocation is its own
+run of pages with an inaccessible guard page before and after it; the object ends where the
+trailing guard begins (its size rounded up to 16 bytes), so an overflow faults at once. Freed
+memory is unmapped, so a use after free faults too. The allocator's bookkeeping lives in the
+library's own memory, never next to an object.
+.PP
+\fBpkbox_calloc\fP() returns zeroed memory and checks \fInmemb\fP * \fIsize\fP for overflow.
+\fBpkbox_realloc\fP() with a NULL \fIptr\fP allocates; with \fIsize\fP 0 frees and returns NULL.
+\fBpkbox_free\fP() with a NULL \fIptr\fP does nothing.''',
+         ret=r'''The pointer functions return NULL and set \fIerrno\fP on failure. \fBpkbox_free\fP()
+returns 0 or a negative errno value.''',
+         errors=[('EINVAL', '\\fId\\fP is NULL, \\fIsize\\fP is 0, or \\fIptr\\fP is not a live allocation of \\fId\\fP (double free, interior or foreign pointer, another domain\'s allocation)'),
+                 ('ENOENT', E['ENOENT']),
+                 ('ENOMEM', '\\fIsize\\fP is larger than a domain, the overflow check failed, 4096 allocations are live, or the domain\'s address space is used up'),
+                 ('EDQUOT', 'the domain\'s quota would be exceeded'),
+                 ('EBUSY', '\\fIptr\\fP is granted to other domains (realloc), or granted while its domain runs (free)')],
+         example=r'''char *buf = pkbox_malloc(d, 4096);
+strcpy(buf, "input for the plugin");''',
+         notes='Allocation is page-granular: small objects cost a page each. Call these from the host, not from inside a compartment.',
+         see=['pkbox_domain_usage', 'pkbox_grant', 'pkbox_host_domain']),
+    dict(name='pkbox_grant', also=['pkbox_revoke'], brief='share one allocation with another domain',
+         synopsis=['int pkbox_grant(struct pkbox_domain *owner, void *ptr, struct pkbox_domain *to, int access);',
+                   'int pkbox_revoke(struct pkbox_domain *owner, void *ptr, struct pkbox_domain *to);'],
+         desc=r'''\fBpkbox_grant\fP() lets the domain \fIto\fP read (\fBPKBOX_ACCESS_READ\fP) or read and write
+(\fBPKBOX_ACCESS_RW\fP) the allocation \fIptr\fP of \fIowner\fP; granting again changes the access.
+\fBpkbox_revoke\fP() takes it back at once, also from a thread already inside \fIto\fP.
+.PP
+In the pku backend a shared allocation gets a protection key of its own (a key is per page,
+rights are per domain); on revoke it is retagged with the owner's key, or with a fresh key if
+other grantees remain. In the mprotect backend the allocation's protection is set on each
+entry into a domain.''',
+         errors=[('EINVAL', '\\fIaccess\\fP is not READ or RW, \\fIptr\\fP is NULL or not a live allocation of \\fIowner\\fP, \\fIowner\\fP equals \\fIto\\fP, or \\fIto\\fP is the host'),
+                 ('ENOENT', E['ENOENT'] + ', or (revoke) \\fIptr\\fP is not granted to \\fIto\\fP'),
+                 ('ENOSPC', 'no protection key is left for the shared allocation, or it has 8 grantees')],
+         see=['pkbox_malloc', 'pkbox_call']),
+    dict(name='pkbox_call', brief='run a function inside a compartment',
+         synopsis=['typedef intptr_t (*pkbox_fn)(void *arg);',
+                   'int pkbox_call(struct pkbox_domain *d, pkbox_fn fn, void *arg, intptr_t *ret);'],
+         desc=r'''Runs \fIfn\fP(\fIarg\fP) inside \fId\fP, on \fId\fP's stack for this thread, with \fId\fP's rights:
+its own memory, memory granted to it, and key-0 memory (libc, the ordinary heap). The host's
+private domain, the library's state and other domains' memory are out of reach. When \fIfn\fP
+returns, the host's rights and registers are restored and the value is stored in *\fIret\fP
+(if \fIret\fP is not NULL).
+.PP
+If \fIfn\fP faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP), the fault is contained: the call
+returns \-EFAULT, the domain is marked faulted and \fBpkbox_last_fault\fP(3) says what happened.
+Inside \fIfn\fP, \fBpkbox_host_call\fP(3) reaches the host callbacks registered for \fId\fP.''',
+         errors=[('EFAULT', 'the compartment faulted'),
+                 ('ENOTRECOVERABLE', '\\fId\\fP faulted earlier: reset or destroy it'),
+                 ('EINVAL', '\\fIfn\\fP or \\fId\\fP is NULL, or \\fId\\fP is the host domain'),
+                 ('ENOENT', E['ENOENT']),
+                 ('EDEADLK', 'this thread is inside \\fId\\fP already (a callback calling back into its caller)'),
+                 ('ELOOP', 'calls are nested 16 deep'),
+                 ('EPERM', 'called from inside a compartment'),
+                 ('EAGAIN', 'more than 256 threads use the library')],
+         example=r'''static intptr_t parse(void *arg) { return strlen(arg); }
+\&...
+intptr_t n;
+int rc = pkbox_call(d, parse, buf, &n);
+if (rc == \-EFAULT) {
+        struct pkbox_fault f = { .sz = sizeof(f) };
+        pkbox_last_fault(d, &f);
+        printf("%s faulted at %#lx\en", f.domain, (unsigned long)f.addr);
+        pkbox_domain_reset(d);
+}''',
+         notes=r'''pku backend: a switch is one WRPKRU; threads run compartments concurrently (PKRU is per
+thread), and a thread created before the domain can call into it.
+mprotect backend: a switch is a few \fBmprotect\fP(2) calls; compartment calls are serialized
+process-wide, and a host thread that touches hidden memory meanwhile waits until the call ends.
+Faults are told apart with the library's signal handlers: a host that installs its own handler
+for SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGTRAP afterwards calls \fBpkbox_signals_install\fP(3).''',
+         see=['pkbox_domain_create', 'pkbox_last_fault', 'pkbox_host_call', 'pkbox_signals_install']),
+    dict(name='pkbox_callback_register', also=['pkbox_callback_unregister'], brief='host entry points for a compartment',
+         synopsis=['int pkbox_callback_register(struct pkbox_domain *d, pkbox_fn fn);',
+                   'int pkbox_callback_unregister(struct pkbox_domain *d, int id);'],
+         desc=r'''Registers \fIfn\fP as a host function that code inside \fId\fP may call through
+\fBpkbox_host_call\fP(3), and returns its id (0 to 31). Nothing of the host but the registered
+functions can be reached that way. \fBpkbox_callback_unregister\fP() removes one.''',
+         ret='register: the id (>= 0) or a negative errno value; unregister: 0 or a negative errno value.',
+         errors=[('EINVAL', '\\fIfn\\fP or \\fId\\fP is NULL'), ('ENOENT', E['ENOENT'] + ', or (unregister) no callback has that id'),
+                 ('ENOSPC', 'the domain has 32 callbacks')],
+         see=['pkbox_host_call', 'pkbox_call']),
+    dict(name='pkbox_host_call', brief='call a host callback from inside a compartment',
+         synopsis=['int pkbox_host_call(int id, void *arg, intptr_t *ret);'],
+         desc=r'''Called by code running inside a compartment: leaves it through the gate, runs the host
+callback \fIid\fP registered for that domain with host rights on the host's stack, and
+resumes the compartment with its return value in *\fIret\fP. The callback may itself call into
+other domains.''',
+         errors=[('EPERM', 'not inside a compartment, or no callback \\fIid\\fP is registered for this domain')],
+         notes='The host must treat \\fIarg\\fP as untrusted: it comes from the compartment.',
+         see=['pkbox_callback_register', 'pkbox_call']),
+    dict(name='pkbox_last_fault', also=['pkbox_fault_count'], brief='what a compartment did wrong',
+         synopsis=['int pkbox_last_fault(const struct pkbox_domain *d, struct pkbox_fault *f);',
+                   'unsigned long pkbox_fault_count(void);'],
+         desc=r'''Copies the record of the last fault in \fId\fP: \fIdomain\fP (its name), \fIaddr\fP
+(the faulting address), \fIip\fP, \fIsigno\fP, \fIsi_code\fP (SEGV_PKUERR in the pku backend for
+a protection-key violation, SEGV_ACCERR in the mprotect backend, SEGV_MAPERR for unmapped
+memory), \fIaccess\fP (\fBPKBOX_FAULT_READ\fP, \fB_WRITE\fP or \fB_EXEC\fP, from the page-fault
+error code), \fIpkey\fP (si_pkey, or the key of \fIaddr\fP, or \-1) and \fIowner\fP (the domain
+that owns \fIaddr\fP: a domain name, "host", "library", "guard", or empty). Set \fIf->sz\fP first.
+\fBpkbox_fault_count\fP() counts the faults contained since start.''',
+         errors=[('EINVAL', '\\fIf\\fP is NULL, \\fIf->sz\\fP is too small, or \\fId\\fP is NULL'), ('ENOENT', E['ENOENT']),
+                 ('ENODATA', 'the domain has not faulted since it was created or reset')],
+         see=['pkbox_call', 'pkbox_domain_reset']),
+    dict(name='pkbox_signals_install', brief="put the library's fault handlers back",
+         synopsis=['int pkbox_signals_install(void);'],
+         desc=r'''Installs the library's handlers for SIGSEGV, SIGBUS, SIGILL, SIGFPE and SIGTRAP
+again, chaining to whatever handlers are installed now. Faults that are not a compartment's
+go to those handlers (or take the default action). \fBpkbox_init\fP(3) does this once; call
+it again after installing handlers of your own (test frameworks do).''',
+         errors=[('EINVAL', 'set-up failed earlier (see pkbox_init(3))')],
+         see=['pkbox_call', 'sigaction(2)']),
+    dict(name='pkbox_set_print', brief="where the library's messages go",
+         synopsis=['typedef void (*pkbox_print_fn)(enum pkbox_print_level level, const char *msg);',
+                   'pkbox_print_fn pkbox_set_print(pkbox_print_fn fn);'],
+         desc=r'''Sets the function that receives the library's messages (\fBPKBOX_WARN\fP,
+\fBPKBOX_INFO\fP, \fBPKBOX_DEBUG\fP: every error message is passed at DEBUG, every contained
+fault at INFO). The default prints WARN messages to stderr; NULL silences everything.''',
+         ret='The previous function.',
+         see=['pkbox_last_error']),
+    dict(name='pkbox_last_error', brief="the last error message of this thread",
+         synopsis=['const char *pkbox_last_error(void);'],
+         desc='Returns a message for a person about the last error the library returned to this thread (empty if none). The text stays valid until the next failing call in this thread.',
+         ret='A string, never NULL.',
+         see=['pkbox_strerror', 'pkbox_set_print']),
+    dict(name='pkbox_strerror', brief='text for an error code',
+         synopsis=['const char *pkbox_strerror(int err);'],
+         desc='Returns a short text for a negative errno value returned by the library ("unknown error" for others).',
+         ret='A static string.',
+         see=['pkbox_last_error']),
+]
+
+
+def esc(s):
+    return s.replace('-', '\\-') if False else s
+
+
+def page(p):
+    out = []
+    out.append('.TH %s 3 %s "libpkeysbox 0.1" "libpkeysbox Manual"' % (p['name'], DATE))
+    out.append('.SH NAME')
+    out.append(', '.join([p['name']] + p.get('also', [])).replace('_', '_') + ' \\- ' + p['brief'])
+    out.append('.SH SYNOPSIS')
+    out.append('.nf')
+    out.append('.B %s' % INC)
+    out.append('.PP')
+    for s in p['synopsis']:
+        out.append('.BI "%s"' % s.replace('"', '\\"'))
+    out.append('.fi')
+    out.append('.PP')
+    out.append('Link with \\fI\\-lpkeysbox\\fP.')
+    out.append('.SH DESCRIPTION')
+    out.append(p['desc'])
+    out.append('.SH RETURN VALUE')
+    if 'ret' in p:
+        out.append(p['ret'])
+    else:
+        out.append('0 on success, or a negative errno value (and \\fIerrno\\fP set) on failure.')
+    if p.get('errors'):
+        out.append('.SH ERRORS')
+        for e, why in p['errors']:
+            out.append('.TP')
+            out.append('.B %s' % e)
+            out.append(why[0].upper() + why[1:] + '.')
+        out.append('.PP')
+        out.append('A message for a person is in \\fBpkbox_last_error\\fP(3).')
+    if p.get('example'):
+        out.append('.SH EXAMPLES')
+        out.append('.EX')
+        out.append(p['example'])
+        out.append('.EE')
+    if p.get('notes'):
+        out.append('.SH NOTES')
+        out.append(p['notes'])
+    out.append('.SH SEE ALSO')
+    out.append(',\n'.join('.BR %s' % (s if '(' in s else s + ' (3)').replace('(', ' (', 1).replace('  (', ' (')
+                          for s in p['see']) + ',\n.BR pkeysbox (7)')
+    return '\n'.join(out) + '\n'
+
+
+os.makedirs(os.path.join(HERE, 'man3'), exist_ok=True)
+for p in PAGES:
+    with open(os.path.join(HERE, 'man3', p['name'] + '.3'), 'w') as f:
+        f.write(page(p))
+    for a in p.get('also', []):
+        if a == p['name']:
+            continue
+        with open(os.path.join(HERE, 'man3', a + '.3'), 'w') as f:
+            f.write('.so man3/%s.3\n' % p['name'])
