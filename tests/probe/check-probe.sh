@@ -36,6 +36,13 @@ esac
 # pku exactly when both bits are set and the kernel gives keys
 if [ "$(field cpuid_pku)$(field cpuid_ospke)$(field pkey_alloc)" = "11true" ]; then want=pku; else want=mprotect; fi
 check backend "$backend" "$want"
+keys=$(field keys_available)
+if [ "$backend" = pku ]; then
+	[ "$keys" -gt 0 ] && echo "ok: keys_available = $keys" || { echo "FAIL: pku backend but no keys available"; fail=1; }
+	[ "$(field pkru)" != "" ] || { echo "FAIL: PKRU not reported although OSPKE is set"; fail=1; }
+else
+	check keys_available_without_pkeys "$keys" 0
+fi
 if [ -n "$PKBOX_EXPECT_BACKEND" ]; then check expected_backend "$backend" "$PKBOX_EXPECT_BACKEND"; fi
 
 # the text output says the same
