@@ -126,6 +126,7 @@ static void mp_enter(struct pkbox_dom *dom)
 	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
 
 	pkbox__lock();
+	atomic_fetch_add(&gp->gen, 1);
 	atomic_store(&gp->phase, PHASE_DOMAIN);
 	mp_cur = dom->idx;
 	for (int i = 0; i < PKBOX_MAX_DOMAINS; i++) {

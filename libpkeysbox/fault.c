@@ -117,6 +117,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 
 static __thread uintptr_t retry_addr;
 static __thread int retry_count;
+static __thread uint32_t retry_gen;
 
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
@@ -161,10 +162,13 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 
 			while (atomic_load(&gp->phase) == PHASE_DOMAIN)
 				syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, NULL, NULL, 0);
-			if (hidden || retry_addr != a || retry_count++ < 2) {
-				if (retry_addr != a)
+			/* retries are counted only while nothing was hidden in between */
+			uint32_t g = atomic_load(&gp->gen);
+			if (hidden || retry_addr != a || retry_gen != g || retry_count++ < 2) {
+				if (retry_addr != a || retry_gen != g)
 					retry_count = 0;
 				retry_addr = a;
+				retry_gen = g;
 				goto out;
 			}
 			retry_addr = 0;

@@ -148,6 +148,7 @@ struct pkbox_gatepage {
 	_Atomic uint32_t lock;   /* 0 free, else the holder's tid */
 	_Atomic uint32_t phase;  /* PHASE_HOST / PHASE_DOMAIN */
 	_Atomic uint32_t waiters;
+	_Atomic uint32_t gen;    /* bumped each time memory is hidden */
 	/* the library lock in this backend: its word must stay readable
 	 * (futex_wait) while the library's memory is hidden */
 	pthread_mutex_t mu;
