@@ -226,6 +226,64 @@ const char *pkbox_last_error(void);
 /* A text for a -errno value returned by the library. */
 const char *pkbox_strerror(int err);
 
+/* ------------------------------------------------------------------ */
+/* Sealing: the syscall policy and code inspection (pkbox_seal(3))      */
+
+/* pkbox_seal_opts.flags */
+#define PKBOX_SEAL_STOP_ON_REFUSAL (1u << 0) /* a refused syscall stops the compartment
+                                                 (reported as a fault) instead of failing
+                                                 with EPERM */
+#define PKBOX_SEAL_KEEP_PROC       (1u << 1) /* do not close /proc to file access (then
+                                                 /proc/self/mem is NOT defended) */
+
+struct pkbox_seal_opts {
+	size_t sz;          /* sizeof(struct pkbox_seal_opts) */
+	unsigned int flags; /* PKBOX_SEAL_* */
+};
+
+/*
+ * Seals the process (all threads): inspects every executable mapping for
+ * PKRU-writing instructions, then installs the seccomp policy described in
+ * pkbox_seal(3) and doc/THREAT_MODEL.md.  Checks everything that can fail
+ * before it changes anything.  Cannot be undone.  opts may be NULL.
+ */
+int pkbox_seal(const struct pkbox_seal_opts *opts);
+
+/* 1 if the process is sealed, 0 if not. */
+int pkbox_sealed(void);
+
+/* A syscall the policy refused. */
+struct pkbox_refusal {
+	size_t sz;           /* sizeof(struct pkbox_refusal), set by the caller */
+	char domain[32];     /* the compartment that made it; "host" for host code */
+	long nr;             /* syscall number (for arch) */
+	unsigned int arch;   /* AUDIT_ARCH_* the call was made with */
+	uintptr_t ip;        /* address of the syscall instruction */
+};
+
+/* Syscalls refused since sealing (compartments and host together). */
+unsigned long pkbox_refusal_count(void);
+
+/* The last refusal made to a compartment; -ENODATA if none. */
+int pkbox_last_refusal(struct pkbox_refusal *out);
+
+/* Instructions that write PKRU. */
+#define PKBOX_INSN_WRPKRU 1
+#define PKBOX_INSN_XRSTOR 2
+#define PKBOX_INSN_XRSTORS 3
+
+struct pkbox_finding {
+	uintptr_t addr; /* first byte of the sequence */
+	int kind;       /* PKBOX_INSN_* */
+};
+
+/*
+ * Looks for WRPKRU, XRSTOR and XRSTORS encodings at every byte offset of
+ * [code, code + len).  Stores up to max findings in out and returns how many
+ * there are in all (which may be more than max).
+ */
+int pkbox_inspect(const void *code, size_t len, struct pkbox_finding *out, size_t max);
+
 #ifdef __cplusplus
 }
 #endif

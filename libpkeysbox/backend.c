@@ -22,10 +22,11 @@
 
 /* Keys given back while a compartment may still hold them open in some
  * thread's PKRU are not reused until no thread is inside any domain. */
-static int key_pool[16];
-static int key_pending[16];
-static int nkey_pool, nkey_pending;
-static int active_calls;
+#define key_pool (pkbox__st->key_pool)
+#define key_pending (pkbox__st->key_pending)
+#define nkey_pool (pkbox__st->nkey_pool)
+#define nkey_pending (pkbox__st->nkey_pending)
+#define active_calls (pkbox__st->active_calls)
 
 int pkbox__pkey_alloc(void)
 {
@@ -58,7 +59,7 @@ void pkbox__calls_adjust(int delta)
 
 static int pku_tag(uintptr_t base, size_t len, int prot, int pkey)
 {
-	return (int)syscall(SYS_pkey_mprotect, base, len, prot, pkey);
+	return pkbox__pkey_mprotect(base, len, prot, pkey);
 }
 
 static void nothing_enter(struct pkbox_dom *d)
@@ -82,10 +83,10 @@ const struct pkbox_backend_ops pkbox__be_pku = {
 static int mp_tag(uintptr_t base, size_t len, int prot, int pkey)
 {
 	(void)pkey;
-	return mprotect((void *)base, len, prot);
+	return pkbox__mprotect((void *)base, len, prot);
 }
 
-static int mp_cur = -1; /* domain whose memory stays visible */
+#define mp_cur (pkbox__st->mp_cur)
 
 static uintptr_t slot_lo(int idx)
 {
@@ -135,10 +136,10 @@ static void mp_enter(struct pkbox_dom *dom)
 		if (!o->used || i == dom->idx)
 			continue;
 		if (o->next > slot_lo(i) + PAGE)
-			mprotect((void *)slot_lo(i), o->next - slot_lo(i), PROT_NONE);
+			pkbox__mprotect((void *)slot_lo(i), o->next - slot_lo(i), PROT_NONE);
 		int hi = row_extent(o);
 		if (hi)
-			mprotect((void *)row_lo(i), (uintptr_t)hi << pkbox__gc.stride_shift, PROT_NONE);
+			pkbox__mprotect((void *)row_lo(i), (uintptr_t)hi << pkbox__gc.stride_shift, PROT_NONE);
 	}
 	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
 		struct pkbox_region *g = &st->regions[r];
@@ -147,12 +148,12 @@ static void mp_enter(struct pkbox_dom *dom)
 			continue;
 		for (int k = 0; k < g->ngrants; k++)
 			if (g->grants[k].dom == dom->idx)
-				mprotect((void *)g->base, g->pages * PAGE,
+				pkbox__mprotect((void *)g->base, g->pages * PAGE,
 					 g->grants[k].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE
 										: PROT_READ);
 	}
-	mprotect(gp, PAGE, PROT_READ);
-	mprotect((void *)pkbox__gc.meta_lo, pkbox__gc.meta_len, PROT_NONE);
+	pkbox__mprotect(gp, PAGE, PROT_READ);
+	pkbox__mprotect((void *)pkbox__gc.meta_lo, pkbox__gc.meta_len, PROT_NONE);
 }
 
 /* After gate.S gave meta back: everything else. */
@@ -166,7 +167,7 @@ static void mp_leave(void)
 		struct pkbox_region *g = &st->regions[r];
 
 		if (g->used && g->dom != mp_cur)
-			mprotect((void *)g->base, g->pages * PAGE, PROT_READ | PROT_WRITE);
+			pkbox__mprotect((void *)g->base, g->pages * PAGE, PROT_READ | PROT_WRITE);
 	}
 	for (int i = 0; i < PKBOX_MAX_DOMAINS; i++) {
 		struct pkbox_dom *o = &st->doms[i];
@@ -175,11 +176,11 @@ static void mp_leave(void)
 			continue;
 		for (int ti = 0; ti < PKBOX_MAX_THREADS; ti++)
 			if (o->stacks_mapped[ti / 64] & (1ULL << (ti % 64)))
-				mprotect((void *)(pkbox__stack_top(i, ti) - pkbox__gc.stack_size),
+				pkbox__mprotect((void *)(pkbox__stack_top(i, ti) - pkbox__gc.stack_size),
 					 pkbox__gc.stack_size, PROT_READ | PROT_WRITE);
 	}
 	mp_cur = -1;
-	mprotect(gp, PAGE, PROT_READ | PROT_WRITE);
+	pkbox__mprotect(gp, PAGE, PROT_READ | PROT_WRITE);
 	atomic_store(&gp->phase, PHASE_HOST);
 	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
 	pkbox__unlock();

@@ -191,8 +191,7 @@ static void dom_clear(struct pkbox_dom *d)
 		}
 	}
 	/* give the whole slot back: mmap over it also resets the keys */
-	mmap((void *)slot_lo(d->idx), PKBOX_SLOT_SIZE, PROT_NONE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	pkbox__reset_range(slot_lo(d->idx), PKBOX_SLOT_SIZE);
 	d->next = slot_lo(d->idx) + PAGE;
 	d->used_bytes = 0;
 }
@@ -218,8 +217,7 @@ PKBOX_EXPORT int pkbox_domain_destroy(struct pkbox_domain *h)
 	if (!rc) {
 		dom_clear(d);
 		uintptr_t row = pkbox__gc.stacks_lo + ((uintptr_t)d->idx * PKBOX_MAX_THREADS << pkbox__gc.stride_shift);
-		mmap((void *)row, (uintptr_t)PKBOX_MAX_THREADS << pkbox__gc.stride_shift, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		pkbox__reset_range(row, (uintptr_t)PKBOX_MAX_THREADS << pkbox__gc.stride_shift);
 		memset((void *)(pkbox__gc.records_lo + (uintptr_t)d->idx * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE),
 		       0, PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE);
 		pkbox__pkey_free(d->pkey);
@@ -355,8 +353,7 @@ static void region_release(struct pkbox_region *g)
 	struct pkbox_dom *d = &pkbox__st->doms[g->dom];
 
 	/* zero it and make it fault: a use after free is caught at once */
-	mmap((void *)g->base, g->pages * PAGE, PROT_NONE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	pkbox__reset_range(g->base, g->pages * PAGE);
 	if (g->gkey >= 0)
 		pkbox__pkey_free(g->gkey);
 	d->used_bytes -= g->pages * PAGE;

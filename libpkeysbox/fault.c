@@ -79,7 +79,7 @@ static void redirect(ucontext_t *uc, int sig, siginfo_t *si)
 
 	if (ti < 0) {
 		/* a thread the compartment made itself: it just stops */
-		g[REG_RIP] = (greg_t)pkbox__gate_die;
+		g[REG_RIP] = (greg_t)pkbox__thread_die;
 		return;
 	}
 	if (sig == SIGSEGV)
@@ -232,7 +232,7 @@ int pkbox__thread_signals(struct pkbox_thread *t)
 	ss.ss_sp = p;
 	ss.ss_size = PKBOX_ALTSTACK_SIZE;
 	ss.ss_flags = 0;
-	if (sigaltstack(&ss, NULL)) {
+	if (pkbox__sigaltstack(&ss, NULL)) {
 		int e = errno;
 
 		munmap(p, PKBOX_ALTSTACK_SIZE);

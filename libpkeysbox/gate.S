@@ -12,7 +12,8 @@
  *      exit:  the value must be the host value 0, and the frame to return to
  *             is found from the stack pointer's slot (which thread) and the
  *             library's own state (which frame), never from a register;
- *  - addresses come from pkbox__gc, a read-only page addressed RIP-relative;
+ *  - addresses come from the gate configuration, a read-only page in the
+ *    pool at a fixed address (PKBOX_GC_ADDR, an immediate in this code);
  *  - host-rights code never runs on a stack a compartment can write.
  */
 #include "gate_layout.h"
@@ -52,7 +53,8 @@ pkbox__gate_enter:
 	stmxcsr	F_MXCSR(%rdi)
 	fnstcw	F_FCW(%rdi)
 	movq	$FS_IN, F_STATE(%rdi)
-	cmpq	$BACKEND_MPROTECT, pkbox__gc+GC_BACKEND(%rip)
+	movabsq	$PKBOX_GC_ADDR, %r11
+	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
 	je	.Lmp_enter
 
 	movq	F_SLOT_TOP(%rdi), %r14
@@ -63,13 +65,14 @@ pkbox__gate_enter:
 	.hidden pkbox__wrpkru_enter
 pkbox__wrpkru_enter:
 	WRPKRU
+	movabsq	$PKBOX_GC_ADDR, %r11
 	/* r14 must be the top of a domain stack slot */
 	movq	%r14, %rdx
-	subq	pkbox__gc+GC_STACKS_LO(%rip), %rdx
+	subq	GC_STACKS_LO(%r11), %rdx
 	jbe	.Ldie
-	cmpq	pkbox__gc+GC_STACKS_DOM_SPAN(%rip), %rdx
+	cmpq	GC_STACKS_DOM_SPAN(%r11), %rdx
 	ja	.Ldie
-	movq	pkbox__gc+GC_SHIFT(%rip), %rcx
+	movq	GC_SHIFT(%r11), %rcx
 	movq	%rdx, %rsi
 	shrq	%cl, %rsi
 	movq	%rsi, %r8
@@ -78,7 +81,7 @@ pkbox__wrpkru_enter:
 	jne	.Ldie
 	decq	%rsi
 	shlq	$6, %rsi
-	addq	pkbox__gc+GC_RECORDS(%rip), %rsi
+	addq	GC_RECORDS(%r11), %rsi
 	/* the slot's record must be live and name exactly this PKRU */
 	movabsq	$PKBOX_RECORD_MAGIC, %r8
 	cmpq	%r8, R_MAGIC(%rsi)
@@ -188,7 +191,8 @@ pkbox__gate_exit_fault:
 /* The one way back to host rights.  Values in r8, r9, r10, r12, r13; the
  * reason in r15. */
 .Lexit:
-	cmpq	$BACKEND_MPROTECT, pkbox__gc+GC_BACKEND(%rip)
+	movabsq	$PKBOX_GC_ADDR, %r11
+	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
 	je	.Lexit_mp
 	xorl	%eax, %eax
 	xorl	%ecx, %ecx
@@ -202,25 +206,29 @@ pkbox__wrpkru_exit:
 	jmp	.Lexit_ident
 .Lexit_mp:
 	movl	$SYS_mprotect, %eax
-	movq	pkbox__gc+GC_META_LO(%rip), %rdi
-	movq	pkbox__gc+GC_META_LEN(%rip), %rsi
+	movq	GC_META_LO(%r11), %rdi
+	movq	GC_META_LEN(%r11), %rsi
 	movl	$3, %edx
+	.globl pkbox__mp_exit_syscall
+	.hidden pkbox__mp_exit_syscall
+pkbox__mp_exit_syscall:
 	syscall
 	testq	%rax, %rax
 	jnz	.Ldie
 .Lexit_ident:
+	movabsq	$PKBOX_GC_ADDR, %r11
 	/* which thread: from the stack slot the stack pointer is in */
 	movq	%rsp, %rax
 	subq	$1, %rax
-	subq	pkbox__gc+GC_STACKS_LO(%rip), %rax
+	subq	GC_STACKS_LO(%r11), %rax
 	jb	.Ldie
-	cmpq	pkbox__gc+GC_STACKS_SPAN(%rip), %rax
+	cmpq	GC_STACKS_SPAN(%r11), %rax
 	jae	.Ldie
-	movq	pkbox__gc+GC_SHIFT(%rip), %rcx
+	movq	GC_SHIFT(%r11), %rcx
 	shrq	%cl, %rax
 	andl	$(PKBOX_MAX_THREADS - 1), %eax
-	imulq	pkbox__gc+GC_THREAD_STRIDE(%rip), %rax
-	addq	pkbox__gc+GC_THREADS(%rip), %rax
+	imulq	GC_THREAD_STRIDE(%r11), %rax
+	addq	GC_THREADS(%r11), %rax
 	/* which frame: the thread's innermost, which must be inside a domain */
 	movq	(%rax), %rdi
 	testq	%rdi, %rdi
@@ -245,7 +253,7 @@ pkbox__wrpkru_exit:
 	ldmxcsr	F_MXCSR(%rdi)
 	fldcw	F_FCW(%rdi)
 	cld
-	cmpq	$0, pkbox__gc+GC_FSGSBASE(%rip)
+	cmpq	$0, GC_FSGSBASE(%r11)
 	je	1f
 	RDFSBASE_RCX
 	cmpq	F_FSBASE(%rdi), %rcx
@@ -256,7 +264,11 @@ pkbox__wrpkru_exit:
 	jmp	*F_HOST_RET(%rdi)
 	.size pkbox__gate_exit_fault, .-pkbox__gate_exit_fault
 
-/* A check failed: someone jumped into the gate.  Stop this thread only. */
+/* A check failed: someone jumped into the gate.  Close every key but 0
+ * (the third and last WRPKRU: it writes a constant and checks it), then
+ * fault: the fault handler sees a compartment's PKRU and sends the thread
+ * out through the exit path, where the host gets the violation reported.
+ * With the mprotect backend the fault alone does it. */
 	.globl pkbox__gate_die
 	.hidden pkbox__gate_die
 	.type pkbox__gate_die, @function
@@ -267,19 +279,110 @@ pkbox__gate_die:
 	leaq	.Ldie_msg(%rip), %rsi
 	movl	$(.Ldie_msg_end - .Ldie_msg), %edx
 	syscall
+	movabsq	$PKBOX_GC_ADDR, %r11
+	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
+	je	2f
+1:	movl	$0xfffffffc, %eax
+	xorl	%ecx, %ecx
+	xorl	%edx, %edx
+	.globl pkbox__wrpkru_die
+	.hidden pkbox__wrpkru_die
+pkbox__wrpkru_die:
+	WRPKRU
+	cmpl	$0xfffffffc, %eax
+	jne	1b
+2:	ud2
+	jmp	2b
+	.size pkbox__gate_die, .-pkbox__gate_die
+
+/* A thread a compartment made itself faulted: it just ends. */
+	.globl pkbox__thread_die
+	.hidden pkbox__thread_die
+	.type pkbox__thread_die, @function
+pkbox__thread_die:
 	movl	$SYS_exit, %eax
 	movl	$86, %edi
 	syscall
 	ud2
-	.size pkbox__gate_die, .-pkbox__gate_die
+	.size pkbox__thread_die, .-pkbox__thread_die
+
+/* Where the SIGSYS handler sends a compartment whose syscall the policy
+ * refused: %rax = the syscall number, %rcx = where the syscall returns.
+ * Leaves through the callback exit (id -2) so the host records the refusal
+ * with host rights, then returns the host's answer (-EPERM) as the
+ * syscall's result, every other register as a syscall leaves it.
+ * Jumping here gains nothing: it only reports a refusal. */
+	.globl pkbox__sys_refused
+	.hidden pkbox__sys_refused
+	.type pkbox__sys_refused, @function
+pkbox__sys_refused:
+	leaq	-128(%rsp), %rsp	/* the red zone of the interrupted code */
+	pushq	%rcx
+	pushq	%rdi
+	pushq	%rsi
+	pushq	%rdx
+	pushq	%r10
+	pushq	%r8
+	pushq	%r9
+	movq	%rax, %rsi
+	movq	$-2, %rdi
+	call	pkbox__gate_exit_callback
+	popq	%r9
+	popq	%r8
+	popq	%r10
+	popq	%rdx
+	popq	%rsi
+	popq	%rdi
+	popq	%rcx
+	leaq	128(%rsp), %rsp
+	jmp	*%rcx
+	.size pkbox__sys_refused, .-pkbox__sys_refused
 
 	.globl pkbox__gate_text_end
 	.hidden pkbox__gate_text_end
 pkbox__gate_text_end:
 
+/* long pkbox__tsys(const long *a): a[0] the syscall number, a[1..5] its
+ * arguments, a[6] how many it takes.  The policy's token goes in every
+ * argument register after those, loaded from library memory here and
+ * cleared after, so it never sits in memory a compartment can read. */
+	.text
+	.globl pkbox__tsys
+	.hidden pkbox__tsys
+	.type pkbox__tsys, @function
+pkbox__tsys:
+	movabsq	$PKBOX_GC_ADDR, %r11
+	movq	GC_META_LO(%r11), %r11
+	movq	(%r11), %r11
+	movq	48(%rdi), %rcx
+	movq	%r11, %rdx
+	movq	%r11, %r10
+	movq	%r11, %r8
+	movq	%r11, %r9
+	cmpq	$3, %rcx
+	jb	1f
+	movq	24(%rdi), %rdx
+1:	cmpq	$4, %rcx
+	jb	2f
+	movq	32(%rdi), %r10
+2:	cmpq	$5, %rcx
+	jb	3f
+	movq	40(%rdi), %r8
+3:	movq	(%rdi), %rax
+	movq	16(%rdi), %rsi
+	movq	8(%rdi), %rdi
+	syscall
+	xorl	%edx, %edx
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	xorl	%r10d, %r10d
+	xorl	%r11d, %r11d
+	ret
+	.size pkbox__tsys, .-pkbox__tsys
+
 	.section .rodata
 .Ldie_msg:
-	.ascii "libpkeysbox: violation: gate check failed (jump into the call gate); thread stopped\n"
+	.ascii "libpkeysbox: violation: gate check failed (a jump into the call gate)\n"
 .Ldie_msg_end:
 
 	.section .note.GNU-stack,"",@progbits

@@ -53,11 +53,15 @@ OFF(pkbox_frame, e_arg, F_E_ARG);
 OFF(pkbox_frame, e_status, F_E_STATUS);
 OFF(pkbox_thread, top, 0);
 
-static _Atomic unsigned long fault_count;
 
 /* Set while this thread runs compartment code (a hint for pkbox_host_call;
  * the gate itself never trusts it). */
 static __thread int tls_inside;
+
+int pkbox__inside(void)
+{
+	return tls_inside;
+}
 
 /* gate.S calls this (mprotect backend) just before the switch. */
 void pkbox__mp_enter_hook(struct pkbox_frame *f)
@@ -99,7 +103,7 @@ static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)
 		x->pkey = key;
 	d->faulted = true;
 	d->has_fault = true;
-	fault_count++;
+	pkbox__st->fault_count++;
 	pkbox__msg(PKBOX_INFO, "fault in domain %s: %s at %#lx (owner %s, key %d, signal %d, si_code %d)",
 		   d->name, x->access == PKBOX_FAULT_WRITE ? "write" : x->access == PKBOX_FAULT_EXEC ? "exec" : "read",
 		   (unsigned long)x->addr, x->owner[0] ? x->owner : "none", x->pkey, x->signo, x->si_code);
@@ -197,9 +201,13 @@ PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intp
 		pkbox__lock();
 		if (id >= 0 && id < PKBOX_MAX_CALLBACKS)
 			cb = d->callbacks[id];
+		if (id == -2) /* a syscall the policy refused (seal.c) */
+			pkbox__refusal_record(d, (long)(uintptr_t)cbarg, 0);
 		pkbox__unlock();
 		if (cb)
 			v = cb(cbarg);
+		else if (id == -2)
+			v = -EPERM;
 		else
 			status = -EPERM;
 		t->top = f;
@@ -321,5 +329,12 @@ PKBOX_EXPORT int pkbox_last_fault(const struct pkbox_domain *h, struct pkbox_fau
 
 PKBOX_EXPORT unsigned long pkbox_fault_count(void)
 {
-	return fault_count;
+	unsigned long n;
+
+	if (pkbox__ensure_init())
+		return 0;
+	pkbox__lock();
+	n = pkbox__st->fault_count;
+	pkbox__unlock();
+	return n;
 }

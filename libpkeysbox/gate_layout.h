@@ -4,6 +4,12 @@
 #ifndef PKBOX_GATE_LAYOUT_H
 #define PKBOX_GATE_LAYOUT_H
 
+/* The pool: one naturally aligned block at a fixed address, so that the
+ * gate finds its configuration from constants in its own code, never from
+ * memory a compartment could remap (see libpkeysbox/seal.c). */
+#define PKBOX_POOL_BASE 0x600000000000
+#define PKBOX_GC_ADDR 0x600002008000 /* PKBOX_POOL_BASE + PKBOX_META_SIZE + 8 pages */
+
 #define PKBOX_MAX_THREADS 256
 #define PKBOX_MAX_DEPTH 16
 #define PKBOX_RECORD_MAGIC 0x786f62656b70ULL /* "pkebox" */

@@ -16,18 +16,19 @@
 #include "cpu.h"
 #include "internal.h"
 
-/* The gate configuration page: alone in its page, read-only after set-up. */
-union pkbox_gcpage {
-	struct pkbox_gatecfg gc;
-	char pad[PAGE];
-};
-static union pkbox_gcpage gcpage __attribute__((aligned(PAGE)));
-/* gate.S addresses it by this name */
-extern struct pkbox_gatecfg pkbox__gc __attribute__((alias("gcpage")));
+_Static_assert(PKBOX_GC_ADDR == PKBOX_POOL_BASE + PKBOX_META_SIZE + 8 * PAGE, "gate configuration address");
+_Static_assert((PKBOX_POOL_BASE & (PKBOX_POOL_SIZE - 1)) == 0, "pool alignment");
+_Static_assert(sizeof(struct pkbox_gatecfg) <= PAGE, "gate configuration size");
 
-struct pkbox_state *pkbox__st;
-pid_t *pkbox__tdir;
-const struct pkbox_backend_ops *pkbox__be;
+/* Set once the pool is there (a hint only: a compartment that clears it
+ * makes the library try to set up again, which fails on the taken range). */
+static bool init_done;
+
+bool pkbox__ready(void)
+{
+	return __atomic_load_n(&init_done, __ATOMIC_ACQUIRE);
+}
+
 
 static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
 static int init_rc = 1; /* 1: not yet */
@@ -41,19 +42,40 @@ static void default_print(enum pkbox_print_level lvl, const char *msg)
 		fprintf(stderr, "libpkeysbox: %s\n", msg);
 }
 
-static _Atomic(pkbox_print_fn) print_fn = default_print;
 static __thread char last_error[256];
+
+/* Before set-up the default printer is used; after it the function lives in
+ * library memory (a compartment cannot redirect it). */
+static pkbox_print_fn get_print(void)
+{
+	struct pkbox_state *st = pkbox__ready() ? pkbox__st : NULL;
+
+	if (st && pkbox__inside())
+		return NULL; /* library memory is out of reach in here */
+	if (!st || !st->print_set)
+		return default_print;
+	return st->print_fn;
+}
 
 PKBOX_EXPORT pkbox_print_fn pkbox_set_print(pkbox_print_fn fn)
 {
-	return atomic_exchange(&print_fn, fn);
+	pkbox_print_fn old;
+
+	if (pkbox__ensure_init())
+		return NULL;
+	pkbox__lock();
+	old = get_print();
+	pkbox__st->print_fn = fn;
+	pkbox__st->print_set = true;
+	pkbox__unlock();
+	return old;
 }
 
 void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
-	pkbox_print_fn fn = atomic_load(&print_fn);
+	pkbox_print_fn fn = get_print();
 
 	if (!fn)
 		return;
@@ -67,7 +89,7 @@ void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...)
 int pkbox__err(int err, const char *fmt, ...)
 {
 	va_list ap;
-	pkbox_print_fn fn = atomic_load(&print_fn);
+	pkbox_print_fn fn = get_print();
 
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
@@ -167,7 +189,7 @@ static int choose_backend(const struct pkbox_config *cfg, enum pkbox_backend *ou
 
 static int do_init(const struct pkbox_config *cfg)
 {
-	struct pkbox_gatecfg *gc = &gcpage.gc;
+	struct pkbox_gatecfg *gc = &pkbox__gc;
 	enum pkbox_backend b = PKBOX_BACKEND_AUTO;
 	int rc;
 	size_t stack_size = cfg && cfg->stack_size ? cfg->stack_size : (256UL << 10);
@@ -188,18 +210,40 @@ static int do_init(const struct pkbox_config *cfg)
 	uint64_t stride = pow2_at_least(stack_size + 16 * PAGE);
 	uint64_t rows = PKBOX_MAX_DOMAINS + 1; /* the last row: fault slots, never mapped */
 	uint64_t records_len = (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE;
-	uint64_t off_tdir = PAGE;
-	uint64_t off_meta = 16 * PAGE;
-	uint64_t off_records = off_meta + PKBOX_META_SIZE + 16 * PAGE;
+	/* meta first: the policy lets exactly mprotect(pool start, meta_len,
+	 * RW) through from the gate's exit (see seal.c) */
+	uint64_t off_meta = 0;
+	uint64_t off_gp = PKBOX_GC_ADDR - PKBOX_POOL_BASE + 2 * PAGE;
+	uint64_t off_tdir = off_gp + 2 * PAGE;
+	uint64_t off_records = off_tdir + 16 * PAGE;
 	uint64_t off_slots = (off_records + records_len + 16 * PAGE + PAGE - 1) & ~(PAGE - 1);
 	uint64_t off_stacks = off_slots + (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_SLOT_SIZE;
 	uint64_t stacks_span = rows * PKBOX_MAX_THREADS * stride;
 	uint64_t total = off_stacks + stride + stacks_span;
 
-	char *pool = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pool == MAP_FAILED)
-		return pkbox__err(-ENOMEM, "cannot reserve %lu GiB of address space: %s",
-				  (unsigned long)(total >> 30), strerror(errno));
+	if (total > PKBOX_POOL_SIZE)
+		return pkbox__err(-EINVAL, "the pool does not fit %lu GiB (stack_size too large)",
+				  PKBOX_POOL_SIZE >> 30);
+	/* The pool: one naturally aligned block at a fixed address, all of it
+	 * reserved (the syscall policy names it with a single mask, the gate
+	 * reaches its configuration through a constant). */
+	char *pool = mmap((void *)PKBOX_POOL_BASE, PKBOX_POOL_SIZE, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (pool == MAP_FAILED || pool != (char *)PKBOX_POOL_BASE) {
+		int e = pool == MAP_FAILED ? errno : EEXIST;
+
+		if (pool != MAP_FAILED)
+			munmap(pool, PKBOX_POOL_SIZE);
+		return pkbox__err(-ENOMEM, "cannot reserve %lu GiB of address space at %#lx: %s",
+				  (unsigned long)(PKBOX_POOL_SIZE >> 30), (unsigned long)PKBOX_POOL_BASE, strerror(e));
+	}
+	if (mprotect((char *)PKBOX_GC_ADDR, PAGE, PROT_READ | PROT_WRITE)) {
+		int e = errno;
+
+		munmap(pool, PKBOX_POOL_SIZE);
+		return pkbox__err(-e, "cannot map the gate configuration: %s", strerror(e));
+	}
+	total = PKBOX_POOL_SIZE;
 	uint64_t lo = (uint64_t)pool;
 	uint64_t stacks_lo = (lo + off_stacks + stride - 1) & ~(stride - 1);
 
@@ -215,13 +259,13 @@ static int do_init(const struct pkbox_config *cfg)
 	gc->slots_lo = lo + off_slots;
 	gc->pool_lo = lo;
 	gc->pool_hi = lo + total;
-	gc->gatepage = lo;
+	gc->gatepage = lo + off_gp;
 	gc->tdir = lo + off_tdir;
 	gc->backend = b == PKBOX_BACKEND_PKU ? BACKEND_PKU : BACKEND_MPROTECT;
 	gc->fsgsbase = pkbox__cpu()->fsgsbase;
 	gc->xsave_pkru_offset = pkbox__cpu()->xsave_pkru_offset;
 	gc->key_h = gc->key_r = -1;
-	pkbox__be = b == PKBOX_BACKEND_PKU ? &pkbox__be_pku : &pkbox__be_mprotect;
+	gc->ops = (uint64_t)(uintptr_t)(b == PKBOX_BACKEND_PKU ? &pkbox__be_pku : &pkbox__be_mprotect);
 
 	if (b == PKBOX_BACKEND_PKU) {
 		gc->key_h = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
@@ -240,8 +284,8 @@ static int do_init(const struct pkbox_config *cfg)
 		rc = pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
 		goto fail;
 	}
-	pkbox__st = (struct pkbox_state *)gc->meta_lo;
-	pkbox__tdir = (pid_t *)gc->tdir;
+	gc->st = gc->meta_lo;
+	pkbox__st->mp_cur = -1;
 	uint64_t tbase = (gc->meta_lo + sizeof(struct pkbox_state) + 63) & ~63UL;
 	gc->threads_base = tbase;
 	gc->thread_stride = (sizeof(struct pkbox_thread) + 63) & ~63UL;
@@ -272,10 +316,11 @@ static int do_init(const struct pkbox_config *cfg)
 	h->next = gc->slots_lo + PAGE;
 
 	gc->initialized = 1;
-	if (mprotect(&gcpage, PAGE, PROT_READ)) {
+	if (mprotect(gc, PAGE, PROT_READ)) {
 		rc = pkbox__err(-errno, "cannot make the gate configuration read-only: %s", strerror(errno));
 		goto fail;
 	}
+	__atomic_store_n(&init_done, true, __ATOMIC_RELEASE);
 	rc = pkbox__fault_install();
 	if (rc)
 		return rc; /* the pool stays: the gate page is read-only now */
@@ -288,7 +333,6 @@ fail:
 	if (gc->key_r >= 0)
 		syscall(SYS_pkey_free, gc->key_r);
 	munmap(pool, total);
-	memset(gc, 0, sizeof(*gc));
 	return rc;
 }
 
@@ -322,7 +366,7 @@ int pkbox__ensure_init(void)
 {
 	int rc;
 
-	if (__atomic_load_n(&gcpage.gc.initialized, __ATOMIC_ACQUIRE) && pkbox__st)
+	if (pkbox__ready())
 		return 0;
 	pthread_mutex_lock(&init_mu);
 	rc = init_locked(NULL);
@@ -334,9 +378,9 @@ int pkbox__ensure_init(void)
 
 enum pkbox_backend pkbox__backend_in_use(void)
 {
-	if (!gcpage.gc.initialized)
+	if (!pkbox__ready())
 		return PKBOX_BACKEND_AUTO;
-	return gcpage.gc.backend == BACKEND_PKU ? PKBOX_BACKEND_PKU : PKBOX_BACKEND_MPROTECT;
+	return pkbox__gc.backend == BACKEND_PKU ? PKBOX_BACKEND_PKU : PKBOX_BACKEND_MPROTECT;
 }
 
 PKBOX_EXPORT enum pkbox_backend pkbox_backend(void)
@@ -362,9 +406,9 @@ static __thread struct pkbox_thread *tls_self;
 
 static void tdir_set(int ti, pid_t tid)
 {
-	mprotect(pkbox__tdir, PAGE, PROT_READ | PROT_WRITE);
+	pkbox__mprotect(pkbox__tdir, PAGE, PROT_READ | PROT_WRITE);
 	pkbox__tdir[ti] = tid;
-	mprotect(pkbox__tdir, PAGE, PROT_READ);
+	pkbox__mprotect(pkbox__tdir, PAGE, PROT_READ);
 }
 
 struct pkbox_thread *pkbox__self(void)
@@ -415,7 +459,7 @@ static void thread_gone(void *p)
 		stack_t cur;
 
 		if (!sigaltstack(NULL, &cur) && cur.ss_sp == t->altstack)
-			sigaltstack(&ss, NULL);
+			pkbox__sigaltstack(&ss, NULL);
 		munmap(t->altstack, PKBOX_ALTSTACK_SIZE);
 	}
 	pkbox__lock();

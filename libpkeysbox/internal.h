@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 #include "pkeysbox.h"
@@ -21,6 +22,8 @@
 #define PKBOX_MAX_CALLBACKS 32    /* per domain */
 #define PKBOX_SLOT_SIZE (1UL << 32) /* address space of one domain's heap */
 #define PKBOX_META_SIZE (32UL << 20)
+#define PKBOX_POOL_BITS 39
+#define PKBOX_POOL_SIZE (1UL << PKBOX_POOL_BITS) /* 512 GiB of address space, aligned */
 #define PKBOX_ALTSTACK_SIZE (64UL << 10)
 #define PKBOX_NAME_MAX 31
 
@@ -105,7 +108,19 @@ struct pkbox_dom {
 
 /* Library state: lives in the meta area, keyed with the host key. */
 struct pkbox_state {
+	uint64_t token;          /* offset 0: read by gate.S (pkbox__tsys) */
 	pthread_mutex_t mu;
+	/* backend.c: protection keys */
+	int key_pool[16], key_pending[16];
+	int nkey_pool, nkey_pending;
+	int active_calls;
+	int mp_cur;              /* mprotect: domain whose memory stays visible */
+	unsigned long fault_count;
+	unsigned long refusals;  /* syscalls the seal refused to compartments */
+	pkbox_print_fn print_fn;
+	bool print_set;
+	bool sealed;
+	struct pkbox_refusal last_refusal;
 	struct pkbox_dom doms[PKBOX_MAX_DOMAINS];
 	struct pkbox_region regions[PKBOX_MAX_REGIONS];
 	int nregions_hint;
@@ -137,6 +152,8 @@ struct pkbox_gatecfg {
 	uint64_t stack_size;
 	uint64_t stride;
 	uint64_t mu;             /* the library lock (pthread_mutex_t *) */
+	uint64_t st;             /* struct pkbox_state * (meta) */
+	uint64_t ops;            /* const struct pkbox_backend_ops * */
 	int key_h, key_r;
 	uint32_t xsave_pkru_offset;
 	int initialized;
@@ -156,14 +173,20 @@ struct pkbox_gatepage {
 #define PHASE_HOST 0
 #define PHASE_DOMAIN 1
 
-extern struct pkbox_gatecfg pkbox__gc;
-extern struct pkbox_state *pkbox__st;
-extern pid_t *pkbox__tdir;
+/* Everything the library trusts is reached from pkbox__gc, a read-only page
+ * (sealed with mseal() where the kernel has it), never from writable
+ * key-0 memory that a compartment could rewrite. */
+#define pkbox__gc (*(struct pkbox_gatecfg *)(uintptr_t)PKBOX_GC_ADDR)
+#define pkbox__st ((struct pkbox_state *)(uintptr_t)pkbox__gc.st)
+#define pkbox__tdir ((pid_t *)(uintptr_t)pkbox__gc.tdir)
+#define pkbox__be ((const struct pkbox_backend_ops *)(uintptr_t)pkbox__gc.ops)
+
+int pkbox__inside(void); /* a hint: this thread runs compartment code */
 
 /* init.c */
 int pkbox__ensure_init(void);
 enum pkbox_backend pkbox__backend_in_use(void);
-void pkbox__gc_write(void (*fn)(void *), void *arg);
+bool pkbox__ready(void);
 int pkbox__err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline struct pkbox_thread *pkbox__thread_at(int ti)
@@ -192,11 +215,57 @@ struct pkbox_backend_ops {
 	/* give the host its rights back (mprotect); meta is already exposed */
 	void (*leave)(void);
 };
-extern const struct pkbox_backend_ops *pkbox__be;
 extern const struct pkbox_backend_ops pkbox__be_pku, pkbox__be_mprotect;
 int pkbox__pkey_alloc(void);
 void pkbox__pkey_free(int k);
 void pkbox__calls_adjust(int delta);
+
+/* inspect.c */
+size_t pkbox__scan(const uint8_t *prev, size_t nprev, const uint8_t *buf, size_t len, uintptr_t base,
+		   struct pkbox_finding *out, size_t max);
+const char *pkbox__insn_name(int kind);
+
+/* seal.c: the policy's range rules (pure: also used by the fuzzer) */
+#define PKBOX_CMP_MASKED_EQ 1
+#define PKBOX_CMP_GT 2
+#define PKBOX_CMP_NE 3
+#define PKBOX_CMP_EQ 4
+#define PKBOX_CMP_LT 5
+struct pkbox_cmp {
+	uint8_t arg, op;
+	uint64_t mask, datum;
+};
+struct pkbox_rule {
+	int n;
+	struct pkbox_cmp c[4];
+};
+size_t pkbox__range_rules(uint64_t lo, int lo_bits, int aarg, int larg, const struct pkbox_cmp *extra, int nextra,
+			  struct pkbox_rule *out, size_t max);
+bool pkbox__rules_match(const struct pkbox_rule *r, size_t n, const uint64_t args[6]);
+/* token-carrying syscall (gate.S): a[0] nr, a[1..5] args, a[6] number of args */
+long pkbox__tsys(const long *a);
+long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4);
+/* the library's own protection changes (they carry the token) */
+static inline int pkbox__mprotect(const void *a, size_t l, int p)
+{
+	return (int)pkbox__sys(SYS_mprotect, 3, (long)(uintptr_t)a, (long)l, p, 0, 0);
+}
+static inline int pkbox__pkey_mprotect(uintptr_t a, size_t l, int p, int k)
+{
+	return (int)pkbox__sys(SYS_pkey_mprotect, 4, (long)a, (long)l, p, k, 0);
+}
+static inline int pkbox__madvise(uintptr_t a, size_t l, int adv)
+{
+	return (int)pkbox__sys(SYS_madvise, 3, (long)a, (long)l, adv, 0, 0);
+}
+static inline int pkbox__sigaltstack(const void *n, void *o)
+{
+	return (int)pkbox__sys(SYS_sigaltstack, 2, (long)(uintptr_t)n, (long)(uintptr_t)o, 0, 0, 0);
+}
+void pkbox__reset_range(uintptr_t base, size_t len);
+void pkbox__sys_refused(void);
+int pkbox__sigsys_install(void);
+void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip);
 
 /* fault.c */
 int pkbox__fault_install(void);
@@ -209,6 +278,7 @@ struct pkbox_frame *pkbox__gate_enter(struct pkbox_frame *f);
 void pkbox__gate_exit_ret(void);
 void pkbox__gate_exit_fault(void);
 void pkbox__gate_die(void);
+void pkbox__thread_die(void);
 struct pkbox_cbret { intptr_t val; long status; };
 struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
 void pkbox__mp_enter_hook(struct pkbox_frame *f);

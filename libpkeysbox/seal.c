@@ -1,0 +1,880 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * seal.c - sealing the process: code inspection and the syscall policy.
+ *
+ * The policy (doc/THREAT_MODEL.md has the reasons, tests/attacks/ the
+ * attacks it stops):
+ *  - protection changes on the pool (every domain, the host's private
+ *    domain, the library's state, stacks and guards: one naturally aligned
+ *    block) only with the token, a random 64-bit value that lives in library
+ *    memory and that the library puts in the syscall's unused argument
+ *    registers (pkbox__tsys in gate.S);
+ *  - no new executable memory: mmap, mprotect and pkey_mprotect with
+ *    PROT_EXEC are refused; no mremap at all (it can move or grow code);
+ *  - pkey_alloc, pkey_free, pkey_mprotect only through the library;
+ *  - ptrace, process_vm_*, seccomp, personality changes, userfaultfd,
+ *    io_uring, execve, prctl changes of dumpability, seccomp or the mm;
+ *    handlers of the signals the library owns stay the library's;
+ *  - i386 and x32 entries refused;
+ *  - every refusal raises SIGSYS: the handler makes the syscall return
+ *    -EPERM and has the refusal recorded for the host (through the gate,
+ *    with host rights, when a compartment made it).
+ * Besides: the process becomes non-dumpable, /proc is closed to file access
+ * with Landlock (/proc/self/mem), PR_SET_MDWE and mseal() are used where the
+ * kernel has them.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#if HAVE_SECCOMP
+#include <seccomp.h>
+#endif
+#if __has_include(<linux/landlock.h>)
+#include <linux/landlock.h>
+#define HAVE_LANDLOCK_H 1
+#endif
+
+#include "internal.h"
+
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+/* ---------------------------------------------------------------- range rules */
+
+/*
+ * Rules that match a call whose range [a, a + len) (a = args[aarg], len =
+ * args[larg]) may overlap the aligned block [lo, lo + 2^lo_bits), each rule
+ * also carrying the extra comparisons given (the token check, flags).
+ * Only page-aligned a reaches the kernel's range code (it refuses others),
+ * and len is rounded up to pages; so for a in the shell
+ * [lo - 2^(k+1), lo - 2^k) (aligned, as lo is) the call is harmless when
+ * len <= 2^k.  Calls from further below than 2^(lo_bits-1) are refused when
+ * len exceeds that distance.  Conservative: never misses an overlap; refuses
+ * at most calls that end within a factor of two of the block.
+ */
+size_t pkbox__range_rules(uint64_t lo, int lo_bits, int aarg, int larg, const struct pkbox_cmp *extra, int nextra,
+			  struct pkbox_rule *out, size_t max)
+{
+	size_t n = 0;
+
+#define PUSH(...)                                                                                                  \
+	do {                                                                                                       \
+		if (n < max) {                                                                                     \
+			struct pkbox_cmp cs[] = { __VA_ARGS__ };                                                   \
+			struct pkbox_rule *r = &out[n];                                                            \
+			r->n = 0;                                                                                  \
+			for (size_t q = 0; q < sizeof(cs) / sizeof(cs[0]); q++)                                    \
+				r->c[r->n++] = cs[q];                                                              \
+			for (int q = 0; q < nextra; q++)                                                           \
+				r->c[r->n++] = extra[q];                                                           \
+		}                                                                                                  \
+		n++;                                                                                               \
+	} while (0)
+
+	uint64_t size = 1ULL << lo_bits;
+
+	/* starts inside */
+	PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~(size - 1), lo });
+	/* starts below, in a shell */
+	for (int k = 12; k < lo_bits - 1 && (1ULL << (k + 1)) <= lo; k++) {
+		uint64_t b = lo - (1ULL << (k + 1));
+
+		PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~((1ULL << (k + 1)) - 1) | (1ULL << k), b },
+		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, 1ULL << k });
+	}
+	/* the page right below: any length over one page */
+	if (lo >= PAGE)
+		PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~(PAGE - 1), lo - PAGE },
+		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, PAGE });
+	/* far below: longer than the largest shell */
+	if (lo_bits > 13)
+		PUSH({ (uint8_t)aarg, PKBOX_CMP_LT, ~0ULL, lo >= (1ULL << (lo_bits - 1)) ? lo - (1ULL << (lo_bits - 1)) : 0 },
+		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, 1ULL << (lo_bits - 1) });
+#undef PUSH
+	return n;
+}
+
+
+bool pkbox__rules_match(const struct pkbox_rule *r, size_t n, const uint64_t args[6])
+{
+	for (size_t i = 0; i < n; i++) {
+		bool all = true;
+
+		for (int j = 0; j < r[i].n && all; j++) {
+			const struct pkbox_cmp *c = &r[i].c[j];
+			uint64_t v = args[c->arg];
+
+			switch (c->op) {
+			case PKBOX_CMP_MASKED_EQ: all = (v & c->mask) == c->datum; break;
+			case PKBOX_CMP_GT: all = v > c->datum; break;
+			case PKBOX_CMP_LT: all = v < c->datum; break;
+			case PKBOX_CMP_NE: all = v != c->datum; break;
+			case PKBOX_CMP_EQ: all = v == c->datum; break;
+			default: all = false;
+			}
+		}
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+/* ---------------------------------------------------------------- token syscalls */
+
+long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4)
+{
+	long a[7] = { nr, a0, a1, a2, a3, a4, nargs };
+	long r;
+
+	if (!pkbox__ready()) /* setting up: the library's memory is not there yet */
+		return syscall(nr, a0, a1, a2, a3, a4);
+	r = pkbox__tsys(a);
+
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* Gives a range of the pool back: contents dropped, no access, key 0. */
+void pkbox__reset_range(uintptr_t base, size_t len)
+{
+	pkbox__madvise(base, len, MADV_DONTNEED);
+	if (pkbox__gc.backend == BACKEND_PKU)
+		pkbox__pkey_mprotect(base, len, PROT_NONE, 0);
+	else
+		pkbox__mprotect((void *)base, len, PROT_NONE);
+}
+
+/* ---------------------------------------------------------------- refusals */
+
+static _Atomic unsigned long host_refusals; /* by host code: counted in its own memory */
+
+void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip)
+{
+	struct pkbox_refusal *r = &pkbox__st->last_refusal;
+	long nr = nr_arch & 0xffffffffL;
+	unsigned arch = (unsigned)((unsigned long)nr_arch >> 32);
+
+	memset(r, 0, sizeof(*r));
+	r->sz = sizeof(*r);
+	snprintf(r->domain, sizeof(r->domain), "%s", d->name);
+	r->nr = nr;
+	r->arch = arch ? arch : AUDIT_ARCH_X86_64;
+	r->ip = ip;
+	pkbox__st->refusals++;
+	pkbox__msg(PKBOX_WARN, "refused syscall %ld%s in domain %s", nr,
+		   r->arch == AUDIT_ARCH_X86_64 ? ((nr & 0x40000000) ? " (x32)" : "") : " (i386)", d->name);
+}
+
+PKBOX_EXPORT unsigned long pkbox_refusal_count(void)
+{
+	unsigned long n;
+
+	if (pkbox__ensure_init())
+		return 0;
+	pkbox__lock();
+	n = pkbox__st->refusals + atomic_load(&host_refusals);
+	pkbox__unlock();
+	return n;
+}
+
+PKBOX_EXPORT int pkbox_last_refusal(struct pkbox_refusal *out)
+{
+	int rc = pkbox__ensure_init();
+
+	if (rc)
+		return rc;
+	if (!out || out->sz < offsetof(struct pkbox_refusal, ip))
+		return pkbox__err(-EINVAL, "pkbox_last_refusal: out is NULL or out->sz too small");
+	pkbox__lock();
+	if (!pkbox__st->last_refusal.sz) {
+		rc = pkbox__err(-ENODATA, "pkbox_last_refusal: no compartment has been refused a syscall");
+	} else {
+		size_t n = out->sz < sizeof(*out) ? out->sz : sizeof(*out);
+
+		memcpy((char *)out + sizeof(size_t), (char *)&pkbox__st->last_refusal + sizeof(size_t),
+		       n - sizeof(size_t));
+	}
+	pkbox__unlock();
+	return rc;
+}
+
+PKBOX_EXPORT int pkbox_sealed(void)
+{
+	int s;
+
+	if (pkbox__ensure_init())
+		return 0;
+	pkbox__lock();
+	s = pkbox__st->sealed;
+	pkbox__unlock();
+	return s;
+}
+
+/* Is this thread inside a compartment?  Same test as fault.c. */
+static bool in_compartment(ucontext_t *uc);
+
+static pid_t raw_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static uint32_t saved_pkru(ucontext_t *uc, bool *ok)
+{
+	char *x = (char *)uc->uc_mcontext.fpregs;
+	uint32_t off = pkbox__gc.xsave_pkru_offset, v = 0;
+	uint64_t bv;
+
+	*ok = false;
+	if (!x || !off)
+		return 0;
+	memcpy(&bv, x + 512, 8);
+	*ok = true;
+	if (!(bv & (1ULL << 9)))
+		return 0;
+	memcpy(&v, x + off, 4);
+	return v;
+}
+
+static bool in_compartment(ucontext_t *uc)
+{
+	if (pkbox__gc.backend == BACKEND_PKU) {
+		bool ok;
+		uint32_t p = saved_pkru(uc, &ok);
+
+		return ok && ((p >> (2 * pkbox__gc.key_h)) & 3) == 3;
+	}
+	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
+
+	return atomic_load(&gp->lock) == (uint32_t)raw_gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
+}
+
+static _Atomic unsigned stop_on_refusal;
+
+static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	int saved = errno;
+
+	(void)sig;
+	if (si->si_code != 1 /* SYS_SECCOMP */) {
+		errno = saved;
+		return; /* a SIGSYS someone sent: ignored */
+	}
+	long nr = si->si_syscall;
+	unsigned arch = si->si_arch;
+
+	g[REG_RAX] = -EPERM;
+	if (in_compartment(uc)) {
+		int ti = -1;
+		pid_t me = raw_gettid();
+
+		for (int i = 0; i < PKBOX_MAX_THREADS; i++)
+			if (pkbox__tdir[i] == me)
+				ti = i;
+		if (ti >= 0 && atomic_load(&stop_on_refusal)) {
+			/* a violation: leave the compartment as a fault */
+			g[REG_R8] = nr;
+			g[REG_R9] = (greg_t)((uint64_t)SIGSYS | ((uint64_t)1 << 32));
+			g[REG_R10] = -1;
+			g[REG_R12] = 0;
+			g[REG_R13] = (greg_t)(uintptr_t)si->si_call_addr;
+			g[REG_R15] = EXIT_FAULT;
+			g[REG_RSP] = (greg_t)pkbox__stack_top(PKBOX_MAX_DOMAINS, ti);
+			g[REG_RIP] = (greg_t)pkbox__gate_exit_fault;
+		} else if (ti >= 0) {
+			g[REG_RAX] = (greg_t)(((uint64_t)arch << 32) | (uint32_t)nr);
+			g[REG_RCX] = g[REG_RIP];
+			g[REG_RIP] = (greg_t)pkbox__sys_refused;
+		}
+		/* a thread the compartment made itself: just -EPERM */
+	} else {
+		atomic_fetch_add(&host_refusals, 1);
+	}
+	errno = saved;
+}
+
+int pkbox__sigsys_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sigsys_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL))
+		return pkbox__err(-errno, "sigaction(SIGSYS) failed: %m");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- inspection */
+
+struct xmap {
+	uintptr_t lo, hi;
+	char path[256];
+	bool readable;
+};
+
+#define MAX_XMAPS 512
+
+static int read_xmaps(struct xmap *m, int max, int *count)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return pkbox__err(-errno, "cannot read /proc/self/maps: %m");
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perm[8], path[256] = "";
+
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255s", &lo, &hi, perm, path) < 3)
+			continue;
+		if (perm[2] != 'x')
+			continue;
+		if (n == max) {
+			fclose(f);
+			return pkbox__err(-E2BIG, "more than %d executable mappings", max);
+		}
+		m[n].lo = lo;
+		m[n].hi = hi;
+		m[n].readable = perm[0] == 'r';
+		snprintf(m[n].path, sizeof(m[n].path), "%s", path);
+		n++;
+	}
+	fclose(f);
+	*count = n;
+	return 0;
+}
+
+static bool is_gate_site(uintptr_t a)
+{
+	extern const char pkbox__wrpkru_enter[], pkbox__wrpkru_exit[], pkbox__wrpkru_die[];
+
+	return a == (uintptr_t)pkbox__wrpkru_enter || a == (uintptr_t)pkbox__wrpkru_exit ||
+	       a == (uintptr_t)pkbox__wrpkru_die;
+}
+
+static bool path_is(const char *path, const char *base)
+{
+	const char *s = strrchr(path, '/');
+
+	s = s ? s + 1 : path;
+	return !strncmp(s, base, strlen(base));
+}
+
+/* Writes code bytes the way a debugger does (no mapping is made writable);
+ * falls back to mprotect before the policy exists. */
+static int poke(uintptr_t a, const uint8_t *b, size_t n)
+{
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		ssize_t w = pwrite(fd, b, n, (off_t)a);
+
+		close(fd);
+		if (w == (ssize_t)n)
+			return 0;
+	}
+	uintptr_t pg = a & ~(PAGE - 1);
+	size_t len = ((a + n + PAGE - 1) & ~(PAGE - 1)) - pg;
+	if (mprotect((void *)pg, len, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -errno;
+	memcpy((void *)a, b, n);
+	mprotect((void *)pg, len, PROT_READ | PROT_EXEC);
+	return 0;
+}
+
+/* Lazy binding would run the dynamic loader's XSAVE trampoline (an XRSTOR)
+ * on a later first call: refused, since that XRSTOR is disabled below. */
+static int lazy_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	char *bad = data;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
+			continue;
+		const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+		uintptr_t pltgot = 0;
+		bool jmprel = false;
+
+		for (; d->d_tag != DT_NULL; d++) {
+			if (d->d_tag == DT_PLTGOT)
+				pltgot = d->d_un.d_ptr;
+			if (d->d_tag == DT_JMPREL)
+				jmprel = true;
+		}
+		if (!pltgot || !jmprel)
+			continue;
+		if (pltgot < info->dlpi_addr)
+			pltgot += info->dlpi_addr;
+		const uintptr_t *got = (const uintptr_t *)pltgot;
+		if (got[2] && !bad[0])
+			snprintf(bad, 256, "%s", info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : "the program");
+	}
+	return 0;
+}
+
+/* Scans every executable mapping; patches the two known system sites
+ * (glibc's pkey_set, the dynamic loader's lazy-binding XRSTOR) with UD2;
+ * anything else but the gate's own two WRPKRUs refuses the seal. */
+static int inspect_process(bool patch, unsigned *patched)
+{
+	static struct xmap m[MAX_XMAPS];
+	struct pkbox_finding f[64];
+	int n, rc;
+
+	rc = read_xmaps(m, MAX_XMAPS, &n);
+	if (rc)
+		return rc;
+	*patched = 0;
+	for (int i = 0; i < n; i++) {
+		if (!m[i].readable) {
+			if (!strcmp(m[i].path, "[vsyscall]"))
+				continue; /* the kernel's fixed page: emulated, never executed */
+			return pkbox__err(-EACCES, "cannot inspect execute-only mapping %#lx-%#lx %s",
+					  (unsigned long)m[i].lo, (unsigned long)m[i].hi, m[i].path);
+		}
+		bool adj = i > 0 && m[i - 1].hi == m[i].lo && m[i - 1].readable;
+		const uint8_t *prev = adj ? (const uint8_t *)(m[i].lo - 2) : NULL;
+		size_t nf = pkbox__scan(prev, adj ? 2 : 0, (const uint8_t *)m[i].lo, m[i].hi - m[i].lo, m[i].lo, f, 64);
+
+		if (nf > 64)
+			return pkbox__err(-EPERM, "%s contains %zu PKRU-writing sequences", m[i].path, nf);
+		for (size_t j = 0; j < nf; j++) {
+			if (is_gate_site(f[j].addr))
+				continue;
+			bool known = (path_is(m[i].path, "libc.so") && f[j].kind == PKBOX_INSN_WRPKRU) ||
+				     (path_is(m[i].path, "ld-linux") && f[j].kind == PKBOX_INSN_XRSTOR);
+			if (!known)
+				return pkbox__err(-EPERM, "%s at %#lx (%s+%#lx) can write PKRU; refusing to seal",
+						  pkbox__insn_name(f[j].kind), (unsigned long)f[j].addr, m[i].path,
+						  (unsigned long)(f[j].addr - m[i].lo));
+			if (patch) {
+				static const uint8_t ud2[3] = { 0x0f, 0x0b, 0x90 };
+				int e = poke(f[j].addr, ud2, 3);
+
+				if (e)
+					return pkbox__err(e, "cannot disable %s at %#lx in %s: %s",
+							  pkbox__insn_name(f[j].kind), (unsigned long)f[j].addr, m[i].path,
+							  strerror(-e));
+				(*patched)++;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- Landlock */
+
+static int close_proc(void)
+{
+#ifdef HAVE_LANDLOCK_H
+	struct landlock_ruleset_attr ra = {
+		.handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE,
+	};
+	int rs = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
+
+	if (rs < 0)
+		return -errno;
+	DIR *dir = opendir("/");
+	struct dirent *e;
+	int rc = 0;
+
+	if (!dir) {
+		rc = -errno;
+		close(rs);
+		return rc;
+	}
+	while ((e = readdir(dir))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "proc"))
+			continue;
+		int fd = openat(dirfd(dir), e->d_name, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct landlock_path_beneath_attr pb = {
+			.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE,
+			.parent_fd = fd,
+		};
+		if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0))
+			rc = -errno;
+		close(fd);
+		if (rc)
+			break;
+	}
+	closedir(dir);
+	if (!rc && syscall(SYS_landlock_restrict_self, rs, 0))
+		rc = -errno;
+	close(rs);
+	return rc;
+#else
+	return -ENOSYS;
+#endif
+}
+
+/* ---------------------------------------------------------------- mseal */
+
+static int seal_code(unsigned *count)
+{
+	static struct xmap m[MAX_XMAPS];
+	int n, rc = read_xmaps(m, MAX_XMAPS, &n);
+
+	*count = 0;
+	if (rc)
+		return rc;
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(m[i].path, "[vsyscall]") || !strcmp(m[i].path, "[vdso]"))
+			continue;
+		if (syscall(SYS_mseal, m[i].lo, m[i].hi - m[i].lo, 0UL))
+			return -errno;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the filter */
+
+#if HAVE_SECCOMP
+static int add_rules(scmp_filter_ctx ctx, int nr, const struct pkbox_rule *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct scmp_arg_cmp c[4];
+
+		for (int j = 0; j < r[i].n; j++) {
+			const struct pkbox_cmp *x = &r[i].c[j];
+
+			c[j].arg = x->arg;
+			c[j].datum_b = 0;
+			switch (x->op) {
+			case PKBOX_CMP_MASKED_EQ:
+				c[j].op = SCMP_CMP_MASKED_EQ;
+				c[j].datum_a = x->mask;
+				c[j].datum_b = x->datum;
+				break;
+			case PKBOX_CMP_GT: c[j].op = SCMP_CMP_GT; c[j].datum_a = x->datum; break;
+			case PKBOX_CMP_LT: c[j].op = SCMP_CMP_LT; c[j].datum_a = x->datum; break;
+			case PKBOX_CMP_NE: c[j].op = SCMP_CMP_NE; c[j].datum_a = x->datum; break;
+			default: c[j].op = SCMP_CMP_EQ; c[j].datum_a = x->datum; break;
+			}
+		}
+		int rc = seccomp_rule_add_array(ctx, SCMP_ACT_TRAP, nr, (unsigned)r[i].n, c);
+		if (rc)
+			return pkbox__err(rc, "seccomp rule for syscall %d: %s", nr, strerror(-rc));
+	}
+	return 0;
+}
+
+#define RULE(nr, ...)                                                                                              \
+	do {                                                                                                       \
+		int _rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, (nr), __VA_ARGS__);                                 \
+		if (_rc) {                                                                                         \
+			rc = pkbox__err(_rc, "seccomp rule for syscall %d: %s", (int)(nr), strerror(-_rc));        \
+			goto out;                                                                                  \
+		}                                                                                                  \
+	} while (0)
+
+/* Range-checked syscalls: number, address argument, length argument, token
+ * argument (its position is the number of arguments the call takes). */
+static const struct {
+	int nr, aarg, larg, targ;
+} ranged[] = {
+	{ SYS_mprotect, 0, 1, 3 },
+	{ SYS_munmap, 0, 1, 2 },
+	{ SYS_madvise, 0, 1, 3 },
+	{ SYS_mseal, 0, 1, 3 },
+	{ SYS_mmap, 0, 1, -1 },
+};
+
+static const int owned_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
+
+static int build_filter(scmp_filter_ctx ctx, uint64_t tok)
+{
+	static struct pkbox_rule rules[128];
+	uint64_t lo = pkbox__gc.pool_lo;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(ranged) / sizeof(ranged[0]); i++) {
+		struct pkbox_cmp extra[2];
+		int ne = 0;
+
+		if (ranged[i].targ >= 0)
+			extra[ne++] = (struct pkbox_cmp){ (uint8_t)ranged[i].targ, PKBOX_CMP_NE, ~0ULL, tok };
+		if (ranged[i].nr == SYS_mmap)
+			extra[ne++] = (struct pkbox_cmp){ 3, PKBOX_CMP_MASKED_EQ, MAP_FIXED, MAP_FIXED };
+		size_t n = pkbox__range_rules(lo, PKBOX_POOL_BITS, ranged[i].aarg, ranged[i].larg, extra, ne, rules,
+					      128);
+		if (n > 128)
+			return pkbox__err(-E2BIG, "too many range rules");
+		if (ranged[i].nr == SYS_mprotect) {
+			/* rules[0] is "starts inside": split it so that exactly
+			 * mprotect(meta, meta_len, RW) passes here (the gate's
+			 * exit; the second filter pins it to that instruction) */
+			struct pkbox_rule inside[64];
+			size_t m = 0;
+
+			for (int k = 12; k < PKBOX_POOL_BITS; k++) {
+				inside[m].n = 0;
+				inside[m].c[inside[m].n++] = (struct pkbox_cmp){ 0, PKBOX_CMP_MASKED_EQ,
+										 ~((1ULL << (k + 1)) - 1) | (1ULL << k),
+										 lo + (1ULL << k) };
+				inside[m].c[inside[m].n++] = extra[0];
+				m++;
+			}
+			inside[m].n = 0;
+			inside[m].c[inside[m].n++] = (struct pkbox_cmp){ 0, PKBOX_CMP_EQ, ~0ULL, lo };
+			inside[m].c[inside[m].n++] = (struct pkbox_cmp){ 1, PKBOX_CMP_NE, ~0ULL, pkbox__gc.meta_len };
+			inside[m].c[inside[m].n++] = extra[0];
+			m++;
+			inside[m].n = 0;
+			inside[m].c[inside[m].n++] = (struct pkbox_cmp){ 0, PKBOX_CMP_EQ, ~0ULL, lo };
+			inside[m].c[inside[m].n++] = (struct pkbox_cmp){ 2, PKBOX_CMP_NE, ~0ULL, PROT_READ | PROT_WRITE };
+			inside[m].c[inside[m].n++] = extra[0];
+			m++;
+			if ((rc = add_rules(ctx, SYS_mprotect, inside, m)))
+				return rc;
+			if ((rc = add_rules(ctx, SYS_mprotect, rules + 1, n - 1)))
+				return rc;
+		} else if ((rc = add_rules(ctx, ranged[i].nr, rules, n))) {
+			return rc;
+		}
+	}
+	/* no new executable memory, no re-keying, no key changes */
+	RULE(SYS_mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+	RULE(SYS_mprotect, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_NE, tok));
+	RULE(SYS_pkey_mprotect, 1, SCMP_A4(SCMP_CMP_NE, tok));
+	RULE(SYS_pkey_alloc, 0);
+	RULE(SYS_pkey_free, 0);
+	RULE(SYS_mremap, 0);
+	RULE(SYS_remap_file_pages, 0);
+	RULE(SYS_shmat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, 0100000 /* SHM_EXEC */, 0100000));
+	RULE(SYS_shmat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, 040000 /* SHM_REMAP */, 040000));
+	/* foreign access, policy tampering, process tricks */
+	RULE(SYS_ptrace, 0);
+	RULE(SYS_process_vm_readv, 0);
+	RULE(SYS_process_vm_writev, 0);
+	RULE(SYS_seccomp, 0);
+	RULE(SYS_personality, 1, SCMP_A0(SCMP_CMP_NE, 0xffffffffUL));
+	RULE(SYS_userfaultfd, 0);
+	RULE(SYS_io_uring_setup, 0);
+	RULE(SYS_io_uring_enter, 0);
+	RULE(SYS_io_uring_register, 0);
+	RULE(SYS_execve, 0);
+	RULE(SYS_execveat, 0);
+	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_SECCOMP));
+	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_MM));
+	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE));
+	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PTRACER));
+	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_MDWE));
+	RULE(SYS_sigaltstack, 2, SCMP_A0(SCMP_CMP_NE, 0), SCMP_A2(SCMP_CMP_NE, tok));
+	for (size_t i = 0; i < sizeof(owned_signals) / sizeof(owned_signals[0]); i++)
+		RULE(SYS_rt_sigaction, 2, SCMP_A0(SCMP_CMP_EQ, owned_signals[i]), SCMP_A1(SCMP_CMP_NE, 0));
+out:
+	return rc;
+}
+#endif
+
+/* The second filter: what libseccomp cannot say (the instruction pointer,
+ * x32 numbers).  mprotect of the library's state to RW without the token
+ * is allowed from the gate's exit instruction only. */
+static int raw_filter(uint64_t tok)
+{
+	extern const char pkbox__mp_exit_syscall[];
+	uint64_t ip = (uint64_t)(uintptr_t)pkbox__mp_exit_syscall;
+	uint64_t meta = pkbox__gc.meta_lo;
+#define LD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define JEQ(v, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (v), (t), (f))
+#define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
+	struct sock_filter f[] = {
+		/* 0 */ LD(offsetof(struct seccomp_data, arch)),
+		/* 1 */ JEQ(AUDIT_ARCH_X86_64, 0, 18), /* other arches: the first filter refuses them */
+		/* 2 */ LD(offsetof(struct seccomp_data, nr)),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 14, 0), /* x32 */
+		/* 4 */ JEQ(SYS_mprotect, 0, 15),
+		/* 5 */ LD(offsetof(struct seccomp_data, args[0])),
+		/* 6 */ JEQ((uint32_t)meta, 0, 13),
+		/* 7 */ LD(offsetof(struct seccomp_data, args[0]) + 4),
+		/* 8 */ JEQ((uint32_t)(meta >> 32), 0, 11),
+		/* 9 */ LD(offsetof(struct seccomp_data, args[3])),
+		/* 10 */ JEQ((uint32_t)tok, 0, 2),
+		/* 11 */ LD(offsetof(struct seccomp_data, args[3]) + 4),
+		/* 12 */ JEQ((uint32_t)(tok >> 32), 7, 0),
+		/* 13 */ LD(offsetof(struct seccomp_data, instruction_pointer)),
+		/* 14 */ JEQ((uint32_t)ip, 0, 3),
+		/* 15 */ LD(offsetof(struct seccomp_data, instruction_pointer) + 4),
+		/* 16 */ JEQ((uint32_t)(ip >> 32), 2, 0),
+		/* 17 */ RET(SECCOMP_RET_TRAP), /* ip mismatch */
+		/* 18 */ RET(SECCOMP_RET_TRAP), /* x32 */
+		/* 19 */ RET(SECCOMP_RET_ALLOW),
+		/* 20 */ RET(SECCOMP_RET_ALLOW),
+	};
+#undef LD
+#undef JEQ
+#undef RET
+	struct sock_fprog prog = { .len = (unsigned short)(sizeof(f) / sizeof(f[0])), .filter = f };
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog))
+		return -errno;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- pkbox_seal */
+
+static int preallocate_keys(void)
+{
+	int n = 0;
+
+	for (;;) {
+		long k = syscall(SYS_pkey_alloc, 0UL, 0UL);
+
+		if (k < 0)
+			break;
+		pkbox__pkey_free((int)k);
+		n++;
+	}
+	return n;
+}
+
+PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
+{
+	int rc = pkbox__ensure_init();
+	unsigned patched = 0, sealed_maps = 0;
+	char lazy[256] = "";
+
+	if (rc)
+		return rc;
+	if (opts && opts->sz < sizeof(size_t) + sizeof(unsigned))
+		return pkbox__err(-EINVAL, "pkbox_seal: opts->sz is too small");
+	unsigned flags = opts ? opts->flags : 0;
+	if (flags & ~(PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_KEEP_PROC))
+		return pkbox__err(-EINVAL, "pkbox_seal: unknown flags %#x", flags);
+#if !HAVE_SECCOMP
+	return pkbox__err(-ENOTSUP, "pkbox_seal: built without libseccomp");
+#else
+	pkbox__lock();
+	if (pkbox__st->sealed) {
+		rc = pkbox__err(-EALREADY, "pkbox_seal: the process is sealed already");
+		goto unlock;
+	}
+	if (pkbox__st->active_calls) {
+		rc = pkbox__err(-EBUSY, "pkbox_seal: a thread is inside a compartment");
+		goto unlock;
+	}
+	/* 1. everything that can fail, before anything changes */
+	dl_iterate_phdr(lazy_cb, lazy);
+	if (lazy[0]) {
+		rc = pkbox__err(-ENOTSUP,
+				"pkbox_seal: %s is bound lazily (its first calls would run the dynamic loader's XRSTOR); "
+				"link with -Wl,-z,now or run with LD_BIND_NOW=1",
+				lazy);
+		goto unlock;
+	}
+	rc = inspect_process(false, &patched);
+	if (rc)
+		goto unlock;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx) {
+		rc = pkbox__err(-ENOMEM, "pkbox_seal: seccomp_init failed");
+		goto unlock;
+	}
+	uint64_t tok = 0;
+	while (!tok || tok == (uint64_t)-1)
+		if (getrandom(&tok, sizeof(tok), 0) != sizeof(tok)) {
+			rc = pkbox__err(-errno, "pkbox_seal: getrandom failed: %m");
+			seccomp_release(ctx);
+			goto unlock;
+		}
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP)) ||
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) ||
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1))) {
+		rc = pkbox__err(rc, "pkbox_seal: seccomp_attr_set: %s", strerror(-rc));
+		seccomp_release(ctx);
+		goto unlock;
+	}
+	rc = build_filter(ctx, tok);
+	if (rc) {
+		seccomp_release(ctx);
+		goto unlock;
+	}
+	rc = pkbox__sigsys_install();
+	if (rc) {
+		seccomp_release(ctx);
+		goto unlock;
+	}
+
+	/* 2. changes */
+	rc = inspect_process(true, &patched);
+	if (rc) {
+		seccomp_release(ctx);
+		goto unlock;
+	}
+	int nkeys = pkbox__gc.backend == BACKEND_PKU ? preallocate_keys() : 0;
+	pkbox__st->token = tok;
+	tok = 0;
+	if (flags & PKBOX_SEAL_STOP_ON_REFUSAL)
+		atomic_store(&stop_on_refusal, 1);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	int proc_rc = (flags & PKBOX_SEAL_KEEP_PROC) ? -ECANCELED : close_proc();
+	int mdwe_rc = prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) ? -errno : 0;
+	int mseal_rc = seal_code(&sealed_maps);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		rc = pkbox__err(-errno, "pkbox_seal: PR_SET_NO_NEW_PRIVS failed: %m");
+		seccomp_release(ctx);
+		goto unlock;
+	}
+	rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc) {
+		rc = pkbox__err(rc, "pkbox_seal: seccomp_load failed: %s", strerror(-rc));
+		goto unlock;
+	}
+	rc = raw_filter(pkbox__st->token);
+	if (rc) {
+		rc = pkbox__err(rc, "pkbox_seal: the second filter failed to load: %s", strerror(-rc));
+		goto unlock;
+	}
+	pkbox__st->sealed = true;
+	pkbox__msg(PKBOX_INFO,
+		   "sealed: %u system PKRU sites disabled, %d keys reserved, /proc %s, MDWE %s, mseal %s (%u mappings)",
+		   patched, nkeys, proc_rc ? "open" : "closed", mdwe_rc ? "unavailable" : "on",
+		   mseal_rc ? "unavailable" : "on", sealed_maps);
+	if (proc_rc && proc_rc != -ECANCELED)
+		pkbox__msg(PKBOX_WARN, "sealed without Landlock (%s): /proc/self/mem stays open to compartments",
+			   strerror(-proc_rc));
+	rc = 0;
+unlock:
+	pkbox__unlock();
+	return rc;
+#endif
+}
