@@ -39,6 +39,7 @@ enum pkbox_backend {
 
 /* pkbox_config.flags */
 #define PKBOX_F_IGNORE_ENV (1u << 0) /* do not read PKBOX_BACKEND from the environment */
+#define PKBOX_F_SEAL (1u << 1)       /* seal the process at the end of set-up (pkbox_seal()) */
 
 struct pkbox_config {
 	size_t sz;                  /* sizeof(struct pkbox_config) */

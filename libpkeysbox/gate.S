@@ -209,10 +209,11 @@ pkbox__wrpkru_exit:
 	movq	GC_META_LO(%r11), %rdi
 	movq	GC_META_LEN(%r11), %rsi
 	movl	$3, %edx
+	syscall
+	/* seccomp sees the address after the syscall instruction */
 	.globl pkbox__mp_exit_syscall
 	.hidden pkbox__mp_exit_syscall
 pkbox__mp_exit_syscall:
-	syscall
 	testq	%rax, %rax
 	jnz	.Ldie
 .Lexit_ident:

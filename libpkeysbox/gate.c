@@ -334,7 +334,7 @@ PKBOX_EXPORT unsigned long pkbox_fault_count(void)
 	if (pkbox__ensure_init())
 		return 0;
 	pkbox__lock();
-	n = pkbox__st->fault_count;
+	n = pkbox__st->fault_count + atomic_load(&pkbox__rogue_faults);
 	pkbox__unlock();
 	return n;
 }

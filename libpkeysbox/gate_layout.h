@@ -7,8 +7,8 @@
 /* The pool: one naturally aligned block at a fixed address, so that the
  * gate finds its configuration from constants in its own code, never from
  * memory a compartment could remap (see libpkeysbox/seal.c). */
-#define PKBOX_POOL_BASE 0x600000000000
-#define PKBOX_GC_ADDR 0x600002008000 /* PKBOX_POOL_BASE + PKBOX_META_SIZE + 8 pages */
+#define PKBOX_POOL_BASE 0x500000000000
+#define PKBOX_GC_ADDR 0x500002008000 /* PKBOX_POOL_BASE + PKBOX_META_SIZE + 8 pages */
 
 #define PKBOX_MAX_THREADS 256
 #define PKBOX_MAX_DEPTH 16

@@ -359,6 +359,8 @@ PKBOX_EXPORT int pkbox_init(const struct pkbox_config *cfg)
 		rc = init_locked(cfg);
 	}
 	pthread_mutex_unlock(&init_mu);
+	if (!rc && cfg && (cfg->flags & PKBOX_F_SEAL))
+		rc = pkbox_seal(NULL);
 	return rc;
 }
 

@@ -268,6 +268,7 @@ int pkbox__sigsys_install(void);
 void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip);
 
 /* fault.c */
+extern _Atomic unsigned long pkbox__rogue_faults;
 int pkbox__fault_install(void);
 int pkbox__thread_signals(struct pkbox_thread *t);
 void pkbox__mp_lock(void);

@@ -66,86 +66,6 @@
 #define SYS_landlock_restrict_self 446
 #endif
 
-/* ---------------------------------------------------------------- range rules */
-
-/*
- * Rules that match a call whose range [a, a + len) (a = args[aarg], len =
- * args[larg]) may overlap the aligned block [lo, lo + 2^lo_bits), each rule
- * also carrying the extra comparisons given (the token check, flags).
- * Only page-aligned a reaches the kernel's range code (it refuses others),
- * and len is rounded up to pages; so for a in the shell
- * [lo - 2^(k+1), lo - 2^k) (aligned, as lo is) the call is harmless when
- * len <= 2^k.  Calls from further below than 2^(lo_bits-1) are refused when
- * len exceeds that distance.  Conservative: never misses an overlap; refuses
- * at most calls that end within a factor of two of the block.
- */
-size_t pkbox__range_rules(uint64_t lo, int lo_bits, int aarg, int larg, const struct pkbox_cmp *extra, int nextra,
-			  struct pkbox_rule *out, size_t max)
-{
-	size_t n = 0;
-
-#define PUSH(...)                                                                                                  \
-	do {                                                                                                       \
-		if (n < max) {                                                                                     \
-			struct pkbox_cmp cs[] = { __VA_ARGS__ };                                                   \
-			struct pkbox_rule *r = &out[n];                                                            \
-			r->n = 0;                                                                                  \
-			for (size_t q = 0; q < sizeof(cs) / sizeof(cs[0]); q++)                                    \
-				r->c[r->n++] = cs[q];                                                              \
-			for (int q = 0; q < nextra; q++)                                                           \
-				r->c[r->n++] = extra[q];                                                           \
-		}                                                                                                  \
-		n++;                                                                                               \
-	} while (0)
-
-	uint64_t size = 1ULL << lo_bits;
-
-	/* starts inside */
-	PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~(size - 1), lo });
-	/* starts below, in a shell */
-	for (int k = 12; k < lo_bits - 1 && (1ULL << (k + 1)) <= lo; k++) {
-		uint64_t b = lo - (1ULL << (k + 1));
-
-		PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~((1ULL << (k + 1)) - 1) | (1ULL << k), b },
-		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, 1ULL << k });
-	}
-	/* the page right below: any length over one page */
-	if (lo >= PAGE)
-		PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~(PAGE - 1), lo - PAGE },
-		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, PAGE });
-	/* far below: longer than the largest shell */
-	if (lo_bits > 13)
-		PUSH({ (uint8_t)aarg, PKBOX_CMP_LT, ~0ULL, lo >= (1ULL << (lo_bits - 1)) ? lo - (1ULL << (lo_bits - 1)) : 0 },
-		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, 1ULL << (lo_bits - 1) });
-#undef PUSH
-	return n;
-}
-
-
-bool pkbox__rules_match(const struct pkbox_rule *r, size_t n, const uint64_t args[6])
-{
-	for (size_t i = 0; i < n; i++) {
-		bool all = true;
-
-		for (int j = 0; j < r[i].n && all; j++) {
-			const struct pkbox_cmp *c = &r[i].c[j];
-			uint64_t v = args[c->arg];
-
-			switch (c->op) {
-			case PKBOX_CMP_MASKED_EQ: all = (v & c->mask) == c->datum; break;
-			case PKBOX_CMP_GT: all = v > c->datum; break;
-			case PKBOX_CMP_LT: all = v < c->datum; break;
-			case PKBOX_CMP_NE: all = v != c->datum; break;
-			case PKBOX_CMP_EQ: all = v == c->datum; break;
-			default: all = false;
-			}
-		}
-		if (all)
-			return true;
-	}
-	return false;
-}
-
 /* ---------------------------------------------------------------- token syscalls */
 
 long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4)
@@ -478,10 +398,14 @@ static int inspect_process(bool patch, unsigned *patched)
 				continue;
 			bool known = (path_is(m[i].path, "libc.so") && f[j].kind == PKBOX_INSN_WRPKRU) ||
 				     (path_is(m[i].path, "ld-linux") && f[j].kind == PKBOX_INSN_XRSTOR);
-			if (!known)
-				return pkbox__err(-EPERM, "%s at %#lx (%s+%#lx) can write PKRU; refusing to seal",
-						  pkbox__insn_name(f[j].kind), (unsigned long)f[j].addr, m[i].path,
-						  (unsigned long)(f[j].addr - m[i].lo));
+			if (!known) {
+				const struct xmap *w = f[j].addr < m[i].lo ? &m[i - 1] : &m[i];
+
+				return pkbox__err(-EPERM, "%s at %#lx (%s+%#lx%s) can write PKRU; refusing to seal",
+						  pkbox__insn_name(f[j].kind), (unsigned long)f[j].addr,
+						  w->path[0] ? w->path : "anonymous", (unsigned long)(f[j].addr - w->lo),
+						  w != &m[i] ? ", running into the next mapping" : "");
+			}
 			if (patch) {
 				static const uint8_t ud2[3] = { 0x0f, 0x0b, 0x90 };
 				int e = poke(f[j].addr, ud2, 3);
@@ -853,15 +777,17 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 		seccomp_release(ctx);
 		goto unlock;
 	}
+	/* the raw filter first: the libseccomp one refuses seccomp() itself */
+	rc = raw_filter(pkbox__st->token);
+	if (rc) {
+		rc = pkbox__err(rc, "pkbox_seal: the instruction-pointer filter failed to load: %s", strerror(-rc));
+		seccomp_release(ctx);
+		goto unlock;
+	}
 	rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc) {
 		rc = pkbox__err(rc, "pkbox_seal: seccomp_load failed: %s", strerror(-rc));
-		goto unlock;
-	}
-	rc = raw_filter(pkbox__st->token);
-	if (rc) {
-		rc = pkbox__err(rc, "pkbox_seal: the second filter failed to load: %s", strerror(-rc));
 		goto unlock;
 	}
 	pkbox__st->sealed = true;

@@ -245,6 +245,56 @@ fault at INFO). The default prints WARN messages to stderr; NULL silences everyt
          desc='Returns a short text for a negative errno value returned by the library ("unknown error" for others).',
          ret='A static string.',
          see=['pkbox_last_error']),
+    dict(name='pkbox_seal', also=['pkbox_sealed', 'pkbox_refusal_count', 'pkbox_last_refusal'],
+         brief='seal the process: code inspection and the syscall policy',
+         synopsis=['struct pkbox_seal_opts { size_t sz; unsigned int flags; };',
+                   'int pkbox_seal(const struct pkbox_seal_opts *opts);',
+                   'int pkbox_sealed(void);',
+                   'unsigned long pkbox_refusal_count(void);',
+                   'int pkbox_last_refusal(struct pkbox_refusal *out);'],
+         desc=r'''Seals the whole process, for all its threads, once: inspects every executable mapping
+at every byte offset for WRPKRU, XRSTOR and XRSTORS (sequences split across pages and adjacent
+mappings included); overwrites the two known system sites (glibc's \fBpkey_set\fP(3) and the
+dynamic loader's lazy-binding XRSTOR) with UD2; reserves the free protection keys for later
+domains; makes the process non-dumpable; closes /proc to file access with Landlock; turns on
+PR_SET_MDWE and mseals executable mappings where the kernel has them; and installs the seccomp
+policy: protection changes on the library's memory only through the library, no new executable
+memory, no \fBmremap\fP(2), no \fBptrace\fP(2), \fBprocess_vm_readv\fP(2), \fBseccomp\fP(2),
+\fBpersonality\fP(2) changes, \fBuserfaultfd\fP(2), io_uring, \fBexecve\fP(2), no new handlers for
+SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, and no i386 or x32 entries. Everything that can
+fail is checked before anything changes. \fIopts\fP may be NULL; \fIflags\fP:
+\fBPKBOX_SEAL_STOP_ON_REFUSAL\fP (a refused syscall ends the compartment's call, reported as a
+fault with signal SIGSYS and the syscall number as the address, instead of failing with EPERM),
+\fBPKBOX_SEAL_KEEP_PROC\fP (leave /proc open; /proc/self/mem is then not defended).
+.PP
+A refused syscall fails with EPERM and raises no other effect; refusals in compartments are
+recorded with host rights: \fBpkbox_refusal_count\fP() counts all refusals,
+\fBpkbox_last_refusal\fP() copies the last one made by a compartment (\fIdomain\fP, \fInr\fP,
+\fIarch\fP, \fIip\fP; set \fIout->sz\fP first), and a WARN message goes to the print function.
+\fBpkbox_sealed\fP() returns 1 once sealed. \fBPKBOX_F_SEAL\fP in \fBpkbox_init\fP(3)'s flags
+seals at the end of set-up.''',
+         errors=[('EALREADY', 'the process is sealed already'),
+                 ('EBUSY', 'a thread is inside a compartment'),
+                 ('ENOTSUP', 'an object is bound lazily (link with \\-Wl,\\-z,now or set LD_BIND_NOW=1), or the library was built without libseccomp'),
+                 ('EPERM', 'an executable mapping contains a PKRU-writing sequence (the message names it)'),
+                 ('EACCES', 'an execute-only mapping cannot be inspected'),
+                 ('EINVAL', '\\fIopts->sz\\fP too small or unknown flags'),
+                 ('ENODATA', '(pkbox_last_refusal) no compartment was refused a syscall')],
+         notes=r'''After sealing the host cannot create executable memory, run programs, use
+\fBmremap\fP(2), open files under /proc, dump core, or set handlers for the six signals above;
+\fBpkey_set\fP(3) is gone. Ordinary memory, files, sockets and threads work as before. What each
+rule defends, and what stays open, is in doc/THREAT_MODEL.md.''',
+         see=['pkbox_inspect', 'pkbox_init', 'seccomp(2)', 'landlock(7)', 'pkeysbox(7)']),
+    dict(name='pkbox_inspect', brief='find PKRU-writing instructions in code',
+         synopsis=['struct pkbox_finding { uintptr_t addr; int kind; };',
+                   'int pkbox_inspect(const void *code, size_t len, struct pkbox_finding *out, size_t max);'],
+         desc=r'''Looks for the encodings of WRPKRU (0F 01 EF), XRSTOR (0F AE /5 with a memory operand)
+and XRSTORS (0F C7 /3 with a memory operand) at every byte offset of [\fIcode\fP, \fIcode\fP +
+\fIlen\fP), whatever the instruction boundaries. Stores up to \fImax\fP findings (\fIaddr\fP,
+\fIkind\fP: \fBPKBOX_INSN_WRPKRU\fP, \fB_XRSTOR\fP, \fB_XRSTORS\fP) in \fIout\fP.''',
+         ret='The number of findings (possibly more than \\fImax\\fP), or a negative errno value.',
+         errors=[('EINVAL', '\\fIcode\\fP is NULL with a length, or \\fIout\\fP is NULL with a \\fImax\\fP')],
+         see=['pkbox_seal']),
 ]
 
 

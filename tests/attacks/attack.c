@@ -1,0 +1,694 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * attack.c - the attack catalogue (../shared/ATTACKS.md, doc/THREAT_MODEL.md),
+ * tried for real by code running in a compartment of a sealed process.
+ *
+ *   attack NAME      runs one attack; attack --list prints the names
+ *
+ * The host keeps a 32-byte random secret in its private domain.  The
+ * attacker gets the secret's address and an output buffer in its own
+ * domain, and copies there whatever it manages to read.  Afterwards the
+ * host checks, with host rights:
+ *   1. the secret appears nowhere in the attacker's output;
+ *   2. the secret is unchanged (against a second private copy);
+ *   3. the host runs, and the library reported the attempt (a contained
+ *      fault, a refused syscall, or a refused seal).
+ * Exit 0 when all three hold, 1 when any fails (the attack worked), 77 when
+ * the attack needs what this machine lacks (it says what), 2 on set-up
+ * errors.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/random.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "pkeysbox.h"
+
+#define SECRET_LEN 32
+
+struct ctx {
+	volatile uint8_t *secret; /* the host's secret (its address is no secret) */
+	uint8_t out[4096];        /* what the attacker could read */
+	size_t nout;
+	long rc[8];               /* what the attacker's syscalls returned */
+	uintptr_t aux[8];         /* addresses the attack needs */
+};
+
+static struct pkbox_domain *dom;
+static struct ctx *cx;
+
+/* ---------------------------------------------------------------- helpers run inside */
+
+static void grab(const volatile uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n && cx->nout < sizeof(cx->out); i++)
+		cx->out[cx->nout++] = p[i];
+}
+
+static uintptr_t page_of(const volatile void *p)
+{
+	return (uintptr_t)p & ~4095UL;
+}
+
+/* ---------------------------------------------------------------- A1 */
+
+static intptr_t a1_read(void *a)
+{
+	(void)a;
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+static intptr_t a1_write(void *a)
+{
+	(void)a;
+	cx->secret[0] ^= 0xff;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A2 */
+
+/* Jump to an instruction with eax = 0 (PKRU "all open"), ecx = edx = 0. */
+static intptr_t a2_jump(void *a)
+{
+	uintptr_t target = cx->aux[0];
+
+	(void)a;
+	__asm__ volatile("xorl %%eax, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "call *%0\n\t"
+			 :
+			 : "r"(target)
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
+	/* if PKRU is open now, this works */
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A3 */
+
+static intptr_t a3_pkey_mprotect(void *a)
+{
+	(void)a;
+	int k = pkbox_domain_pkey(dom); /* may fail in here: use key 1 then */
+	cx->rc[0] = syscall(SYS_pkey_mprotect, page_of(cx->secret), 4096, PROT_READ | PROT_WRITE, k > 0 ? k : 1);
+	cx->rc[1] = syscall(SYS_pkey_mprotect, page_of(cx->secret), 4096, PROT_READ | PROT_WRITE, 0);
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+static intptr_t a3_mprotect(void *a)
+{
+	(void)a;
+	cx->rc[0] = syscall(SYS_mprotect, page_of(cx->secret), 4096, PROT_READ | PROT_WRITE);
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+static intptr_t a3_pkey_realloc(void *a)
+{
+	(void)a;
+	for (int k = 1; k < 16; k++)
+		cx->rc[0] |= syscall(SYS_pkey_free, k) == 0;
+	long k;
+	int n = 0;
+	while ((k = syscall(SYS_pkey_alloc, 0, 0)) >= 0 && n < 16)
+		n++;
+	cx->rc[1] = n;
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A4 */
+
+static intptr_t a4_remap(void *a)
+{
+	uintptr_t p = page_of(cx->secret);
+
+	(void)a;
+	cx->rc[0] = syscall(SYS_munmap, p, 4096);
+	cx->rc[1] = (long)mmap((void *)p, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	cx->rc[2] = syscall(SYS_mremap, p, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED, cx->aux[0]);
+	cx->rc[3] = syscall(SYS_madvise, p, 4096, MADV_DONTNEED);
+	/* from below: a range that starts outside and covers it */
+	cx->rc[4] = syscall(SYS_munmap, p - (1UL << 40), (1UL << 40) + 4096);
+	cx->rc[5] = syscall(SYS_mprotect, p - 8192, 3 * 4096, PROT_READ | PROT_WRITE);
+	cx->rc[6] = (long)syscall(SYS_brk, p);
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A5 */
+
+static const uint8_t wrpkru_code[] = { 0x31, 0xc0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef, 0xc3 };
+
+static void try_run(void *code)
+{
+	if (code && code != MAP_FAILED) {
+		((void (*)(void))code)();
+		grab(cx->secret, SECRET_LEN);
+	}
+}
+
+static intptr_t a5_exec(void *a)
+{
+	(void)a;
+	/* new anonymous executable memory */
+	void *x = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cx->rc[0] = x == MAP_FAILED ? -errno : 0;
+	if (x != MAP_FAILED) {
+		memcpy(x, wrpkru_code, sizeof(wrpkru_code));
+		try_run(x);
+	}
+	/* writable memory made executable afterwards */
+	void *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w != MAP_FAILED) {
+		memcpy(w, wrpkru_code, sizeof(wrpkru_code));
+		cx->rc[1] = syscall(SYS_mprotect, w, 4096, PROT_READ | PROT_EXEC);
+		if (!cx->rc[1])
+			try_run(w);
+	}
+	/* a file mapped twice: one view writable, one executable */
+	int fd = (int)syscall(SYS_memfd_create, "jit", 0);
+	if (fd >= 0 && ftruncate(fd, 4096) == 0) {
+		uint8_t *wv = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		void *xv = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+		cx->rc[2] = xv == MAP_FAILED ? -errno : 0;
+		if (wv != MAP_FAILED && xv != MAP_FAILED) {
+			memcpy(wv, wrpkru_code, sizeof(wrpkru_code));
+			try_run(xv);
+		}
+		close(fd);
+	}
+	/* shared memory attached executable */
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	if (id >= 0) {
+		void *s = shmat(id, NULL, SHM_EXEC);
+		cx->rc[3] = s == (void *)-1 ? -errno : 0;
+		shmctl(id, IPC_RMID, NULL);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A6 */
+
+static intptr_t a6_foreign(void *a)
+{
+	(void)a;
+	uint8_t buf[SECRET_LEN];
+	int fd = open("/proc/self/mem", O_RDWR);
+
+	cx->rc[0] = fd < 0 ? -errno : 0;
+	if (fd >= 0) {
+		if (pread(fd, buf, sizeof(buf), (off_t)(uintptr_t)cx->secret) == (ssize_t)sizeof(buf))
+			grab(buf, sizeof(buf));
+		close(fd);
+	}
+	struct iovec l = { buf, sizeof(buf) }, r = { (void *)cx->secret, sizeof(buf) };
+	long n = syscall(SYS_process_vm_readv, getpid(), &l, 1, &r, 1, 0);
+	cx->rc[1] = n < 0 ? -errno : n;
+	if (n == (long)sizeof(buf))
+		grab(buf, sizeof(buf));
+	/* a child asks to trace its parent and peeks */
+	pid_t parent = getpid();
+	pid_t c = fork();
+	if (c == 0) {
+		long v = syscall(SYS_ptrace, PTRACE_ATTACH, parent, 0, 0);
+		_exit(v == 0 ? 1 : 0);
+	}
+	int st = 0;
+	if (c > 0)
+		waitpid(c, &st, 0);
+	cx->rc[2] = WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+	if (cx->rc[2])
+		grab((const uint8_t *)"TRACED", 6);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A7 */
+
+static intptr_t a7_int80(void *a)
+{
+	long r;
+
+	(void)a;
+	/* i386 mprotect (125) of the low 4 GiB and pkey_mprotect (380) */
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(125L), "b"(0x10000L), "c"(4096L), "d"(7L) : "memory");
+	cx->rc[0] = r;
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(380L), "b"(0x10000L), "c"(4096L), "d"(3L), "S"(0L) : "memory");
+	cx->rc[1] = r;
+	/* x32: the same numbers with bit 30 */
+	r = syscall(0x40000000L | SYS_mprotect, page_of(cx->secret), 4096, PROT_READ | PROT_WRITE);
+	cx->rc[2] = r;
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A8 */
+
+static intptr_t a8_sigreturn(void *a)
+{
+	(void)a;
+	/* a frame like the kernel's: ucontext with an XSAVE area whose PKRU is 0 */
+	static __thread uint8_t frame[8192] __attribute__((aligned(64)));
+	static __thread ucontext_t ucs;
+	ucontext_t *uc = &ucs;
+	uint8_t *xs = frame + 4096;
+	volatile int landed = 0;
+
+	ucontext_t *fu = (ucontext_t *)frame;
+
+	memset(frame, 0, sizeof(frame));
+	getcontext(uc);
+	if (landed) {
+		grab(cx->secret, SECRET_LEN);
+		return 0;
+	}
+	landed = 1;
+	memcpy(fu, uc, sizeof(*uc));
+	fu->uc_mcontext.gregs[REG_CSGSFS] = 0x33 | (0x2bLL << 48);
+	fu->uc_mcontext.gregs[REG_EFL] = 0x202;
+	/* software-reserved bytes: magic, sizes, features (x87, SSE, PKRU) */
+	uint32_t magic1 = 0x46505853U, xsz = 2696, ext = 2700, mxcsr = 0x1f80;
+	uint64_t feat = 3 | (1ULL << 9), bv = 3 | (1ULL << 9);
+	memcpy(xs + 24, &mxcsr, 4);
+	memcpy(xs + 464, &magic1, 4);
+	memcpy(xs + 468, &ext, 4);
+	memcpy(xs + 472, &feat, 8);
+	memcpy(xs + 480, &xsz, 4);
+	memcpy(xs + 512, &bv, 8);
+	uint32_t magic2 = 0x46505845U;
+	memcpy(xs + xsz, &magic2, 4);
+	fu->uc_mcontext.fpregs = (fpregset_t)xs;
+	fu->uc_flags = 0;
+	fu->uc_stack.ss_flags = SS_DISABLE;
+	long r;
+	__asm__ volatile("movq %1, %%rsp\n\t"
+			 "movl $15, %%eax\n\t"
+			 "syscall\n\t"
+			 : "=a"(r)
+			 : "r"(frame)
+			 : "memory");
+	cx->rc[0] = r;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A9 */
+
+static intptr_t a9_handlers(void *a)
+{
+	(void)a;
+	struct sigaction mine, lib;
+
+	memset(&mine, 0, sizeof(mine));
+	mine.sa_handler = SIG_IGN;
+	cx->rc[0] = syscall(SYS_rt_sigaction, SIGSEGV, &mine, NULL, 8);
+	cx->rc[1] = syscall(SYS_rt_sigaction, SIGSYS, &mine, NULL, 8);
+	/* the library's handler as a confused deputy: called directly with a
+	 * context that claims to be a fault in the host */
+	if (sigaction(SIGSEGV, NULL, &lib) == 0 && (lib.sa_flags & SA_SIGINFO) && lib.sa_sigaction) {
+		static __thread ucontext_t fake;
+		siginfo_t si;
+
+		memset(&fake, 0, sizeof(fake));
+		memset(&si, 0, sizeof(si));
+		si.si_signo = SIGSEGV;
+		si.si_code = 4; /* SEGV_PKUERR */
+		si.si_addr = (void *)cx->secret;
+		lib.sa_sigaction(SIGSEGV, &si, &fake);
+	}
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A10 */
+
+static intptr_t a10_seccomp(void *a)
+{
+	(void)a;
+	struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1) };
+	struct sock_fprog prog = { 1, f };
+
+	cx->rc[0] = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+	cx->rc[1] = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+	cx->rc[2] = prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A11 */
+
+static intptr_t a11_state(void *a)
+{
+	(void)a;
+	/* the gate's configuration is read-only and sealed; the library's
+	 * state (frames, saved host registers) is host-keyed */
+	cx->rc[0] = syscall(SYS_mprotect, cx->aux[0], 4096, PROT_READ | PROT_WRITE);
+	volatile uint64_t *state = (volatile uint64_t *)cx->aux[1];
+	state[1] = 0x4141414141414141ULL;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A12 */
+
+void a12_child(void);
+void a12_child(void)
+{
+	grab(cx->secret, SECRET_LEN);
+	syscall(SYS_exit, 0);
+	for (;;)
+		;
+}
+
+static intptr_t a12_thread(void *a)
+{
+	(void)a;
+	static uint8_t stack[65536] __attribute__((aligned(16)));
+	long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, r;
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = 0;
+
+	/* a raw thread: same memory, the compartment's PKRU, on its own stack */
+	__asm__ volatile("movl $56, %%eax\n\t"
+			 "syscall\n\t"
+			 "testq %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "call a12_child\n"
+			 "1:"
+			 : "=a"(r)
+			 : "D"(flags), "S"(stack + sizeof(stack)), "d"(0), "r"(r10), "r"(r8)
+			 : "rcx", "r11", "memory");
+	cx->rc[0] = r;
+	usleep(300000);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A13 */
+
+static intptr_t a13_process(void *a)
+{
+	(void)a;
+	cx->rc[0] = syscall(SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */);
+	cx->rc[1] = syscall(SYS_userfaultfd, 0);
+	cx->rc[2] = syscall(SYS_io_uring_setup, 4, calloc(1, 128));
+	pid_t c = fork();
+	if (c == 0) {
+		char *argv[] = { "/bin/cat", "/proc/self/maps", NULL };
+		syscall(SYS_execve, argv[0], argv, NULL);
+		_exit(3);
+	}
+	int st = 0;
+	if (c > 0)
+		waitpid(c, &st, 0);
+	cx->rc[3] = WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- A14 */
+
+static int alloc_cb_id;
+static int quota_error;
+
+/* host side: allocates 1 MiB in the compartment's heap for it */
+static intptr_t alloc_cb(void *a)
+{
+	(void)a;
+	void *p = pkbox_malloc(dom, 1 << 20);
+	if (!p && errno == EDQUOT)
+		quota_error = 1;
+	return (intptr_t)p;
+}
+
+static intptr_t a14_exhaust(void *a)
+{
+	(void)a;
+	intptr_t p = 0;
+	size_t n = 0;
+	while (pkbox_host_call(alloc_cb_id, NULL, &p) == 0 && p && n < 100000)
+		n++;
+	cx->rc[0] = (long)n;
+	return 0;
+}
+
+static volatile int depth_limit = 1 << 30;
+
+static int recurse(volatile char *p, int depth)
+{
+	volatile char buf[4096];
+
+	buf[0] = p ? p[0] : 1;
+	if (depth >= depth_limit)
+		return buf[0];
+	return recurse(buf, depth + 1) + buf[0];
+}
+
+static intptr_t a14_stack(void *a)
+{
+	(void)a;
+	return recurse(NULL, 0);
+}
+
+/* ---------------------------------------------------------------- the harness */
+
+struct attack {
+	const char *name;
+	const char *cls;
+	pkbox_fn fn;
+	int needs; /* 1: pku */
+	const char *what;
+};
+
+static const struct attack attacks[] = {
+	{ "a1-read", "A1", a1_read, 0, "read the secret" },
+	{ "a1-write", "A1", a1_write, 0, "write the secret" },
+	{ "a2-gate", "A2", a2_jump, 0, "jump to the gate's entry WRPKRU with PKRU 0" },
+	{ "a2-die", "A2", a2_jump, 0, "jump to the gate's third WRPKRU with PKRU 0" },
+	{ "a2-libc", "A2", a2_jump, 0, "jump to glibc's pkey_set WRPKRU" },
+	{ "a2-ldso", "A2", a2_jump, 0, "jump to the dynamic loader's XRSTOR" },
+	{ "a3-pkey-mprotect", "A3", a3_pkey_mprotect, 0, "re-key the secret's page" },
+	{ "a3-mprotect", "A3", a3_mprotect, 0, "mprotect the secret's page" },
+	{ "a3-pkeys", "A3", a3_pkey_realloc, 0, "free and allocate keys" },
+	{ "a4-remap", "A4", a4_remap, 0, "munmap/mmap/mremap/madvise the secret's page, from below too" },
+	{ "a5-exec", "A5", a5_exec, 0, "new executable memory: anonymous, mprotect, memfd alias, SHM_EXEC" },
+	{ "a6-foreign", "A6", a6_foreign, 0, "/proc/self/mem, process_vm_readv, ptrace from a child" },
+	{ "a7-int80", "A7", a7_int80, 0, "protection syscalls through int 0x80 and x32" },
+	{ "a8-sigreturn", "A8", a8_sigreturn, 0, "forged rt_sigreturn frame with PKRU 0" },
+	{ "a9-handlers", "A9", a9_handlers, 0, "replace the library's handlers; call them as a deputy" },
+	{ "a10-seccomp", "A10", a10_seccomp, 0, "install a filter, change dumpability" },
+	{ "a11-state", "A11", a11_state, 0, "rewrite the gate configuration and saved host state" },
+	{ "a12-thread", "A12", a12_thread, 0, "a raw thread made in the compartment reads the secret" },
+	{ "a13-process", "A13", a13_process, 0, "personality, userfaultfd, io_uring, fork+exec" },
+	{ "a14-heap", "A14", a14_exhaust, 0, "allocate until the quota" },
+	{ "a14-stack", "A14", a14_stack, 0, "recurse until the stack ends" },
+};
+
+struct find {
+	const char *lib;
+	int kind;
+	uintptr_t hit;
+};
+
+static int find_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct find *q = data;
+
+	(void)size;
+	if (!info->dlpi_name || !strstr(info->dlpi_name, q->lib))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		struct pkbox_finding fs[8];
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		int n = pkbox_inspect((const void *)(info->dlpi_addr + ph->p_vaddr), ph->p_memsz, fs, 8);
+		for (int j = 0; j < n && j < 8; j++)
+			if (fs[j].kind == q->kind && !q->hit)
+				q->hit = fs[j].addr;
+	}
+	return 0;
+}
+
+static uintptr_t find_insn(const char *lib, int kind)
+{
+	struct find f = { lib, kind, 0 };
+
+	dl_iterate_phdr(find_cb, &f);
+	return f.hit;
+}
+
+static uintptr_t find_nth_wrpkru(const char *lib, int nth)
+{
+	uintptr_t first = find_insn(lib, PKBOX_INSN_WRPKRU);
+	if (!first || nth == 0)
+		return first;
+	/* the gate's WRPKRUs follow each other in its text: look after the first */
+	struct pkbox_finding fs[8];
+	int n = pkbox_inspect((const void *)first, 4096, fs, 8);
+	return n > nth ? fs[nth].addr : 0;
+}
+
+static int inspect_mode(const char *gadget_so)
+{
+	/* A2 at load: a library with WRPKRU in its code (split across two
+	 * pages too), and two adjacent mappings with one split across them */
+	void *h = dlopen(gadget_so, RTLD_NOW);
+	if (!h) {
+		fprintf(stderr, "attack: cannot load %s: %s\n", gadget_so, dlerror());
+		return 2;
+	}
+	int rc = pkbox_seal(NULL);
+	printf("seal with the gadget library loaded: %d (%s)\n", rc, pkbox_last_error());
+	if (rc != -EPERM || !strstr(pkbox_last_error(), "WRPKRU"))
+		return 1;
+	dlclose(h);
+	uint8_t *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	m[4094] = 0x0f;
+	m[4095] = 0x01;
+	m[4096] = 0xef;
+	mprotect(m, 4096, PROT_READ | PROT_EXEC);
+	mprotect(m + 4096, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+	rc = pkbox_seal(NULL);
+	printf("seal with WRPKRU split across two mappings: %d (%s)\n", rc, pkbox_last_error());
+	if (rc != -EPERM || !strstr(pkbox_last_error(), "WRPKRU"))
+		return 1;
+	munmap(m, 8192);
+	rc = pkbox_seal(NULL);
+	printf("seal after both were gone: %d %s\n", rc, rc ? pkbox_last_error() : "");
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 && !(argc == 3 && !strcmp(argv[1], "a2-inspect"))) {
+		fprintf(stderr, "usage: attack NAME | --list | a2-inspect GADGET.so\n");
+		return 2;
+	}
+	if (!strcmp(argv[1], "--list")) {
+		for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
+			printf("%-18s %-4s %s\n", attacks[i].name, attacks[i].cls, attacks[i].what);
+		return 0;
+	}
+	int irc = pkbox_init(NULL);
+	if (irc == -ENOTSUP) {
+		printf("attack: %s: the guest suite runs this on real pkeys\n", pkbox_last_error());
+		return 77;
+	}
+	if (irc) {
+		fprintf(stderr, "attack: pkbox_init: %s\n", pkbox_last_error());
+		return 2;
+	}
+	if (!strcmp(argv[1], "a2-inspect"))
+		return inspect_mode(argv[2]);
+	const struct attack *at = NULL;
+	for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++)
+		if (!strcmp(argv[1], attacks[i].name))
+			at = &attacks[i];
+	if (!at) {
+		fprintf(stderr, "attack: no attack %s (attack --list)\n", argv[1]);
+		return 2;
+	}
+	const char *be = pkbox_backend_name(pkbox_backend());
+
+	/* the secret, twice, in the host's private domain */
+	struct pkbox_domain *host = pkbox_host_domain();
+	uint8_t *secret = pkbox_malloc(host, SECRET_LEN);
+	uint8_t *copy = pkbox_malloc(host, SECRET_LEN);
+	struct pkbox_domain_opts o = { .sz = sizeof(o), .quota = 64UL << 20 };
+	dom = pkbox_domain_create("attacker", &o);
+	if (!secret || !copy || !dom) {
+		fprintf(stderr, "attack: set-up: %s\n", pkbox_last_error());
+		return 2;
+	}
+	if (getrandom(secret, SECRET_LEN, 0) != SECRET_LEN)
+		return 2;
+	memcpy(copy, secret, SECRET_LEN);
+	cx = pkbox_calloc(dom, 1, sizeof(*cx));
+	if (!cx)
+		return 2;
+	cx->secret = secret;
+
+	if (!strcmp(at->name, "a2-gate") || !strcmp(at->name, "a2-die")) {
+		cx->aux[0] = find_nth_wrpkru("libpkeysbox", !strcmp(at->name, "a2-die") ? 2 : 0);
+	} else if (!strcmp(at->name, "a2-libc")) {
+		cx->aux[0] = find_insn("libc.so", PKBOX_INSN_WRPKRU);
+	} else if (!strcmp(at->name, "a2-ldso")) {
+		cx->aux[0] = find_insn("ld-linux", PKBOX_INSN_XRSTOR);
+	} else if (!strcmp(at->name, "a4-remap")) {
+		cx->aux[0] = (uintptr_t)pkbox_malloc(dom, 4096);
+	} else if (!strcmp(at->name, "a14-heap")) {
+		alloc_cb_id = pkbox_callback_register(dom, alloc_cb);
+	} else if (!strcmp(at->name, "a11-state")) {
+		cx->aux[0] = 0x500002008000UL; /* the gate configuration (public layout) */
+		cx->aux[1] = 0x500000000000UL; /* the library's state */
+	}
+	if (at->name[1] == '2' && !cx->aux[0]) {
+		printf("%s (%s): the target instruction is not in this process; nothing to attack here\n", at->name, be);
+		return 77;
+	}
+
+	/* ATTACK_NO_SEAL=1 leaves the policy out: to show what it defends */
+	const char *ns = getenv("ATTACK_NO_SEAL");
+	int rc = ns && *ns == '1' ? 0 : pkbox_seal(NULL);
+	if (rc) {
+		fprintf(stderr, "attack: pkbox_seal: %s\n", pkbox_last_error());
+		return 2;
+	}
+	unsigned long faults0 = pkbox_fault_count(), ref0 = pkbox_refusal_count();
+	intptr_t ret = 0;
+	int crc = pkbox_call(dom, at->fn, NULL, &ret);
+	unsigned long faults = pkbox_fault_count() - faults0, refusals = pkbox_refusal_count() - ref0;
+
+	/* the verdict, with host rights */
+	bool leaked = false, changed = memcmp(secret, copy, SECRET_LEN) != 0;
+	for (size_t i = 0; i + 8 <= cx->nout && !leaked; i++)
+		for (size_t j = 0; j + 8 <= SECRET_LEN && !leaked; j += 4)
+			leaked = !memcmp(cx->out + i, secret + j, 8) || !memcmp(cx->out + i, copy + j, 8);
+	if (cx->nout >= 6 && !memcmp(cx->out, "TRACED", 6))
+		leaked = true;
+	bool reported = faults || refusals || quota_error;
+
+	printf("%s (%s, backend %s): %s\n", at->name, at->cls, be, at->what);
+	if (quota_error)
+		printf("  the host's allocator refused with EDQUOT at the domain's quota\n");
+	printf("  call: %d%s%s; faults %lu, refusals %lu; syscall results:", crc, crc ? " " : "",
+	       crc ? pkbox_strerror(crc) : "", faults, refusals);
+	for (int i = 0; i < 8; i++)
+		printf(" %ld", cx->rc[i]);
+	printf("\n");
+	struct pkbox_fault f = { .sz = sizeof(f) };
+	if (crc == -EFAULT && !pkbox_last_fault(dom, &f))
+		printf("  fault: domain %s, %s at %#lx, key %d, signal %d, owner %s\n", f.domain,
+		       f.access == PKBOX_FAULT_WRITE ? "write" : f.access == PKBOX_FAULT_EXEC ? "exec" : "read",
+		       (unsigned long)f.addr, f.pkey, f.signo, f.owner[0] ? f.owner : "-");
+	struct pkbox_refusal r = { .sz = sizeof(r) };
+	if (refusals && !pkbox_last_refusal(&r))
+		printf("  last refusal: syscall %ld (arch %#x) in domain %s\n", r.nr, r.arch, r.domain);
+	printf("  secret leaked: %s; secret changed: %s; host alive: yes; reported: %s\n", leaked ? "YES" : "no",
+	       changed ? "YES" : "no", reported ? "yes" : "NO");
+	bool ok = !leaked && !changed && reported;
+	printf("%s: %s\n", at->name, ok ? "defended" : "NOT DEFENDED");
+	return ok ? 0 : 1;
+}
