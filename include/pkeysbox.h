@@ -228,6 +228,41 @@ const char *pkbox_last_error(void);
 const char *pkbox_strerror(int err);
 
 /* ------------------------------------------------------------------ */
+/* Plugins: shared objects in a compartment (pkbox_plugin_load(3))      */
+
+struct pkbox_plugin;
+
+struct pkbox_plugin_opts {
+	size_t sz;     /* sizeof(struct pkbox_plugin_opts) */
+	size_t quota;  /* the domain's quota in bytes (0: the default) */
+	size_t heap;   /* its malloc arena, within the quota (0: half the quota) */
+};
+
+/*
+ * Loads the shared object at path into a new domain named name (NULL: the
+ * file's name): checks and inspects it, loads a sealed copy, points its
+ * malloc family at the compartment's heap, gives its writable segments to
+ * the domain and runs its constructors inside.  Before pkbox_seal() only.
+ */
+struct pkbox_plugin *pkbox_plugin_load(const char *path, const char *name, const struct pkbox_plugin_opts *opts);
+
+/* The plugin's domain: call its functions with pkbox_call() on it. */
+struct pkbox_domain *pkbox_plugin_domain(const struct pkbox_plugin *p);
+
+/* The address of a function the plugin itself defines. */
+void *pkbox_plugin_sym(const struct pkbox_plugin *p, const char *symbol);
+
+/* Runs its destructors inside, then frees the domain and unloads it. */
+int pkbox_plugin_unload(struct pkbox_plugin *p);
+
+/* Copies n bytes into new memory of domain d (free with pkbox_free()). */
+void *pkbox_copy_in(struct pkbox_domain *d, const void *src, size_t n);
+
+/* Copies n bytes from src to dst after checking that all of
+ * [src, src + n) is memory of domain d (a compartment's answer). */
+int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, size_t n);
+
+/* ------------------------------------------------------------------ */
 /* Sealing: the syscall policy and code inspection (pkbox_seal(3))      */
 
 /* pkbox_seal_opts.flags */

@@ -146,6 +146,8 @@ static void mp_enter(struct pkbox_dom *dom)
 
 		if (!g->used || g->dom == dom->idx)
 			continue;
+		if (g->foreign) /* other domains' plugin segments */
+			pkbox__mprotect((void *)g->base, g->pages * PAGE, PROT_NONE);
 		for (int k = 0; k < g->ngrants; k++)
 			if (g->grants[k].dom == dom->idx)
 				pkbox__mprotect((void *)g->base, g->pages * PAGE,
@@ -167,7 +169,7 @@ static void mp_leave(void)
 		struct pkbox_region *g = &st->regions[r];
 
 		if (g->used && g->dom != mp_cur)
-			pkbox__mprotect((void *)g->base, g->pages * PAGE, PROT_READ | PROT_WRITE);
+			pkbox__mprotect((void *)g->base, g->pages * PAGE, g->foreign ? g->prot : PROT_READ | PROT_WRITE);
 	}
 	for (int i = 0; i < PKBOX_MAX_DOMAINS; i++) {
 		struct pkbox_dom *o = &st->doms[i];

@@ -194,6 +194,11 @@ static void dom_clear(struct pkbox_dom *d)
 	pkbox__reset_range(slot_lo(d->idx), PKBOX_SLOT_SIZE);
 	d->next = slot_lo(d->idx) + PAGE;
 	d->used_bytes = 0;
+	if (pkbox__arena_dir()[d->idx]) {
+		pkbox__mprotect((void *)pkbox__gc.tdir, PAGE, PROT_READ | PROT_WRITE);
+		pkbox__arena_dir()[d->idx] = 0;
+		pkbox__mprotect((void *)pkbox__gc.tdir, PAGE, PROT_READ);
+	}
 }
 
 static int dom_busy(struct pkbox_dom *d)
@@ -352,6 +357,16 @@ static void region_release(struct pkbox_region *g)
 {
 	struct pkbox_dom *d = &pkbox__st->doms[g->dom];
 
+	if (g->foreign) {
+		/* a plugin's segment: back to key 0 (it may be unmapped already) */
+		if (pkbox__gc.backend == BACKEND_PKU)
+			pkbox__pkey_mprotect(g->base, g->pages * PAGE, g->prot, 0);
+		else
+			pkbox__mprotect((void *)g->base, g->pages * PAGE, g->prot);
+		memset(g, 0, sizeof(*g));
+		return;
+	}
+
 	/* zero it and make it fault: a use after free is caught at once */
 	pkbox__reset_range(g->base, g->pages * PAGE);
 	if (g->gkey >= 0)
@@ -389,6 +404,37 @@ static uintptr_t slot_find(struct pkbox_dom *d, size_t need)
 		d->next = cand + need;
 	return cand;
 }
+
+/* Makes [base, base + len) (outside the pool) part of domain d. */
+int pkbox__dom_adopt(struct pkbox_dom *d, uintptr_t base, size_t len, int prot)
+{
+	int slot = -1;
+
+	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
+		if (!pkbox__st->regions[r].used) {
+			slot = r;
+			break;
+		}
+	}
+	if (slot < 0)
+		return pkbox__err(-ENOMEM, "more than %d live regions", PKBOX_MAX_REGIONS);
+	if (pkbox__be->tag(base, len, prot, d->pkey))
+		return pkbox__err(-errno, "cannot give %#lx-%#lx to domain %s: %m", (unsigned long)base,
+				  (unsigned long)(base + len), d->name);
+	struct pkbox_region *g = &pkbox__st->regions[slot];
+	g->used = true;
+	g->foreign = true;
+	g->prot = prot;
+	g->dom = d->idx;
+	g->base = base;
+	g->pages = len / PAGE;
+	g->size = len;
+	g->user = base;
+	g->gkey = -1;
+	return 0;
+}
+
+void *pkbox__dom_alloc(struct pkbox_dom *d, size_t size);
 
 static void *dom_alloc(struct pkbox_dom *d, size_t size)
 {
@@ -434,6 +480,11 @@ static void *dom_alloc(struct pkbox_dom *d, size_t size)
 	g->user = (base + pages * PAGE - ((size + 15) & ~(size_t)15));
 	d->used_bytes += pages * PAGE;
 	return (void *)g->user;
+}
+
+void *pkbox__dom_alloc(struct pkbox_dom *d, size_t size)
+{
+	return dom_alloc(d, size);
 }
 
 PKBOX_EXPORT void *pkbox_malloc(struct pkbox_domain *h, size_t size)

@@ -85,6 +85,8 @@ struct pkbox_region {
 	uintptr_t user;     /* pointer handed out */
 	size_t size;        /* bytes asked for */
 	int gkey;           /* grant key (pku) or -1 */
+	bool foreign;       /* outside the pool: a plugin's segment */
+	int prot;           /* foreign: its protection */
 	int ngrants;
 	struct pkbox_grant_ent grants[PKBOX_MAX_GRANTS];
 };
@@ -106,6 +108,20 @@ struct pkbox_dom {
 	uint64_t stacks_mapped[PKBOX_MAX_THREADS / 64];
 };
 
+#define MAX_PLUGINS 16
+struct pkbox_plug {
+	bool used;
+	uint32_t gen;
+	int dom;
+	void *dl;
+	int fd;
+	uintptr_t base;
+	uintptr_t text_lo, text_hi;
+	uintptr_t init, init_array, fini, fini_array;
+	size_t init_n, fini_n;
+	char path[128];
+};
+
 /* Library state: lives in the meta area, keyed with the host key. */
 struct pkbox_state {
 	uint64_t token;          /* offset 0: read by gate.S (pkbox__tsys) */
@@ -121,6 +137,7 @@ struct pkbox_state {
 	bool print_set;
 	bool sealed;
 	struct pkbox_refusal last_refusal;
+	struct pkbox_plug plugs[MAX_PLUGINS];
 	struct pkbox_dom doms[PKBOX_MAX_DOMAINS];
 	struct pkbox_region regions[PKBOX_MAX_REGIONS];
 	int nregions_hint;
@@ -204,6 +221,17 @@ uintptr_t pkbox__stack_top(int row, int ti);
 int pkbox__stack_ensure(struct pkbox_dom *d, int ti);
 void pkbox__recompute_pkru(void);
 int pkbox__region_find(uintptr_t addr);
+int pkbox__dom_adopt(struct pkbox_dom *d, uintptr_t base, size_t len, int prot);
+void *pkbox__dom_alloc(struct pkbox_dom *d, size_t size);
+int pkbox__dom_free_ptr(struct pkbox_dom *d, void *ptr);
+/* compartment heaps (alloc.c): the arena of domain slot i, readable by all */
+#define PKBOX_ARENA_DIR_OFF 2048
+static inline uintptr_t *pkbox__arena_dir(void)
+{
+	return (uintptr_t *)(pkbox__gc.tdir + PKBOX_ARENA_DIR_OFF);
+}
+int pkbox__arena_setup(struct pkbox_dom *d, size_t size);
+extern const struct pkbox_heap_fn { const char *name; void *fn; } pkbox__heap_fns[];
 void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);
 
 /* backend.c: one interface, two implementations */

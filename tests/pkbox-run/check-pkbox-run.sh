@@ -1,0 +1,65 @@
+#!/bin/sh
+# check-pkbox-run.sh PKBOX_RUN PLUGIN_DIR GADGET BACKEND: pkbox-run's
+# contract (pkbox-run(1)), case by case: exit status, the violation line,
+# the canary line, and that the canary never shows in the plugin's output.
+set -u
+run=$1 dir=$2 gadget=$3 be=$4
+fail=0 n=0
+out=$(mktemp) err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+if [ "$be" = pku ] && ! "$run" --backend=pku "$dir/libpkbox-hello.so" >/dev/null 2>"$err"; then
+	if grep -q "pku backend requested" "$err"; then
+		echo "pku is not available here: $(cat "$err")"; exit 77
+	fi
+fi
+
+# expect STATUS DESCRIPTION -- ARGS...: runs pkbox-run ARGS, checks the status
+expect() {
+	want=$1 what=$2; shift 3
+	n=$((n + 1))
+	"$run" --backend="$be" "$@" >"$out" 2>"$err"
+	got=$?
+	if [ "$got" != "$want" ]; then
+		echo "FAIL $what: exit $got, expected $want"; sed 's/^/  out: /' "$out"; sed 's/^/  err: /' "$err"; fail=1
+	else
+		echo "ok   $what (exit $got)"
+	fi
+}
+has() { # FILE PATTERN DESCRIPTION
+	if ! grep -Eq "$2" "$1"; then echo "FAIL $3: no line matching '$2'"; sed 's/^/  | /' "$1"; fail=1; fi
+}
+hasnt() {
+	if grep -Eq "$2" "$1"; then echo "FAIL $3: found '$2'"; fail=1; fi
+}
+canary_safe() { # the canary line says intact, and its value is nowhere in stdout
+	has "$err" '^pkbox-run: canary [0-9a-f]{64} intact$' "$1: canary intact"
+	c=$(sed -n 's/^pkbox-run: canary \([0-9a-f]*\) .*/\1/p' "$err")
+	if [ -n "$c" ] && grep -q "$(printf %s "$c" | cut -c1-16)" "$out"; then echo "FAIL $1: the canary is in the plugin's output"; fail=1; fi
+}
+
+expect 43 "plain call returns argc+40" -- "$dir/libpkbox-hello.so" -- a b
+has "$out" '^hello from the compartment: argc=3$' "plugin output"
+has "$out" '^arg\[2\]=b$' "arguments"
+expect 7 "return value passed through" -- "$dir/libpkbox-hello.so" -- ret=7
+expect 0 "return value is taken modulo 256" -- "$dir/libpkbox-hello.so" -- ret=256
+expect 64 "no plugin is a usage error" --
+expect 64 "unknown option" -- --bogus "$dir/libpkbox-hello.so"
+expect 65 "missing file is refused" -- /nonexistent/plugin.so
+expect 65 "not an ELF file is refused" -- "$0"
+expect 65 "missing symbol is refused" -- "$dir/libpkbox-hello.so" no_such_symbol
+expect 65 "a plugin with WRPKRU is refused" -- "$gadget"
+has "$err" 'WRPKRU' "refusal names the instruction"
+expect 65 "a constructor that faults is refused" -- "$dir/libpkbox-ctor-fault.so"
+expect 43 "--canary with a good plugin" -- --canary "$dir/libpkbox-hello.so" -- a b
+canary_safe "good plugin"
+for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_procmem steal_int80 \
+	steal_signal steal_seccomp steal_state steal_exec_child steal_exhaust; do
+	expect 86 "thief $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
+	has "$err" '^pkbox-run: violation: ' "thief $sym: violation line"
+	canary_safe "thief $sym"
+done
+"$run" --backend="$be" --no-seal "$dir/libpkbox-hello.so" >"$out" 2>"$err"
+has "$err" 'WITHOUT the seccomp policy' "--no-seal says so"
+echo "$n cases"
+exit $fail

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* thief.c - a plugin that tries the catalogue against pkbox-run's canary:
+ * each entry point is one attack; all print what they could read. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static uint8_t *canary(void)
+{
+	const char *v = getenv("PKBOX_CANARY");
+	return v ? (uint8_t *)strtoul(v, NULL, 16) : NULL;
+}
+
+static void show(const uint8_t *b)
+{
+	for (int i = 0; i < 32; i++)
+		printf("%02x", b[i]);
+	printf("\n");
+	fflush(stdout);
+}
+
+#define ENTRY(n) int n(int argc, char **argv); int n(int argc, char **argv)
+
+ENTRY(pkbox_main) /* A1: read it */
+{
+	(void)argc; (void)argv;
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_write) /* A1: change it */
+{
+	(void)argc; (void)argv;
+	canary()[0] ^= 1;
+	return 0;
+}
+
+ENTRY(steal_mprotect) /* A3 */
+{
+	(void)argc; (void)argv;
+	uintptr_t p = (uintptr_t)canary() & ~4095UL;
+	syscall(SYS_mprotect, p, 4096, PROT_READ | PROT_WRITE);
+	syscall(SYS_pkey_mprotect, p, 4096, PROT_READ | PROT_WRITE, 0);
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_remap) /* A4 */
+{
+	(void)argc; (void)argv;
+	uintptr_t p = (uintptr_t)canary() & ~4095UL;
+	syscall(SYS_munmap, p, 4096);
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_exec) /* A2 + A5: new code that writes PKRU */
+{
+	(void)argc; (void)argv;
+	static const uint8_t code[] = { 0x31, 0xc0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef, 0xc3 };
+	void *x = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (x != MAP_FAILED) {
+		memcpy(x, code, sizeof(code));
+		((void (*)(void))x)();
+	}
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_procmem) /* A6 */
+{
+	(void)argc; (void)argv;
+	uint8_t b[32];
+	int fd = open("/proc/self/mem", O_RDONLY);
+	if (fd >= 0 && pread(fd, b, 32, (off_t)(uintptr_t)canary()) == 32)
+		show(b);
+	struct iovec l = { b, 32 }, r = { canary(), 32 };
+	if (syscall(SYS_process_vm_readv, getpid(), &l, 1, &r, 1, 0) == 32)
+		show(b);
+	return 0;
+}
+
+ENTRY(steal_int80) /* A7 */
+{
+	(void)argc; (void)argv;
+	long r;
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(125L), "b"(0L), "c"(4096L), "d"(7L) : "memory");
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_signal) /* A9: take over SIGSEGV, then fault */
+{
+	(void)argc; (void)argv;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGSEGV, &sa, NULL);
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_seccomp) /* A10 */
+{
+	(void)argc; (void)argv;
+	syscall(SYS_seccomp, 1, 0, NULL);
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_state) /* A11: the library's state */
+{
+	(void)argc; (void)argv;
+	*(volatile uint64_t *)0x500000000000UL = 0;
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_exec_child) /* A13 */
+{
+	(void)argc; (void)argv;
+	char *a[] = { "/bin/sh", "-c", "cat /proc/$PPID/maps", NULL };
+	syscall(SYS_execve, a[0], a, NULL);
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_exhaust) /* A14 */
+{
+	(void)argc; (void)argv;
+	while (malloc(1 << 20))
+		;
+	show(canary());
+	return 0;
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pkbox-run - run a plugin's entry point in a compartment of a sealed process.
+ *
+ *   pkbox-run [OPTIONS] PLUGIN.so [SYMBOL] [-- ARGS...]
+ *
+ * Loads PLUGIN.so into a fresh compartment, seals the process, and calls
+ * int SYMBOL(int argc, char **argv) (default pkbox_main) inside it, with
+ * argv[0] the plugin's path and ARGS after it, in compartment memory.
+ *
+ * Exit status: the plugin's return value (0-255); 86 when it was stopped for
+ * a violation (after one line "pkbox-run: violation: ..."); 65 when it was
+ * refused at load; 64 for usage errors.  See pkbox-run(1).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "pkeysbox.h"
+
+#define EX_USAGE_ 64
+#define EX_REFUSED 65
+#define EX_VIOLATION 86
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: pkbox-run [OPTIONS] PLUGIN.so [SYMBOL] [-- ARGS...]\n"
+		   "  --backend=auto|pku|mprotect  how compartments are kept apart (default auto)\n"
+		   "  --canary                     put 32 random bytes in the host's private memory, pass\n"
+		   "                               their address in PKBOX_CANARY, report whether they changed\n"
+		   "  --no-seal                    run without the seccomp policy (for comparison only)\n"
+		   "  -h, --help                   this text\n"
+		   "Calls int SYMBOL(int argc, char **argv) (default pkbox_main) in a compartment.\n"
+		   "Exit: the plugin's value; 86 violation; 65 refused at load; 64 usage.\n");
+}
+
+struct call {
+	int (*fn)(int, char **);
+	int argc;
+	char **argv;
+};
+
+/* runs inside the compartment */
+static intptr_t trampoline(void *a)
+{
+	struct call *c = a;
+
+	return c->fn(c->argc, c->argv);
+}
+
+static void hex(const uint8_t *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static const char *access_name(int a)
+{
+	return a == PKBOX_FAULT_WRITE ? "write" : a == PKBOX_FAULT_EXEC ? "exec" : "read";
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "canary", no_argument, NULL, 'c' },
+		{ "no-seal", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum pkbox_backend be = PKBOX_BACKEND_AUTO;
+	int canary = 0, seal = 1, o;
+
+	/* the process is sealed with eager binding only (see pkbox_seal(3)) */
+	if (!getenv("LD_BIND_NOW")) {
+		setenv("LD_BIND_NOW", "1", 1);
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "pkbox-run: cannot re-execute itself with LD_BIND_NOW=1: %s\n", strerror(errno));
+		return EX_USAGE_;
+	}
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'b':
+			if (!strcmp(optarg, "auto"))
+				be = PKBOX_BACKEND_AUTO;
+			else if (!strcmp(optarg, "pku"))
+				be = PKBOX_BACKEND_PKU;
+			else if (!strcmp(optarg, "mprotect"))
+				be = PKBOX_BACKEND_MPROTECT;
+			else {
+				fprintf(stderr, "pkbox-run: --backend=%s: expected auto, pku or mprotect\n", optarg);
+				return EX_USAGE_;
+			}
+			break;
+		case 'c': canary = 1; break;
+		case 'n': seal = 0; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE_;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGE_;
+	}
+	const char *path = argv[optind++];
+	const char *sym = "pkbox_main";
+	if (optind < argc && strcmp(argv[optind], "--"))
+		sym = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	else if (optind < argc) {
+		fprintf(stderr, "pkbox-run: unexpected %s (plugin arguments go after --)\n", argv[optind]);
+		return EX_USAGE_;
+	}
+	int pargc = 1 + (argc - optind);
+
+	struct pkbox_config cfg = { .sz = sizeof(cfg), .backend = be, .flags = PKBOX_F_IGNORE_ENV };
+	if (be == PKBOX_BACKEND_AUTO)
+		cfg.flags = 0;
+	if (pkbox_init(&cfg)) {
+		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
+		return EX_USAGE_;
+	}
+	struct pkbox_plugin *pl = pkbox_plugin_load(path, NULL, NULL);
+	if (!pl) {
+		fprintf(stderr, "pkbox-run: refused: %s\n", pkbox_last_error());
+		return EX_REFUSED;
+	}
+	struct pkbox_domain *dom = pkbox_plugin_domain(pl);
+	void *fn = pkbox_plugin_sym(pl, sym);
+	if (!fn) {
+		fprintf(stderr, "pkbox-run: refused: %s\n", pkbox_last_error());
+		return EX_REFUSED;
+	}
+	/* argv in compartment memory */
+	char **pargv = pkbox_calloc(dom, (size_t)pargc + 1, sizeof(char *));
+	struct call *c = pkbox_calloc(dom, 1, sizeof(*c));
+	if (!pargv || !c) {
+		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
+		return EX_REFUSED;
+	}
+	pargv[0] = pkbox_copy_in(dom, path, strlen(path) + 1);
+	for (int i = 1; i < pargc; i++)
+		pargv[i] = pkbox_copy_in(dom, argv[optind + i - 1], strlen(argv[optind + i - 1]) + 1);
+	c->fn = (int (*)(int, char **))fn;
+	c->argc = pargc;
+	c->argv = pargv;
+
+	uint8_t *secret = NULL, *copy = NULL;
+	if (canary) {
+		secret = pkbox_malloc(pkbox_host_domain(), 32);
+		copy = pkbox_malloc(pkbox_host_domain(), 32);
+		if (!secret || !copy || getrandom(secret, 32, 0) != 32) {
+			fprintf(stderr, "pkbox-run: cannot make the canary: %s\n", pkbox_last_error());
+			return EX_USAGE_;
+		}
+		memcpy(copy, secret, 32);
+		char v[32];
+		snprintf(v, sizeof(v), "%#lx", (unsigned long)(uintptr_t)secret);
+		setenv("PKBOX_CANARY", v, 1);
+	}
+	if (seal) {
+		struct pkbox_seal_opts so = { .sz = sizeof(so), .flags = PKBOX_SEAL_STOP_ON_REFUSAL };
+		if (pkbox_seal(&so)) {
+			fprintf(stderr, "pkbox-run: cannot seal: %s\n", pkbox_last_error());
+			return EX_USAGE_;
+		}
+	} else {
+		fprintf(stderr, "pkbox-run: running WITHOUT the seccomp policy (--no-seal): for comparison only\n");
+	}
+	fflush(stdout);
+	intptr_t ret = 0;
+	int rc = pkbox_call(dom, trampoline, c, &ret);
+	fflush(stdout);
+	int status;
+	if (rc == 0) {
+		status = (int)(ret & 0xff);
+	} else {
+		struct pkbox_fault f = { .sz = sizeof(f) };
+		if (rc == -EFAULT && !pkbox_last_fault(dom, &f)) {
+			if (f.signo == 31 /* SIGSYS: a refused syscall */)
+				fprintf(stderr, "pkbox-run: violation: domain %s: syscall %lu refused by the policy (at %#lx)\n",
+					f.domain, (unsigned long)f.addr, (unsigned long)f.ip);
+			else
+				fprintf(stderr,
+					"pkbox-run: violation: domain %s: %s at %#lx (owner %s, key %d, signal %d, at %#lx)\n",
+					f.domain, access_name(f.access), (unsigned long)f.addr, f.owner[0] ? f.owner : "none",
+					f.pkey, f.signo, (unsigned long)f.ip);
+		} else {
+			fprintf(stderr, "pkbox-run: violation: domain %s: %s\n", path, pkbox_last_error());
+		}
+		status = EX_VIOLATION;
+	}
+	if (canary) {
+		char h[65];
+		hex(copy, 32, h);
+		fprintf(stderr, "pkbox-run: canary %s %s\n", h, memcmp(secret, copy, 32) ? "modified" : "intact");
+	}
+	return status;
+}
