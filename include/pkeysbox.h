@@ -303,6 +303,14 @@ unsigned long pkbox_refusal_count(void);
 /* The last refusal made to a compartment; -ENODATA if none. */
 int pkbox_last_refusal(struct pkbox_refusal *out);
 
+/*
+ * Code made at run time (a JIT), under W^X: copies len bytes of machine
+ * code, inspects the copy, and returns where it can be executed (by any
+ * domain; no one can write it).  Host only (from a compartment: through a
+ * host callback).  Refuses PKRU-writing code with -EPERM.  Append-only.
+ */
+void *pkbox_code_commit(struct pkbox_domain *d, const void *code, size_t len);
+
 /* Instructions that write PKRU. */
 #define PKBOX_INSN_WRPKRU 1
 #define PKBOX_INSN_XRSTOR 2

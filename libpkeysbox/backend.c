@@ -154,6 +154,7 @@ static void mp_enter(struct pkbox_dom *dom)
 					 g->grants[k].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE
 										: PROT_READ);
 	}
+	pkbox__mprotect((void *)pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_NONE);
 	pkbox__mprotect(gp, PAGE, PROT_READ);
 	pkbox__mprotect((void *)pkbox__gc.meta_lo, pkbox__gc.meta_len, PROT_NONE);
 }
@@ -182,6 +183,7 @@ static void mp_leave(void)
 					 pkbox__gc.stack_size, PROT_READ | PROT_WRITE);
 	}
 	mp_cur = -1;
+	pkbox__mprotect((void *)pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
 	pkbox__mprotect(gp, PAGE, PROT_READ | PROT_WRITE);
 	atomic_store(&gp->phase, PHASE_HOST);
 	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);

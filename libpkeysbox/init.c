@@ -315,6 +315,15 @@ static int do_init(const struct pkbox_config *cfg)
 	h->quota = quota;
 	h->next = gc->slots_lo + PAGE;
 
+	gc->jit_rw = lo + PKBOX_POOL_SIZE - 4 * PKBOX_JIT_SIZE;
+	gc->jit_rx = lo + PKBOX_POOL_SIZE - 2 * PKBOX_JIT_SIZE;
+	if (gc->jit_rw < gc->stacks_lo + gc->stacks_span + stride) {
+		rc = pkbox__err(-EINVAL, "the pool has no room for committed code");
+		goto fail;
+	}
+	rc = pkbox__jit_setup();
+	if (rc)
+		goto fail;
 	gc->initialized = 1;
 	if (mprotect(gc, PAGE, PROT_READ)) {
 		rc = pkbox__err(-errno, "cannot make the gate configuration read-only: %s", strerror(errno));

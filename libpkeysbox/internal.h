@@ -25,6 +25,7 @@
 #define PKBOX_POOL_BITS 39
 #define PKBOX_POOL_SIZE (1UL << PKBOX_POOL_BITS) /* 512 GiB of address space, aligned */
 #define PKBOX_ALTSTACK_SIZE (64UL << 10)
+#define PKBOX_JIT_SIZE (16UL << 20)
 #define PKBOX_NAME_MAX 31
 
 /* Gate records: one per (domain, thread); written by the host, read by the
@@ -138,6 +139,7 @@ struct pkbox_state {
 	bool sealed;
 	struct pkbox_refusal last_refusal;
 	struct pkbox_plug plugs[MAX_PLUGINS];
+	size_t jit_used;
 	struct pkbox_dom doms[PKBOX_MAX_DOMAINS];
 	struct pkbox_region regions[PKBOX_MAX_REGIONS];
 	int nregions_hint;
@@ -165,6 +167,7 @@ struct pkbox_gatecfg {
 	uint64_t pool_lo, pool_hi;
 	uint64_t gatepage;       /* mprotect backend: the gate lock page */
 	uint64_t tdir;           /* thread directory page */
+	uint64_t jit_rw, jit_rx; /* committed code: the host's writable view, everyone's executable one */
 	uint64_t slots_lo;
 	uint64_t stack_size;
 	uint64_t stride;
@@ -231,6 +234,7 @@ static inline uintptr_t *pkbox__arena_dir(void)
 	return (uintptr_t *)(pkbox__gc.tdir + PKBOX_ARENA_DIR_OFF);
 }
 int pkbox__arena_setup(struct pkbox_dom *d, size_t size);
+int pkbox__jit_setup(void);
 extern const struct pkbox_heap_fn { const char *name; void *fn; } pkbox__heap_fns[];
 void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);
 

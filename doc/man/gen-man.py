@@ -295,6 +295,63 @@ and XRSTORS (0F C7 /3 with a memory operand) at every byte offset of [\fIcode\fP
          ret='The number of findings (possibly more than \\fImax\\fP), or a negative errno value.',
          errors=[('EINVAL', '\\fIcode\\fP is NULL with a length, or \\fIout\\fP is NULL with a \\fImax\\fP')],
          see=['pkbox_seal']),
+    dict(name='pkbox_plugin_load', also=['pkbox_plugin_domain', 'pkbox_plugin_sym', 'pkbox_plugin_unload'],
+         brief='load a shared object into a compartment',
+         synopsis=['struct pkbox_plugin_opts { size_t sz; size_t quota; size_t heap; };',
+                   'struct pkbox_plugin *pkbox_plugin_load(const char *path, const char *name, const struct pkbox_plugin_opts *opts);',
+                   'struct pkbox_domain *pkbox_plugin_domain(const struct pkbox_plugin *p);',
+                   'void *pkbox_plugin_sym(const struct pkbox_plugin *p, const char *symbol);',
+                   'int pkbox_plugin_unload(struct pkbox_plugin *p);'],
+         desc=r'''Loads the shared object at \fIpath\fP into a new domain named \fIname\fP (NULL: the file's
+name). The file is read and checked (ELF, 64-bit, x86-64, a shared object), its executable
+segments are inspected for WRPKRU, XRSTOR and XRSTORS, and objects with IFUNC resolvers are
+refused (they would run with host rights while loading). Its constructors and destructors
+are taken out of the dynamic section; a sealed \fBmemfd_create\fP(2) copy is loaded with
+RTLD_NOW|RTLD_LOCAL, so the code that runs is the code that was inspected. Its references to
+\fBmalloc\fP(3), \fBfree\fP, \fBcalloc\fP, \fBrealloc\fP, \fBreallocarray\fP, \fBmemalign\fP,
+\fBposix_memalign\fP, \fBaligned_alloc\fP, \fBstrdup\fP and \fBstrndup\fP go to an arena in the
+domain (\fIheap\fP bytes, default half the quota). Its writable segments (data, bss, relro after
+relocation) become the domain's memory. Then its constructors run inside the compartment.
+.PP
+\fBpkbox_plugin_domain\fP() returns the domain to call into with \fBpkbox_call\fP(3);
+\fBpkbox_plugin_sym\fP() the address of a function the plugin itself defines;
+\fBpkbox_plugin_unload\fP() runs the destructors inside (unless the domain faulted), destroys the
+domain and unloads the object. Its dependencies (DT_NEEDED) are loaded the usual way and stay
+shared.''',
+         ret='A handle, a domain, an address, or NULL with errno set; unload returns 0 or a negative errno value.',
+         errors=[('EINVAL', 'a NULL or empty argument, or \\fIopts->sz\\fP too small'),
+                 ('ENOENT', 'no such file, no such symbol in the plugin, or an unknown plugin handle'),
+                 ('ENOEXEC', 'not an ELF shared object for x86-64, damaged, or the loader refused it (message: why)'),
+                 ('EPERM', 'its code contains a PKRU-writing sequence, or the process is sealed already'),
+                 ('ENOTSUP', 'it has IFUNC resolvers'),
+                 ('EFAULT', 'a constructor faulted in the compartment (the fault is recorded)'),
+                 ('ENOSPC', 'too many plugins or domains'), ('EBUSY', '(unload) a thread is inside it')],
+         notes='Load plugins before \\fBpkbox_seal\\fP(3): a sealed process makes no new executable memory.',
+         see=['pkbox_call', 'pkbox_copy_in', 'pkbox_seal', 'pkbox-run(1)']),
+    dict(name='pkbox_copy_in', also=['pkbox_copy_out'], brief='copy data across the compartment boundary',
+         synopsis=['void *pkbox_copy_in(struct pkbox_domain *d, const void *src, size_t n);',
+                   'int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, size_t n);'],
+         desc=r'''\fBpkbox_copy_in\fP() allocates \fIn\fP bytes in domain \fId\fP and copies \fIsrc\fP there
+(free with \fBpkbox_free\fP(3)). \fBpkbox_copy_out\fP() copies \fIn\fP bytes from \fIsrc\fP to
+\fIdst\fP only after checking that all of [\fIsrc\fP, \fIsrc\fP + \fIn\fP) is memory of \fId\fP: a
+pointer a compartment hands back is untrusted, and this makes the check explicit (as tainted
+values do in RLBox).''',
+         errors=[('EINVAL', 'a NULL pointer with a non-zero size'), ('ENOENT', E['ENOENT']),
+                 ('EFAULT', '(copy_out) the range is not memory of \\fId\\fP'), ('EDQUOT', '(copy_in) the quota is used up')],
+         see=['pkbox_plugin_load', 'pkbox_malloc']),
+    dict(name='pkbox_code_commit', brief='code made at run time, under W^X',
+         synopsis=['void *pkbox_code_commit(struct pkbox_domain *d, const void *code, size_t len);'],
+         desc=r'''Copies \fIlen\fP bytes of machine code into a writable view that only the host can reach,
+inspects that copy for PKRU-writing instructions, and returns the address of the code in an
+executable view of the same memory that no one can write. No mapping is ever writable and
+executable, and none is made after set-up, so this works in a sealed process. Commits are
+separated by INT3 padding and are never freed (16 MiB in all). Call it from the host; a
+compartment asks through a host callback.''',
+         ret='The executable address, or NULL with errno set.',
+         errors=[('EINVAL', '\\fIcode\\fP is NULL or \\fIlen\\fP is 0'), ('ENOENT', E['ENOENT']),
+                 ('EPERM', 'the code contains WRPKRU, XRSTOR or XRSTORS, or the caller is inside a compartment'),
+                 ('ENOSPC', 'the code area is full')],
+         see=['pkbox_inspect', 'pkbox_seal']),
 ]
 
 

@@ -13,12 +13,17 @@ tests = json.loads(subprocess.run(['meson', 'introspect', '--tests', build], che
                                   capture_output=True, text=True).stdout)
 lines, need = [], set()
 for t in tests:
-    if 'guest' in [s.split(':')[-1] for s in t.get('suite', [])]:
+    suites = [s.split(':')[-1] for s in t.get('suite', [])]
+    if 'guest' in suites or 'native-only' in suites:
         continue
     cmd = t['cmd']
     for a in cmd:
         if os.path.isfile(a):
             need.add(os.path.abspath(a))
+        elif os.path.isdir(a):  # a directory argument: its files
+            for f in sorted(os.listdir(a)):
+                if os.path.isfile(os.path.join(a, f)):
+                    need.add(os.path.abspath(os.path.join(a, f)))
     env = dict(t.get('env') or {})
     env['PKBOX_EXPECT_BACKEND'] = expect
     wd = t.get('workdir') or build

@@ -36,3 +36,12 @@ void *heap_probe(void)
 {
 	return malloc(100);
 }
+
+/* a global of the plugin: its data segment belongs to its domain */
+int plugin_counter = 5;
+int *counter_addr(void);
+int *counter_addr(void)
+{
+	plugin_counter++;
+	return &plugin_counter;
+}

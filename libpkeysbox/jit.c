@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * jit.c - code made at run time, under W^X: pkbox_code_commit() copies code
+ * into a writable view that only the host can reach, inspects that copy (so
+ * the compartment cannot change it after the check), and returns its
+ * address in a second, executable view of the same memory.  No mapping is
+ * ever writable and executable, none is created after set-up (the seal
+ * refuses new executable memory), and a compartment can write neither view.
+ * Commits are separated by INT3 padding so that two commits cannot combine
+ * into a PKRU-writing sequence.  Append-only.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define PAD 16
+
+int pkbox__jit_setup(void)
+{
+	int fd = memfd_create("pkbox-code", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return pkbox__err(-errno, "cannot create the code area: %m");
+	if (ftruncate(fd, (off_t)PKBOX_JIT_SIZE)) {
+		close(fd);
+		return pkbox__err(-errno, "cannot size the code area: %m");
+	}
+	void *rw = mmap((void *)pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	void *rx = mmap((void *)pkbox__gc.jit_rx, PKBOX_JIT_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, fd, 0);
+	close(fd);
+	if (rw == MAP_FAILED || rx == MAP_FAILED)
+		return pkbox__err(-ENOMEM, "cannot map the code area: %m");
+	memset(rw, 0xcc, PKBOX_JIT_SIZE);
+	if (pkbox__be->tag((uintptr_t)rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE, pkbox__gc.key_h))
+		return pkbox__err(-errno, "cannot key the code area: %m");
+	return 0;
+}
+
+PKBOX_EXPORT void *pkbox_code_commit(struct pkbox_domain *h, const void *code, size_t len)
+{
+	struct pkbox_finding f[1];
+	void *out = NULL;
+	int rc;
+
+	if (pkbox__ensure_init())
+		return NULL;
+	if (!code || !len) {
+		pkbox__err(-EINVAL, "pkbox_code_commit: code is NULL or len is 0");
+		return NULL;
+	}
+	if (pkbox__inside()) {
+		pkbox__err(-EPERM, "pkbox_code_commit: called inside a compartment (use a host callback)");
+		return NULL;
+	}
+	pkbox__lock();
+	struct pkbox_dom *d = pkbox__dom_get(h, &rc);
+	if (!d)
+		goto out;
+	size_t at = pkbox__st->jit_used;
+	if (len > PKBOX_JIT_SIZE - PAD || at + PAD + len > PKBOX_JIT_SIZE) {
+		pkbox__err(-ENOSPC, "pkbox_code_commit: %zu bytes do not fit the %lu KiB code area (%zu used)", len,
+			   PKBOX_JIT_SIZE >> 10, at);
+		goto out;
+	}
+	uint8_t *dst = (uint8_t *)pkbox__gc.jit_rw + at + PAD;
+	memcpy(dst, code, len);
+	/* the check is made on the copy, which only the host can write */
+	if (pkbox__scan(NULL, 0, dst, len, pkbox__gc.jit_rx + at + PAD, f, 1)) {
+		memset(dst, 0xcc, len);
+		pkbox__err(-EPERM, "pkbox_code_commit: %s at offset %lu of the code for domain %s; refused",
+			   pkbox__insn_name(f[0].kind), (unsigned long)(f[0].addr - (pkbox__gc.jit_rx + at + PAD)),
+			   d->name);
+		goto out;
+	}
+	pkbox__st->jit_used = (at + PAD + len + 15) & ~(size_t)15;
+	out = (void *)(pkbox__gc.jit_rx + at + PAD);
+	pkbox__msg(PKBOX_INFO, "committed %zu bytes of code for domain %s at %p", len, d->name, out);
+out:
+	pkbox__unlock();
+	return out;
+}

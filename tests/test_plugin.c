@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* test_plugin.c - the plugin API: loading, its heap and data in its domain,
+ * isolation from other domains, bad plugins, boundary copies. */
+#include "common.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+static char dir[512];
+
+static const char *plugin(const char *name)
+{
+	static char p[600];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+typedef void *(*probe_fn)(void);
+
+static intptr_t call_probe(void *f)
+{
+	return (intptr_t)((probe_fn)f)();
+}
+
+static void *read_target;
+static intptr_t read_it(void *a)
+{
+	(void)a;
+	return *(volatile int *)read_target;
+}
+
+static void test_load_and_heap(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	struct pkbox_plugin *p = pkbox_plugin_load(plugin("libpkbox-hello.so"), "hello", NULL);
+	assert_non_null(p);
+	struct pkbox_domain *d = pkbox_plugin_domain(p);
+	assert_non_null(d);
+	void *probe = pkbox_plugin_sym(p, "heap_probe");
+	assert_non_null(probe);
+	intptr_t r = 0;
+	/* its malloc inside the compartment: memory of its domain */
+	assert_int_equal(pkbox_call(d, call_probe, probe, &r), 0);
+	assert_true(r != 0);
+	assert_ptr_equal(pkbox_domain_of((void *)r), d);
+	/* its globals: in its domain too, and out of another domain's reach */
+	void *ca = pkbox_plugin_sym(p, "counter_addr");
+	assert_non_null(ca);
+	assert_int_equal(pkbox_call(d, call_probe, ca, &r), 0);
+	int *counter = (int *)r;
+	assert_int_equal(*counter, 6); /* the host reads it with host rights */
+	assert_ptr_equal(pkbox_domain_of(counter), d);
+	struct pkbox_domain *other = pkbox_domain_create("other", NULL);
+	read_target = counter;
+	unsigned long f0 = pkbox_fault_count();
+	assert_int_equal(pkbox_call(other, read_it, NULL, &r), -EFAULT);
+	assert_int_equal(pkbox_fault_count(), f0 + 1);
+	struct pkbox_fault f = { .sz = sizeof(f) };
+	assert_int_equal(pkbox_last_fault(other, &f), 0);
+	assert_ptr_equal((void *)f.addr, counter);
+	assert_string_equal(f.owner, "hello");
+	assert_int_equal(pkbox_domain_destroy(other), 0);
+	/* symbols: its own functions only */
+	assert_null(pkbox_plugin_sym(p, "no_such_symbol"));
+	assert_int_equal(errno, ENOENT);
+	assert_null(pkbox_plugin_sym(p, "printf"));
+	assert_int_equal(errno, ENOENT);
+	assert_null(pkbox_plugin_sym(p, NULL));
+	assert_int_equal(errno, EINVAL);
+	/* boundary copies */
+	char buf[16];
+	assert_int_equal(pkbox_copy_out(d, buf, counter, sizeof(int)), 0);
+	static int host_var;
+	assert_int_equal(pkbox_copy_out(d, buf, &host_var, sizeof(int)), -EFAULT);
+	void *in = pkbox_copy_in(d, "abc", 4);
+	assert_non_null(in);
+	assert_ptr_equal(pkbox_domain_of(in), d);
+	assert_int_equal(pkbox_copy_out(d, buf, in, 4), 0);
+	assert_string_equal(buf, "abc");
+	assert_int_equal(pkbox_plugin_unload(p), 0);
+	assert_int_equal(pkbox_plugin_unload(p), -ENOENT);
+	assert_null(pkbox_plugin_domain(p));
+}
+
+static void test_bad_plugins(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	unsigned long f0 = pkbox_fault_count();
+	assert_null(pkbox_plugin_load(NULL, NULL, NULL));
+	assert_int_equal(errno, EINVAL);
+	assert_null(pkbox_plugin_load("/nonexistent/x.so", NULL, NULL));
+	assert_int_equal(errno, ENOENT);
+	assert_null(pkbox_plugin_load("/proc/self/status", NULL, NULL));
+	assert_int_equal(errno, ENOEXEC);
+	/* not an ELF, then a 32-bit ELF */
+	char tmp[] = "/tmp/pkbox-plugin-XXXXXX";
+	int fd = mkstemp(tmp);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "hello, world\n", 13), 13);
+	assert_null(pkbox_plugin_load(tmp, NULL, NULL));
+	assert_int_equal(errno, ENOEXEC);
+	assert_non_null(strstr(pkbox_last_error(), "not an ELF"));
+	unsigned char eh[64] = { 0x7f, 'E', 'L', 'F', 1, 1, 1 };
+	eh[16] = 3; /* ET_DYN */
+	eh[18] = 3; /* EM_386 */
+	assert_int_equal(pwrite(fd, eh, sizeof(eh), 0), (ssize_t)sizeof(eh));
+	assert_null(pkbox_plugin_load(tmp, NULL, NULL));
+	assert_int_equal(errno, ENOEXEC);
+	assert_non_null(strstr(pkbox_last_error(), "architecture"));
+	close(fd);
+	unlink(tmp);
+	/* code that writes PKRU */
+	assert_null(pkbox_plugin_load(plugin("../attacks/libpkbox-gadget.so"), NULL, NULL));
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(pkbox_last_error(), "WRPKRU"));
+	/* a constructor that faults: contained, reported, no plugin */
+	assert_null(pkbox_plugin_load(plugin("libpkbox-ctor-fault.so"), "ctor", NULL));
+	assert_int_equal(errno, EFAULT);
+	assert_non_null(strstr(pkbox_last_error(), "constructor"));
+	assert_int_equal(pkbox_fault_count(), f0 + 1);
+	/* the host carries on: a good plugin still loads */
+	struct pkbox_plugin *p = pkbox_plugin_load(plugin("libpkbox-hello.so"), "hello2", NULL);
+	assert_non_null(p);
+	assert_int_equal(pkbox_plugin_unload(p), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const char *d = getenv("PKBOX_PLUGIN_DIR");
+	snprintf(dir, sizeof(dir), "%s", d ? d : (argc > 1 ? argv[1] : "."));
+	pkbox_test_check_backend();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_and_heap),
+		cmocka_unit_test(test_bad_plugins),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
