@@ -295,6 +295,8 @@ static inline int pkbox__sigaltstack(const void *n, void *o)
 	return (int)pkbox__sys(SYS_sigaltstack, 2, (long)(uintptr_t)n, (long)(uintptr_t)o, 0, 0, 0);
 }
 void pkbox__reset_range(uintptr_t base, size_t len);
+/* writes n bytes at a as a debugger does (read-only and code pages too) */
+int pkbox__poke(uintptr_t a, const void *b, size_t n);
 void pkbox__sys_refused(void);
 int pkbox__sigsys_install(void);
 void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip);

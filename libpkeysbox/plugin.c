@@ -257,10 +257,9 @@ static int redirect_one(const struct elf *e, const struct dyninfo *di, const Elf
 		if (strcmp(n, h->name))
 			continue;
 		uintptr_t slot = c->base + r->r_offset;
-		uintptr_t pg = slot & ~(PAGE - 1);
-		if (mprotect((void *)pg, PAGE, PROT_READ | PROT_WRITE))
-			return -errno;
-		*(void **)slot = h->fn;
+		int pe = pkbox__poke(slot, &h->fn, sizeof(h->fn));
+		if (pe)
+			return pe;
 		c->patched++;
 	}
 	return 0;

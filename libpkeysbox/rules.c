@@ -54,7 +54,7 @@ size_t pkbox__range_rules(uint64_t lo, int lo_bits, int aarg, int larg, const st
 		PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~(PAGE - 1), lo - PAGE },
 		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, PAGE });
 	/* far below: longer than the largest shell */
-	if (lo_bits > 13)
+	if (lo > 0)
 		PUSH({ (uint8_t)aarg, PKBOX_CMP_LT, ~0ULL, lo >= (1ULL << (lo_bits - 1)) ? lo - (1ULL << (lo_bits - 1)) : 0 },
 		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, 1ULL << (lo_bits - 1) });
 #undef PUSH

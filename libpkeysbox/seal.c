@@ -316,8 +316,9 @@ static bool path_is(const char *path, const char *base)
 
 /* Writes code bytes the way a debugger does (no mapping is made writable);
  * falls back to mprotect before the policy exists. */
-static int poke(uintptr_t a, const uint8_t *b, size_t n)
+int pkbox__poke(uintptr_t a, const void *bv, size_t n)
 {
+	const uint8_t *b = bv;
 	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 
 	if (fd >= 0) {
@@ -408,7 +409,7 @@ static int inspect_process(bool patch, unsigned *patched)
 			}
 			if (patch) {
 				static const uint8_t ud2[3] = { 0x0f, 0x0b, 0x90 };
-				int e = poke(f[j].addr, ud2, 3);
+				int e = pkbox__poke(f[j].addr, ud2, 3);
 
 				if (e)
 					return pkbox__err(e, "cannot disable %s at %#lx in %s: %s",
