@@ -271,6 +271,11 @@ int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, siz
                                                  with EPERM */
 #define PKBOX_SEAL_KEEP_PROC       (1u << 1) /* do not close /proc to file access (then
                                                  /proc/self/mem is NOT defended) */
+#define PKBOX_SEAL_NO_SIGRETURN    (1u << 2) /* refuse rt_sigreturn to everyone (forged
+                                                 signal frames); for hosts with no signal
+                                                 handler that returns; needs STOP_ON_REFUSAL */
+#define PKBOX_SEAL_NO_THREADS      (1u << 3) /* refuse new threads (clone with CLONE_VM);
+                                                 for hosts that make none after sealing */
 
 struct pkbox_seal_opts {
 	size_t sz;          /* sizeof(struct pkbox_seal_opts) */

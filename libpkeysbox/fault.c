@@ -136,7 +136,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 
 		if (pk && ((pkru >> (2 * pkbox__gc.key_h)) & 3) == 3 && si->si_code > 0) {
 			redirect(uc, sig, si);
-			goto out;
+			goto leave;
 		}
 		/* A host thread whose PKRU predates the library's keys (threads
 		 * are born with keys 1-15 closed): open them and retry. */
@@ -154,7 +154,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 		if (atomic_load(&gp->lock) == (uint32_t)me && atomic_load(&gp->phase) == PHASE_DOMAIN &&
 		    si->si_code > 0) {
 			redirect(uc, sig, si);
-			goto out;
+			goto leave;
 		}
 		if (sig == SIGSEGV && in_pool && si->si_code == SEGV_ACCERR && atomic_load(&gp->lock) != (uint32_t)me) {
 			/* Another thread is (or just was) inside a compartment and
@@ -182,6 +182,10 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 	errno = saved;
 	chain(sig, si, ucv);
 	return;
+leave:
+	/* sealed without rt_sigreturn: go there directly */
+	if (pkbox__gc.strict)
+		pkbox__jump_to((const long long *)uc->uc_mcontext.gregs);
 out:
 	errno = saved;
 }

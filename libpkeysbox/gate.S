@@ -343,6 +343,35 @@ pkbox__sys_refused:
 	.hidden pkbox__gate_text_end
 pkbox__gate_text_end:
 
+/* void pkbox__jump_to(const greg_t *g): continues in the context g (a
+ * signal frame's registers) without rt_sigreturn: how the library's
+ * handlers leave once the seal refuses rt_sigreturn.  PKRU and the signal
+ * mask stay as they are (the handlers block nothing; their targets, the
+ * gate's exits, set PKRU themselves). */
+	.text
+	.globl pkbox__jump_to
+	.hidden pkbox__jump_to
+	.type pkbox__jump_to, @function
+pkbox__jump_to:
+	movq	0(%rdi), %r8
+	movq	8(%rdi), %r9
+	movq	16(%rdi), %r10
+	movq	32(%rdi), %r12
+	movq	40(%rdi), %r13
+	movq	48(%rdi), %r14
+	movq	56(%rdi), %r15
+	movq	72(%rdi), %rsi
+	movq	80(%rdi), %rbp
+	movq	88(%rdi), %rbx
+	movq	96(%rdi), %rdx
+	movq	104(%rdi), %rax
+	movq	112(%rdi), %rcx
+	movq	128(%rdi), %r11
+	movq	120(%rdi), %rsp
+	movq	64(%rdi), %rdi
+	jmp	*%r11
+	.size pkbox__jump_to, .-pkbox__jump_to
+
 /* long pkbox__tsys(const long *a): a[0] the syscall number, a[1..5] its
  * arguments, a[6] how many it takes.  The policy's token goes in every
  * argument register after those, loaded from library memory here and

@@ -177,6 +177,7 @@ struct pkbox_gatecfg {
 	int key_h, key_r;
 	uint32_t xsave_pkru_offset;
 	int initialized;
+	int strict;               /* sealed with PKBOX_SEAL_NO_SIGRETURN: handlers leave by jumping */
 };
 
 /* mprotect backend: the gate lock page (readable always, writable only
@@ -314,6 +315,7 @@ void pkbox__gate_exit_ret(void);
 void pkbox__gate_exit_fault(void);
 void pkbox__gate_die(void);
 void pkbox__thread_die(void);
+__attribute__((noreturn)) void pkbox__jump_to(const long long *gregs);
 struct pkbox_cbret { intptr_t val; long status; };
 struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
 void pkbox__mp_enter_hook(struct pkbox_frame *f);

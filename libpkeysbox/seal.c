@@ -37,6 +37,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -232,14 +233,27 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 			g[REG_R15] = EXIT_FAULT;
 			g[REG_RSP] = (greg_t)pkbox__stack_top(PKBOX_MAX_DOMAINS, ti);
 			g[REG_RIP] = (greg_t)pkbox__gate_exit_fault;
+			if (pkbox__gc.strict)
+				pkbox__jump_to((const long long *)g);
 		} else if (ti >= 0) {
 			g[REG_RAX] = (greg_t)(((uint64_t)arch << 32) | (uint32_t)nr);
 			g[REG_RCX] = g[REG_RIP];
 			g[REG_RIP] = (greg_t)pkbox__sys_refused;
 		}
 		/* a thread the compartment made itself: just -EPERM */
+		if (ti < 0 && pkbox__gc.strict) {
+			g[REG_RIP] = (greg_t)pkbox__thread_die;
+			pkbox__jump_to((const long long *)g);
+		}
 	} else {
 		atomic_fetch_add(&host_refusals, 1);
+		if (pkbox__gc.strict) {
+			/* no way back without rt_sigreturn: the host broke its promise */
+			static const char m[] = "libpkeysbox: the host made a syscall the strict seal refuses "
+						"(PKBOX_SEAL_NO_SIGRETURN / PKBOX_SEAL_NO_THREADS); exiting\n";
+			syscall(SYS_write, 2, m, sizeof(m) - 1);
+			syscall(SYS_exit_group, 86);
+		}
 	}
 	errno = saved;
 }
@@ -544,7 +558,7 @@ static const struct {
 
 static const int owned_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
 
-static int build_filter(scmp_filter_ctx ctx, uint64_t tok)
+static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 {
 	static struct pkbox_rule rules[128];
 	uint64_t lo = pkbox__gc.pool_lo;
@@ -622,6 +636,12 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok)
 	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE));
 	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PTRACER));
 	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_MDWE));
+	if (flags & PKBOX_SEAL_NO_SIGRETURN)
+		RULE(SYS_rt_sigreturn, 0);
+	if (flags & PKBOX_SEAL_NO_THREADS) {
+		RULE(SYS_clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, CLONE_VM));
+		RULE(SYS_clone3, 0);
+	}
 	RULE(SYS_sigaltstack, 2, SCMP_A0(SCMP_CMP_NE, 0), SCMP_A2(SCMP_CMP_NE, tok));
 	for (size_t i = 0; i < sizeof(owned_signals) / sizeof(owned_signals[0]); i++)
 		RULE(SYS_rt_sigaction, 2, SCMP_A0(SCMP_CMP_EQ, owned_signals[i]), SCMP_A1(SCMP_CMP_NE, 0));
@@ -702,8 +722,10 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	if (opts && opts->sz < sizeof(size_t) + sizeof(unsigned))
 		return pkbox__err(-EINVAL, "pkbox_seal: opts->sz is too small");
 	unsigned flags = opts ? opts->flags : 0;
-	if (flags & ~(PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_KEEP_PROC))
+	if (flags & ~(PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_KEEP_PROC | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS))
 		return pkbox__err(-EINVAL, "pkbox_seal: unknown flags %#x", flags);
+	if ((flags & (PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS)) && !(flags & PKBOX_SEAL_STOP_ON_REFUSAL))
+		return pkbox__err(-EINVAL, "pkbox_seal: NO_SIGRETURN and NO_THREADS need STOP_ON_REFUSAL");
 #if !HAVE_SECCOMP
 	return pkbox__err(-ENOTSUP, "pkbox_seal: built without libseccomp");
 #else
@@ -747,7 +769,7 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 		seccomp_release(ctx);
 		goto unlock;
 	}
-	rc = build_filter(ctx, tok);
+	rc = build_filter(ctx, tok, flags);
 	if (rc) {
 		seccomp_release(ctx);
 		goto unlock;
@@ -769,6 +791,11 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	tok = 0;
 	if (flags & PKBOX_SEAL_STOP_ON_REFUSAL)
 		atomic_store(&stop_on_refusal, 1);
+	if (flags & PKBOX_SEAL_NO_SIGRETURN) {
+		pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ | PROT_WRITE);
+		pkbox__gc.strict = 1;
+		pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ);
+	}
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	int proc_rc = (flags & PKBOX_SEAL_KEEP_PROC) ? -ECANCELED : close_proc();
 	int mdwe_rc = prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) ? -errno : 0;

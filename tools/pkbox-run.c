@@ -165,7 +165,11 @@ int main(int argc, char **argv)
 		setenv("PKBOX_CANARY", v, 1);
 	}
 	if (seal) {
-		struct pkbox_seal_opts so = { .sz = sizeof(so), .flags = PKBOX_SEAL_STOP_ON_REFUSAL };
+		/* the strict seal: pkbox-run needs no signal handler to return and makes
+		 * no thread, so forged signal frames and compartment threads are refused */
+		struct pkbox_seal_opts so = { .sz = sizeof(so),
+					      .flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN |
+						       PKBOX_SEAL_NO_THREADS };
 		if (pkbox_seal(&so)) {
 			fprintf(stderr, "pkbox-run: cannot seal: %s\n", pkbox_last_error());
 			return EX_USAGE_;

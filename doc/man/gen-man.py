@@ -265,7 +265,13 @@ SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, and no i386 or x32 entries. Ev
 fail is checked before anything changes. \fIopts\fP may be NULL; \fIflags\fP:
 \fBPKBOX_SEAL_STOP_ON_REFUSAL\fP (a refused syscall ends the compartment's call, reported as a
 fault with signal SIGSYS and the syscall number as the address, instead of failing with EPERM),
-\fBPKBOX_SEAL_KEEP_PROC\fP (leave /proc open; /proc/self/mem is then not defended).
+\fBPKBOX_SEAL_KEEP_PROC\fP (leave /proc open; /proc/self/mem is then not defended),
+\fBPKBOX_SEAL_NO_SIGRETURN\fP (refuse \fBrt_sigreturn\fP(2) to everyone, so a forged signal frame
+cannot set PKRU; the library's handlers then leave by jumping to the gate's exits; for hosts
+with no signal handler that returns; needs STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_THREADS\fP (refuse
+\fBclone\fP(2) with CLONE_VM and \fBclone3\fP; for hosts that make no thread after sealing; needs
+STOP_ON_REFUSAL). With the last two, a syscall refused to the host itself ends the process
+with status 86.
 .PP
 A refused syscall fails with EPERM and raises no other effect; refusals in compartments are
 recorded with host rights: \fBpkbox_refusal_count\fP() counts all refusals,

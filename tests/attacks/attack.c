@@ -690,7 +690,12 @@ int main(int argc, char **argv)
 
 	/* ATTACK_NO_SEAL=1 leaves the policy out: to show what it defends */
 	const char *ns = getenv("ATTACK_NO_SEAL");
-	int rc = ns && *ns == '1' ? 0 : pkbox_seal(NULL);
+	/* ATTACK_SEAL_STRICT=1: the strict seal pkbox-run uses */
+	const char *st = getenv("ATTACK_SEAL_STRICT");
+	struct pkbox_seal_opts so = { .sz = sizeof(so) };
+	if (st && *st == '1')
+		so.flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS;
+	int rc = ns && *ns == '1' ? 0 : pkbox_seal(&so);
 	if (rc) {
 		fprintf(stderr, "attack: pkbox_seal: %s\n", pkbox_last_error());
 		return 2;

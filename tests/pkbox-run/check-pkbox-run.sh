@@ -54,7 +54,7 @@ expect 65 "a constructor that faults is refused" -- "$dir/libpkbox-ctor-fault.so
 expect 43 "--canary with a good plugin" -- --canary "$dir/libpkbox-hello.so" -- a b
 canary_safe "good plugin"
 for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_procmem steal_int80 \
-	steal_signal steal_seccomp steal_state steal_exec_child steal_exhaust; do
+	steal_signal steal_seccomp steal_state steal_exec_child steal_exhaust steal_sigreturn steal_thread; do
 	expect 86 "thief $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
 	has "$err" '^pkbox-run: violation: ' "thief $sym: violation line"
 	canary_safe "thief $sym"

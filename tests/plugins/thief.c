@@ -140,3 +140,45 @@ ENTRY(steal_exhaust) /* A14 */
 	show(canary());
 	return 0;
 }
+
+ENTRY(steal_sigreturn) /* A8: a forged frame whose PKRU opens every key */
+{
+	(void)argc; (void)argv;
+	static uint8_t frame[8192] __attribute__((aligned(64)));
+	memset(frame, 0, sizeof(frame));
+	long r;
+	__asm__ volatile("movq %1, %%rsp\n\tmovl $15, %%eax\n\tsyscall" : "=a"(r) : "r"(frame + 4096) : "memory");
+	show(canary());
+	return 0;
+}
+
+static int child(void *a)
+{
+	(void)a;
+	show(canary());
+	return 0;
+}
+
+ENTRY(steal_thread) /* A12: a thread that outlives the call */
+{
+	(void)argc; (void)argv;
+	static uint8_t stack[65536] __attribute__((aligned(16)));
+	long flags = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000; /* VM FS FILES SIGHAND THREAD */
+	long r;
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = 0;
+	__asm__ volatile("movl $56, %%eax\n\tsyscall\n\ttestq %%rax, %%rax\n\tjnz 1f\n\t"
+			 "xorl %%edi, %%edi\n\tcall child_entry\n1:"
+			 : "=a"(r) : "D"(flags), "S"(stack + sizeof(stack)), "d"(0), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+	return 0;
+}
+
+void child_entry(void);
+void child_entry(void)
+{
+	for (int i = 0; i < 50; i++) {
+		child(NULL);
+		usleep(10000);
+	}
+	syscall(SYS_exit, 0);
+}
