@@ -315,7 +315,8 @@ void pkbox__gate_exit_ret(void);
 void pkbox__gate_exit_fault(void);
 void pkbox__gate_die(void);
 void pkbox__thread_die(void);
-__attribute__((noreturn)) void pkbox__jump_to(const long long *gregs);
+/* never returns; not declared noreturn: ASan would then unwind the stack first */
+void pkbox__jump_to(const long long *gregs);
 struct pkbox_cbret { intptr_t val; long status; };
 struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
 void pkbox__mp_enter_hook(struct pkbox_frame *f);
