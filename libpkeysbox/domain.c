@@ -617,6 +617,12 @@ void pkbox__owner_name(uintptr_t a, char *buf, size_t len, int *key)
 	} else if (a >= pkbox__gc.meta_lo && a < pkbox__gc.meta_lo + pkbox__gc.meta_len) {
 		snprintf(buf, len, "library");
 		*key = pkbox__gc.key_h;
+	} else if ((a >= PKBOX_GC_ADDR && a < PKBOX_GC_ADDR + PAGE) || (a >= pkbox__gc.gatepage && a < pkbox__gc.gatepage + PAGE) ||
+		   (a >= pkbox__gc.tdir && a < pkbox__gc.tdir + PAGE) ||
+		   (a >= pkbox__gc.records_lo && a < pkbox__gc.slots_lo - 16 * PAGE) ||
+		   (a >= pkbox__gc.jit_rw && a < pkbox__gc.jit_rw + PKBOX_JIT_SIZE)) {
+		snprintf(buf, len, "library");
+		*key = a >= pkbox__gc.records_lo && a < pkbox__gc.slots_lo ? pkbox__gc.key_r : a >= pkbox__gc.jit_rw ? pkbox__gc.key_h : 0;
 	} else if (a >= pkbox__gc.pool_lo && a < pkbox__gc.pool_hi) {
 		snprintf(buf, len, "guard");
 	}

