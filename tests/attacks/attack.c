@@ -145,7 +145,7 @@ static intptr_t a2_xrstor(void *a)
 static intptr_t a3_pkey_mprotect(void *a)
 {
 	(void)a;
-	int k = pkbox_domain_pkey(dom); /* may fail in here: use key 1 then */
+	int k = (int)cx->aux[0]; /* the compartment's own key (not a secret) */
 	cx->rc[0] = syscall(SYS_pkey_mprotect, page_of(cx->secret), 4096, PROT_READ | PROT_WRITE, k > 0 ? k : 1);
 	cx->rc[1] = syscall(SYS_pkey_mprotect, page_of(cx->secret), 4096, PROT_READ | PROT_WRITE, 0);
 	grab(cx->secret, SECRET_LEN);
@@ -736,6 +736,8 @@ int main(int argc, char **argv)
 		cx->aux[0] = find_insn("libc.so", PKBOX_INSN_WRPKRU);
 	} else if (!strcmp(at->name, "a2-ldso")) {
 		cx->aux[0] = find_insn("ld-linux", PKBOX_INSN_XRSTOR);
+	} else if (!strcmp(at->name, "a3-pkey-mprotect")) {
+		cx->aux[0] = (uintptr_t)pkbox_domain_pkey(dom);
 	} else if (!strcmp(at->name, "a4-remap")) {
 		cx->aux[0] = (uintptr_t)pkbox_malloc(dom, 4096);
 	} else if (!strcmp(at->name, "a14-heap")) {
