@@ -787,7 +787,9 @@ int main(int argc, char **argv)
 		printf(" %ld", cx->rc[i]);
 	printf("\n");
 	struct pkbox_fault f = { .sz = sizeof(f) };
-	if (crc == -EFAULT && !pkbox_last_fault(dom, &f))
+	if (crc == -EFAULT && !pkbox_last_fault(dom, &f) && f.signo == SIGSYS)
+		printf("  stopped: domain %s, syscall %lu refused by the policy\n", f.domain, (unsigned long)f.addr);
+	else if (crc == -EFAULT && !pkbox_last_fault(dom, &f))
 		printf("  fault: domain %s, %s at %#lx, key %d, signal %d, owner %s\n", f.domain,
 		       f.access == PKBOX_FAULT_WRITE ? "write" : f.access == PKBOX_FAULT_EXEC ? "exec" : "read",
 		       (unsigned long)f.addr, f.pkey, f.signo, f.owner[0] ? f.owner : "-");
