@@ -44,7 +44,6 @@ static intptr_t do_compress(void *a)
 {
 	struct job *j = a;
 
-	j->dstlen = j->dstlen ? j->dstlen : 0;
 	return j->compress2(j->dst, &j->dstlen, j->src, j->srclen, j->level);
 }
 

@@ -20,7 +20,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -292,8 +291,7 @@ int pkbox__arena_setup(struct pkbox_dom *d, size_t size)
 	a->lo = (uintptr_t)a;
 	a->hi = (uintptr_t)a + size;
 	a->bump = ((uintptr_t)(a + 1) + 15) & ~15UL;
-	pkbox__mprotect((void *)pkbox__gc.tdir, PAGE, PROT_READ | PROT_WRITE);
-	pkbox__arena_dir()[d->idx] = (uintptr_t)a;
-	pkbox__mprotect((void *)pkbox__gc.tdir, PAGE, PROT_READ);
+	uintptr_t v = (uintptr_t)a;
+	pkbox__dir_store(&pkbox__arena_dir()[d->idx], &v, sizeof(v));
 	return 0;
 }

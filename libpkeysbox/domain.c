@@ -195,9 +195,9 @@ static void dom_clear(struct pkbox_dom *d)
 	d->next = slot_lo(d->idx) + PAGE;
 	d->used_bytes = 0;
 	if (pkbox__arena_dir()[d->idx]) {
-		pkbox__mprotect((void *)pkbox__gc.tdir, PAGE, PROT_READ | PROT_WRITE);
-		pkbox__arena_dir()[d->idx] = 0;
-		pkbox__mprotect((void *)pkbox__gc.tdir, PAGE, PROT_READ);
+		uintptr_t none = 0;
+
+		pkbox__dir_store(&pkbox__arena_dir()[d->idx], &none, sizeof(none));
 	}
 }
 

@@ -64,19 +64,55 @@ static uint32_t *frame_pkru(ucontext_t *uc, bool make)
 	return (uint32_t *)(x + off);
 }
 
-static int find_ti(pid_t tid)
+/* This thread's index in the thread directory, or -1 (a thread the
+ * library never saw: one a compartment made itself). */
+int pkbox__self_ti(void)
 {
+	pid_t tid = raw_gettid();
+
 	for (int i = 0; i < PKBOX_MAX_THREADS; i++)
 		if (pkbox__tdir[i] == tid)
 			return i;
 	return -1;
 }
 
+/* Was the interrupted context running inside a compartment?  pku: its saved
+ * PKRU has the library key access- and write-disabled, a value only the gate
+ * writes; mprotect: this thread holds the gate lock and is inside. */
+bool pkbox__in_compartment(ucontext_t *uc)
+{
+	if (pkbox__gc.backend == BACKEND_PKU) {
+		uint32_t *pk = frame_pkru(uc, false);
+
+		return pk && ((*pk >> (2 * pkbox__gc.key_h)) & 3) == 3;
+	}
+	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
+
+	return atomic_load(&gp->lock) == (uint32_t)raw_gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
+}
+
+/* Edits the saved context so that thread ti leaves its compartment through
+ * the gate's fault exit, with the details gate.c records. */
+void pkbox__to_fault_exit(ucontext_t *uc, int ti, uint64_t addr, int signo, int si_code, long pkey, int access,
+			  uint64_t ip)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	g[REG_R8] = (greg_t)addr;
+	g[REG_R9] = (greg_t)((uint64_t)(uint32_t)signo | ((uint64_t)(uint32_t)si_code << 32));
+	g[REG_R10] = (greg_t)pkey;
+	g[REG_R12] = access;
+	g[REG_R13] = (greg_t)ip;
+	g[REG_R15] = EXIT_FAULT;
+	g[REG_RSP] = (greg_t)pkbox__stack_top(PKBOX_MAX_DOMAINS, ti);
+	g[REG_RIP] = (greg_t)pkbox__gate_exit_fault;
+}
+
 /* Send the compartment's thread to the gate's exit path with the details. */
 static void redirect(ucontext_t *uc, int sig, siginfo_t *si)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
-	int ti = find_ti(raw_gettid());
+	int ti = pkbox__self_ti();
 	int access = 0;
 
 	if (ti < 0) {
@@ -88,14 +124,9 @@ static void redirect(ucontext_t *uc, int sig, siginfo_t *si)
 	}
 	if (sig == SIGSEGV)
 		access = (g[REG_ERR] & 0x10) ? PKBOX_FAULT_EXEC : (g[REG_ERR] & 2) ? PKBOX_FAULT_WRITE : PKBOX_FAULT_READ;
-	g[REG_R8] = (greg_t)si->si_addr;
-	g[REG_R9] = (greg_t)((uint64_t)(uint32_t)sig | ((uint64_t)(uint32_t)si->si_code << 32));
-	g[REG_R10] = (sig == SIGSEGV && si->si_code == SEGV_PKUERR) ? (greg_t)si->si_pkey : -1;
-	g[REG_R12] = access;
-	g[REG_R13] = g[REG_RIP];
-	g[REG_R15] = EXIT_FAULT;
-	g[REG_RSP] = (greg_t)pkbox__stack_top(PKBOX_MAX_DOMAINS, ti);
-	g[REG_RIP] = (greg_t)pkbox__gate_exit_fault;
+	pkbox__to_fault_exit(uc, ti, (uint64_t)(uintptr_t)si->si_addr, sig, si->si_code,
+			     (sig == SIGSEGV && si->si_code == SEGV_PKUERR) ? (long)si->si_pkey : -1L, access,
+			     (uint64_t)g[REG_RIP]);
 }
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -134,7 +165,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 		uint32_t *pk = frame_pkru(uc, false);
 		uint32_t pkru = pk ? *pk : 0;
 
-		if (pk && ((pkru >> (2 * pkbox__gc.key_h)) & 3) == 3 && si->si_code > 0) {
+		if (si->si_code > 0 && pkbox__in_compartment(uc)) {
 			redirect(uc, sig, si);
 			goto leave;
 		}
@@ -151,8 +182,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 		struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
 		pid_t me = raw_gettid();
 
-		if (atomic_load(&gp->lock) == (uint32_t)me && atomic_load(&gp->phase) == PHASE_DOMAIN &&
-		    si->si_code > 0) {
+		if (si->si_code > 0 && pkbox__in_compartment(uc)) {
 			redirect(uc, sig, si);
 			goto leave;
 		}

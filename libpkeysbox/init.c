@@ -415,11 +415,18 @@ void pkbox__unlock(void)
 
 static __thread struct pkbox_thread *tls_self;
 
-static void tdir_set(int ti, pid_t tid)
+/* Writes into the directory page (thread ids, compartment heaps), which
+ * everyone may read and only the library writes, under the library lock. */
+void pkbox__dir_store(void *where, const void *val, size_t n)
 {
 	pkbox__mprotect(pkbox__tdir, PAGE, PROT_READ | PROT_WRITE);
-	pkbox__tdir[ti] = tid;
+	memcpy(where, val, n);
 	pkbox__mprotect(pkbox__tdir, PAGE, PROT_READ);
+}
+
+static void tdir_set(int ti, pid_t tid)
+{
+	pkbox__dir_store(&pkbox__tdir[ti], &tid, sizeof(tid));
 }
 
 struct pkbox_thread *pkbox__self(void)

@@ -208,6 +208,7 @@ int pkbox__inside(void); /* a hint: this thread runs compartment code */
 int pkbox__ensure_init(void);
 enum pkbox_backend pkbox__backend_in_use(void);
 bool pkbox__ready(void);
+void pkbox__dir_store(void *where, const void *val, size_t n);
 int pkbox__err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline struct pkbox_thread *pkbox__thread_at(int ti)
@@ -304,6 +305,11 @@ void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip);
 
 /* fault.c */
 extern _Atomic unsigned long pkbox__rogue_faults;
+struct ucontext_t;
+int pkbox__self_ti(void);
+bool pkbox__in_compartment(struct ucontext_t *uc);
+void pkbox__to_fault_exit(struct ucontext_t *uc, int ti, uint64_t addr, int signo, int si_code, long pkey, int access,
+			  uint64_t ip);
 int pkbox__fault_install(void);
 int pkbox__thread_signals(struct pkbox_thread *t);
 void pkbox__mp_lock(void);

@@ -161,44 +161,6 @@ PKBOX_EXPORT int pkbox_sealed(void)
 	return s;
 }
 
-/* Is this thread inside a compartment?  Same test as fault.c. */
-static bool in_compartment(ucontext_t *uc);
-
-static pid_t raw_gettid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
-static uint32_t saved_pkru(ucontext_t *uc, bool *ok)
-{
-	char *x = (char *)uc->uc_mcontext.fpregs;
-	uint32_t off = pkbox__gc.xsave_pkru_offset, v = 0;
-	uint64_t bv;
-
-	*ok = false;
-	if (!x || !off)
-		return 0;
-	memcpy(&bv, x + 512, 8);
-	*ok = true;
-	if (!(bv & (1ULL << 9)))
-		return 0;
-	memcpy(&v, x + off, 4);
-	return v;
-}
-
-static bool in_compartment(ucontext_t *uc)
-{
-	if (pkbox__gc.backend == BACKEND_PKU) {
-		bool ok;
-		uint32_t p = saved_pkru(uc, &ok);
-
-		return ok && ((p >> (2 * pkbox__gc.key_h)) & 3) == 3;
-	}
-	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-
-	return atomic_load(&gp->lock) == (uint32_t)raw_gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
-}
-
 static _Atomic unsigned stop_on_refusal;
 
 static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
@@ -216,23 +178,13 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 	unsigned arch = si->si_arch;
 
 	g[REG_RAX] = -EPERM;
-	if (in_compartment(uc)) {
-		int ti = -1;
-		pid_t me = raw_gettid();
+	if (pkbox__in_compartment(uc)) {
+		int ti = pkbox__self_ti();
 
-		for (int i = 0; i < PKBOX_MAX_THREADS; i++)
-			if (pkbox__tdir[i] == me)
-				ti = i;
 		if (ti >= 0 && atomic_load(&stop_on_refusal)) {
 			/* a violation: leave the compartment as a fault */
-			g[REG_R8] = nr;
-			g[REG_R9] = (greg_t)((uint64_t)SIGSYS | ((uint64_t)1 << 32));
-			g[REG_R10] = -1;
-			g[REG_R12] = 0;
-			g[REG_R13] = (greg_t)(uintptr_t)si->si_call_addr;
-			g[REG_R15] = EXIT_FAULT;
-			g[REG_RSP] = (greg_t)pkbox__stack_top(PKBOX_MAX_DOMAINS, ti);
-			g[REG_RIP] = (greg_t)pkbox__gate_exit_fault;
+			pkbox__to_fault_exit(uc, ti, (uint64_t)nr, SIGSYS, si->si_code, -1, 0,
+					     (uint64_t)(uintptr_t)si->si_call_addr);
 			if (pkbox__gc.strict)
 				pkbox__jump_to((const long long *)g);
 		} else if (ti >= 0) {
@@ -382,10 +334,13 @@ static int lazy_cb(struct dl_phdr_info *info, size_t size, void *data)
 	return 0;
 }
 
-/* Scans every executable mapping; patches the two known system sites
- * (glibc's pkey_set, the dynamic loader's lazy-binding XRSTOR) with UD2;
- * anything else but the gate's own two WRPKRUs refuses the seal. */
-static int inspect_process(bool patch, unsigned *patched)
+/* Scans every executable mapping once.  The two known system sites
+ * (glibc's pkey_set, the dynamic loader's lazy-binding XRSTOR) are returned
+ * in sites[] to be disabled later; anything else but the gate's own
+ * WRPKRUs refuses the seal. */
+#define MAX_SITES 16
+
+static int inspect_process(struct pkbox_finding *sites, int *nsites)
 {
 	static struct xmap m[MAX_XMAPS];
 	struct pkbox_finding f[64];
@@ -394,7 +349,7 @@ static int inspect_process(bool patch, unsigned *patched)
 	rc = read_xmaps(m, MAX_XMAPS, &n);
 	if (rc)
 		return rc;
-	*patched = 0;
+	*nsites = 0;
 	for (int i = 0; i < n; i++) {
 		if (!m[i].readable) {
 			if (!strcmp(m[i].path, "[vsyscall]"))
@@ -421,17 +376,25 @@ static int inspect_process(bool patch, unsigned *patched)
 						  w->path[0] ? w->path : "anonymous", (unsigned long)(f[j].addr - w->lo),
 						  w != &m[i] ? ", running into the next mapping" : "");
 			}
-			if (patch) {
-				static const uint8_t ud2[3] = { 0x0f, 0x0b, 0x90 };
-				int e = pkbox__poke(f[j].addr, ud2, 3);
-
-				if (e)
-					return pkbox__err(e, "cannot disable %s at %#lx in %s: %s",
-							  pkbox__insn_name(f[j].kind), (unsigned long)f[j].addr, m[i].path,
-							  strerror(-e));
-				(*patched)++;
-			}
+			if (*nsites == MAX_SITES)
+				return pkbox__err(-EPERM, "more than %d system PKRU-writing sites", MAX_SITES);
+			sites[(*nsites)++] = f[j];
 		}
+	}
+	return 0;
+}
+
+/* Overwrites each site with UD2. */
+static int disable_sites(const struct pkbox_finding *sites, int n)
+{
+	static const uint8_t ud2[3] = { 0x0f, 0x0b, 0x90 };
+
+	for (int i = 0; i < n; i++) {
+		int e = pkbox__poke(sites[i].addr, ud2, 3);
+
+		if (e)
+			return pkbox__err(e, "cannot disable %s at %#lx: %s", pkbox__insn_name(sites[i].kind),
+					  (unsigned long)sites[i].addr, strerror(-e));
 	}
 	return 0;
 }
@@ -714,7 +677,9 @@ static int preallocate_keys(void)
 PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 {
 	int rc = pkbox__ensure_init();
-	unsigned patched = 0, sealed_maps = 0;
+	unsigned sealed_maps = 0;
+	struct pkbox_finding sites[MAX_SITES];
+	int nsites = 0;
 	char lazy[256] = "";
 
 	if (rc)
@@ -747,7 +712,7 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 				lazy);
 		goto unlock;
 	}
-	rc = inspect_process(false, &patched);
+	rc = inspect_process(sites, &nsites);
 	if (rc)
 		goto unlock;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -781,7 +746,7 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	}
 
 	/* 2. changes */
-	rc = inspect_process(true, &patched);
+	rc = disable_sites(sites, nsites);
 	if (rc) {
 		seccomp_release(ctx);
 		goto unlock;
@@ -820,8 +785,8 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	}
 	pkbox__st->sealed = true;
 	pkbox__msg(PKBOX_INFO,
-		   "sealed: %u system PKRU sites disabled, %d keys reserved, /proc %s, MDWE %s, mseal %s (%u mappings)",
-		   patched, nkeys, proc_rc ? "open" : "closed", mdwe_rc ? "unavailable" : "on",
+		   "sealed: %d system PKRU sites disabled, %d keys reserved, /proc %s, MDWE %s, mseal %s (%u mappings)",
+		   nsites, nkeys, proc_rc ? "open" : "closed", mdwe_rc ? "unavailable" : "on",
 		   mseal_rc ? "unavailable" : "on", sealed_maps);
 	if (proc_rc && proc_rc != -ECANCELED)
 		pkbox__msg(PKBOX_WARN, "sealed without Landlock (%s): /proc/self/mem stays open to compartments",
