@@ -178,6 +178,7 @@ struct pkbox_gatecfg {
 	uint32_t xsave_pkru_offset;
 	int initialized;
 	int strict;               /* sealed with PKBOX_SEAL_NO_SIGRETURN: handlers leave by jumping */
+	int stop_on_refusal;      /* sealed with PKBOX_SEAL_STOP_ON_REFUSAL */
 };
 
 /* mprotect backend: the gate lock page (readable always, writable only

@@ -161,8 +161,6 @@ PKBOX_EXPORT int pkbox_sealed(void)
 	return s;
 }
 
-static _Atomic unsigned stop_on_refusal;
-
 static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -181,7 +179,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 	if (pkbox__in_compartment(uc)) {
 		int ti = pkbox__self_ti();
 
-		if (ti >= 0 && atomic_load(&stop_on_refusal)) {
+		if (ti >= 0 && pkbox__gc.stop_on_refusal) {
 			/* a violation: leave the compartment as a fault */
 			pkbox__to_fault_exit(uc, ti, (uint64_t)nr, SIGSYS, si->si_code, -1, 0,
 					     (uint64_t)(uintptr_t)si->si_call_addr);
@@ -754,13 +752,12 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	int nkeys = pkbox__gc.backend == BACKEND_PKU ? preallocate_keys() : 0;
 	pkbox__st->token = tok;
 	tok = 0;
-	if (flags & PKBOX_SEAL_STOP_ON_REFUSAL)
-		atomic_store(&stop_on_refusal, 1);
-	if (flags & PKBOX_SEAL_NO_SIGRETURN) {
-		pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ | PROT_WRITE);
-		pkbox__gc.strict = 1;
-		pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ);
-	}
+	/* the handlers' choices: in the read-only configuration, where a
+	 * compartment cannot change them */
+	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ | PROT_WRITE);
+	pkbox__gc.stop_on_refusal = !!(flags & PKBOX_SEAL_STOP_ON_REFUSAL);
+	pkbox__gc.strict = !!(flags & PKBOX_SEAL_NO_SIGRETURN);
+	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	int proc_rc = (flags & PKBOX_SEAL_KEEP_PROC) ? -ECANCELED : close_proc();
 	int mdwe_rc = prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) ? -errno : 0;
