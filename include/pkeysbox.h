@@ -40,6 +40,8 @@ enum pkbox_backend {
 /* pkbox_config.flags */
 #define PKBOX_F_IGNORE_ENV (1u << 0) /* do not read PKBOX_BACKEND from the environment */
 #define PKBOX_F_SEAL (1u << 1)       /* seal the process at the end of set-up (pkbox_seal()) */
+#define PKBOX_F_KEY0_WRITABLE (1u << 2) /* leave key-0 memory writable inside compartments
+                                         * (see pkbox_key0_protected()) */
 
 struct pkbox_config {
 	size_t sz;                  /* sizeof(struct pkbox_config) */
@@ -58,6 +60,16 @@ int pkbox_init(const struct pkbox_config *cfg);
 /* The backend in use (sets the library up if it was not). */
 enum pkbox_backend pkbox_backend(void);
 const char *pkbox_backend_name(enum pkbox_backend b);
+
+/*
+ * Key-0 protection: 1 if compartments cannot write key-0 memory (the host's
+ * stacks, heap, globals and TLS, the C library's state), 0 if they can.  It
+ * needs the pku backend, a kernel that writes signal frames with every key
+ * open (6.12 and later), FSGSBASE and glibc; PKBOX_F_KEY0_WRITABLE or
+ * PKBOX_KEY0_WRITABLE=1 turn it off.  *why (if why is not NULL) says why it
+ * is off, or is "" when it is on.  Sets the library up if it was not.
+ */
+int pkbox_key0_protected(const char **why);
 
 /* What the CPU and the kernel offer; does not set the library up. */
 #define PKBOX_SECCOMP_KILL_PROCESS (1u << 0)

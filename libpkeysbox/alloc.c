@@ -17,9 +17,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -265,6 +268,185 @@ static char *pk_strndup(const char *s, size_t m)
 	return p;
 }
 
+/* ---------------------------------------------------------------- output */
+
+/* A plugin's stdio output to stdout and stderr: the C library's FILEs and
+ * their buffers are key-0 memory, which compartments may not be able to
+ * write (key-0 protection), so these calls format in the compartment's own
+ * memory and write(2) straight away: unbuffered, same bytes.  Other streams
+ * go to the C library. */
+static int out_fd(FILE *f)
+{
+	return f == stdout ? 1 : f == stderr ? 2 : -1;
+}
+
+static int out_put(int fd, const void *b, size_t n)
+{
+	const char *p = b;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int out_v(int fd, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	va_list aq;
+
+	if (!fmt)
+		return -1;
+	va_copy(aq, ap);
+	int n = vsnprintf(buf, sizeof(buf), fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		return n;
+	if ((size_t)n < sizeof(buf))
+		return out_put(fd, buf, (size_t)n) ? -1 : n;
+	char *p = pk_malloc((size_t)n + 1);
+	if (!p)
+		return -1;
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	int r = out_put(fd, p, (size_t)n) ? -1 : n;
+	pk_free(p);
+	return r;
+}
+
+static int pk_vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+	int fd = out_fd(f);
+
+	return fd < 0 ? vfprintf(f, fmt, ap) : out_v(fd, fmt, ap);
+}
+
+static int pk_vprintf(const char *fmt, va_list ap)
+{
+	return out_v(1, fmt, ap);
+}
+
+static int pk_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = out_v(1, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int pk_fprintf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = pk_vfprintf(f, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* _FORTIFY_SOURCE's versions: the flag only asks for %n checks */
+static int pk_printf_chk(int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	int r = out_v(1, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int pk_fprintf_chk(FILE *f, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	int r = pk_vfprintf(f, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int pk_vprintf_chk(int flag, const char *fmt, va_list ap)
+{
+	(void)flag;
+	return out_v(1, fmt, ap);
+}
+
+static int pk_vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap)
+{
+	(void)flag;
+	return pk_vfprintf(f, fmt, ap);
+}
+
+static int pk_fputs(const char *s, FILE *f)
+{
+	int fd = out_fd(f);
+
+	if (fd < 0)
+		return fputs(s, f);
+	return out_put(fd, s, strlen(s)) ? EOF : 1;
+}
+
+static int pk_puts(const char *s)
+{
+	return out_put(1, s, strlen(s)) || out_put(1, "\n", 1) ? EOF : 1;
+}
+
+static int pk_fputc(int c, FILE *f)
+{
+	int fd = out_fd(f);
+	unsigned char ch = (unsigned char)c;
+
+	if (fd < 0)
+		return fputc(c, f);
+	return out_put(fd, &ch, 1) ? EOF : ch;
+}
+
+static int pk_putchar(int c)
+{
+	return pk_fputc(c, stdout);
+}
+
+static size_t pk_fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+	int fd = out_fd(f);
+	size_t t;
+
+	if (fd < 0)
+		return fwrite(p, size, n, f);
+	if (!size || !n)
+		return 0;
+	if (__builtin_mul_overflow(size, n, &t))
+		return 0;
+	return out_put(fd, p, t) ? 0 : n;
+}
+
+static int pk_fflush(FILE *f)
+{
+	return !f || out_fd(f) >= 0 ? 0 : fflush(f);
+}
+
+static void pk_perror(const char *s)
+{
+	char buf[256];
+	int e = errno;
+
+	if (s && *s)
+		snprintf(buf, sizeof(buf), "%s: %s\n", s, strerror(e));
+	else
+		snprintf(buf, sizeof(buf), "%s\n", strerror(e));
+	out_put(2, buf, strlen(buf));
+}
+
 const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "malloc", (void *)pk_malloc },
 	{ "free", (void *)pk_free },
@@ -276,6 +458,28 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "aligned_alloc", (void *)pk_aligned_alloc },
 	{ "strdup", (void *)pk_strdup },
 	{ "strndup", (void *)pk_strndup },
+	{ "printf", (void *)pk_printf },
+	{ "fprintf", (void *)pk_fprintf },
+	{ "vprintf", (void *)pk_vprintf },
+	{ "vfprintf", (void *)pk_vfprintf },
+	{ "__printf_chk", (void *)pk_printf_chk },
+	{ "__fprintf_chk", (void *)pk_fprintf_chk },
+	{ "__vprintf_chk", (void *)pk_vprintf_chk },
+	{ "__vfprintf_chk", (void *)pk_vfprintf_chk },
+	{ "puts", (void *)pk_puts },
+	{ "fputs", (void *)pk_fputs },
+	{ "fputs_unlocked", (void *)pk_fputs },
+	{ "putchar", (void *)pk_putchar },
+	{ "putchar_unlocked", (void *)pk_putchar },
+	{ "fputc", (void *)pk_fputc },
+	{ "putc", (void *)pk_fputc },
+	{ "_IO_putc", (void *)pk_fputc },
+	{ "fputc_unlocked", (void *)pk_fputc },
+	{ "putc_unlocked", (void *)pk_fputc },
+	{ "fwrite", (void *)pk_fwrite },
+	{ "fwrite_unlocked", (void *)pk_fwrite },
+	{ "fflush", (void *)pk_fflush },
+	{ "perror", (void *)pk_perror },
 	{ NULL, NULL },
 };
 

@@ -47,16 +47,70 @@ uintptr_t pkbox__stack_top(int row, int ti)
 	return pkbox__gc.stacks_lo + ((slot + 1) << pkbox__gc.stride_shift);
 }
 
+/* Key-0 protection: the thread pointer of thread ti's TLS copy in domain
+ * row, at the bottom of its stack slot (a stack that overflows runs into
+ * its own copy first, then faults below it). */
+uintptr_t pkbox__tls_tp(int row, int ti)
+{
+	uintptr_t bottom = pkbox__stack_top(row, ti) - pkbox__gc.stack_size;
+
+	return (bottom + pkbox__gc.tls_below + pkbox__gc.tls_align - 1) & ~(uintptr_t)(pkbox__gc.tls_align - 1);
+}
+
+/* glibc's dtv_t */
+struct pkbox_dtv {
+	uintptr_t val, to_free;
+};
+
+/* Copies the calling thread's static TLS and thread control block into
+ * domain d, where compartment code writes errno and the C library's other
+ * per-thread state while key 0 is closed to it.  The copy's self pointers
+ * and its module vector point into the copy. */
+static void tls_copy(struct pkbox_dom *d, int ti)
+{
+	uintptr_t htp, ctp = pkbox__tls_tp(d->idx, ti);
+	uint64_t below = pkbox__gc.tls_below, tcb = pkbox__gc.tls_tcb;
+
+	__asm__("movq %%fs:0, %0" : "=r"(htp));
+	memcpy((void *)(ctp - below), (const void *)(htp - below), below + tcb);
+	/* tcbhead_t: the thread pointer at 0, the dtv at 8, self at 16 */
+	((uintptr_t *)ctp)[0] = ctp;
+	((uintptr_t *)ctp)[2] = ctp;
+	intptr_t delta = (intptr_t)(ctp - htp);
+	const struct pkbox_dtv *hd = *(struct pkbox_dtv *const *)(htp + 8);
+	uintptr_t room = pkbox__gc.tls_span - (ctp + tcb - (pkbox__stack_top(d->idx, ti) - pkbox__gc.stack_size));
+
+	if (hd && (hd[-1].val + 2) * sizeof(*hd) <= room) {
+		size_t len = hd[-1].val;
+		struct pkbox_dtv *cd = (struct pkbox_dtv *)((ctp + tcb + 15) & ~(uintptr_t)15);
+
+		memcpy(cd, hd - 1, (len + 2) * sizeof(*cd));
+		cd++;
+		for (size_t i = 1; i <= len; i++)
+			if (cd[i].val >= htp - below && cd[i].val < htp)
+				cd[i].val += (uintptr_t)delta;
+		((uintptr_t *)ctp)[1] = (uintptr_t)cd;
+	}
+	pkbox__tls_fixup(htp - below, htp, delta);
+}
+
 int pkbox__stack_ensure(struct pkbox_dom *d, int ti)
 {
 	uint64_t bit = 1ULL << (ti % 64);
 
-	if (d->stacks_mapped[ti / 64] & bit)
-		return 0;
-	uintptr_t top = pkbox__stack_top(d->idx, ti);
-	if (pkbox__be->tag(top - pkbox__gc.stack_size, pkbox__gc.stack_size, PROT_READ | PROT_WRITE, d->pkey))
-		return pkbox__err(-errno, "cannot map a stack for domain %s: %m", d->name);
-	d->stacks_mapped[ti / 64] |= bit;
+	if (!(d->stacks_mapped[ti / 64] & bit)) {
+		uintptr_t top = pkbox__stack_top(d->idx, ti);
+
+		if (pkbox__be->tag(top - pkbox__gc.stack_size, pkbox__gc.stack_size, PROT_READ | PROT_WRITE, d->pkey))
+			return pkbox__err(-errno, "cannot map a stack for domain %s: %m", d->name);
+		d->stacks_mapped[ti / 64] |= bit;
+		d->tls_copied[ti / 64] &= ~bit;
+	}
+	/* a fresh copy for each new thread in this row and after a reset */
+	if (pkbox__gc.key0_ro && !(d->tls_copied[ti / 64] & bit)) {
+		tls_copy(d, ti);
+		d->tls_copied[ti / 64] |= bit;
+	}
 	return 0;
 }
 
@@ -93,6 +147,8 @@ static uint32_t dom_pkru(const struct pkbox_dom *d)
 	}
 	p = pkru_set(p, pkbox__gc.key_h, 3);
 	p = pkru_set(p, pkbox__gc.key_r, 2);
+	if (pkbox__gc.key0_ro)
+		p |= 2; /* key 0: read-only (see init.c) */
 	return p;
 }
 
@@ -229,6 +285,7 @@ PKBOX_EXPORT int pkbox_domain_destroy(struct pkbox_domain *h)
 		d->used = false;
 		d->pkey = -1;
 		memset(d->stacks_mapped, 0, sizeof(d->stacks_mapped));
+		memset(d->tls_copied, 0, sizeof(d->tls_copied));
 		pkbox__recompute_pkru();
 	}
 	pkbox__unlock();
@@ -250,6 +307,7 @@ PKBOX_EXPORT int pkbox_domain_reset(struct pkbox_domain *h)
 		dom_clear(d);
 		d->faulted = false;
 		d->has_fault = false;
+		memset(d->tls_copied, 0, sizeof(d->tls_copied));
 		pkbox__recompute_pkru();
 	}
 	pkbox__unlock();

@@ -15,7 +15,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -29,7 +31,24 @@
 _Atomic unsigned long pkbox__rogue_faults;
 
 static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
-static struct sigaction old_act[NSIG];
+/* What the handler chains to, per owned fault signal: in the directory
+ * page (read-only key-0 memory, written through pkbox__dir_store), not in
+ * writable key-0 memory where a compartment could point it at its code. */
+#define NFAULT_SIGNALS (sizeof(fault_signals) / sizeof(fault_signals[0]))
+_Static_assert(NFAULT_SIGNALS * sizeof(struct sigaction) <= 1024, "chain table fits the directory page");
+
+static struct sigaction *chain_table(void)
+{
+	return (struct sigaction *)(uintptr_t)(pkbox__gc.tdir + 1024);
+}
+
+static int fault_index(int sig)
+{
+	for (size_t i = 0; i < NFAULT_SIGNALS; i++)
+		if (fault_signals[i] == sig)
+			return (int)i;
+	return -1;
+}
 
 static pid_t raw_gettid(void)
 {
@@ -129,9 +148,29 @@ static void redirect(ucontext_t *uc, int sig, siginfo_t *si)
 			     (uint64_t)g[REG_RIP]);
 }
 
+/* Is this code running with a compartment's rights right now (not: was
+ * the interrupted code)?  True when compartment code calls a handler
+ * directly, as a deputy. */
+static bool running_inside(void)
+{
+	if (pkbox__gc.backend == BACKEND_PKU) {
+		uint32_t pkru;
+
+		__asm__ volatile(".byte 0x0f,0x01,0xee" : "=a"(pkru) : "c"(0) : "rdx"); /* rdpkru */
+		return ((pkru >> (2 * pkbox__gc.key_h)) & 3) == 3;
+	}
+	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
+
+	return atomic_load(&gp->lock) == (uint32_t)raw_gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
+}
+
 static void chain(int sig, siginfo_t *si, void *uc)
 {
-	struct sigaction *o = &old_act[sig];
+	int fi = fault_index(sig);
+
+	if (fi < 0)
+		return;
+	const struct sigaction *o = &chain_table()[fi];
 
 	if ((o->sa_flags & SA_SIGINFO) && o->sa_sigaction) {
 		o->sa_sigaction(sig, si, uc);
@@ -144,7 +183,14 @@ static void chain(int sig, siginfo_t *si, void *uc)
 
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
-		sigaction(sig, &dfl, NULL);
+		if (sigaction(sig, &dfl, NULL) && !running_inside()) {
+			/* sealed: no handler can change; the default action by hand
+			 * (not for a compartment calling this handler itself) */
+			static const char m[] = "libpkeysbox: fatal signal in the host\n";
+
+			syscall(SYS_write, 2, m, sizeof(m) - 1);
+			syscall(SYS_exit_group, 128 + sig);
+		}
 		if (si->si_code <= 0)
 			raise(sig);
 	}
@@ -157,9 +203,12 @@ static __thread uint32_t retry_gen;
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
-	int saved = errno;
+	int fti;
+	/* first: off a compartment's TLS copy (nothing above touches TLS) */
+	uint64_t dom_fs = pkbox__fs_enter(&fti);
 	uintptr_t a = (uintptr_t)si->si_addr;
 	bool in_pool = a >= pkbox__gc.pool_lo && a < pkbox__gc.pool_hi;
+	int saved;
 
 	if (pkbox__gc.backend == BACKEND_PKU) {
 		uint32_t *pk = frame_pkru(uc, false);
@@ -169,6 +218,9 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 			redirect(uc, sig, si);
 			goto leave;
 		}
+		if (fti == -1)
+			return; /* a TLS copy, no thread of the library's: nothing safe to do */
+		saved = errno;
 		/* A host thread whose PKRU predates the library's keys (threads
 		 * are born with keys 1-15 closed): open them and retry. */
 		if (sig == SIGSEGV && si->si_code == SEGV_PKUERR && in_pool && pkru != 0) {
@@ -179,6 +231,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 			}
 		}
 	} else if (sig == SIGSEGV || sig == SIGBUS || si->si_code > 0) {
+		saved = errno;
 		struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
 		pid_t me = raw_gettid();
 
@@ -208,16 +261,21 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 			retry_addr = 0;
 			retry_count = 0;
 		}
+	} else {
+		saved = errno;
 	}
-	errno = saved;
 	chain(sig, si, ucv);
+	pkbox__fs_leave(dom_fs);
 	return;
 leave:
-	/* sealed without rt_sigreturn: go there directly */
+	/* to the gate's exit, which puts the host's TLS back itself; sealed
+	 * without rt_sigreturn: go there directly */
 	if (pkbox__gc.strict)
 		pkbox__jump_to((const long long *)uc->uc_mcontext.gregs);
+	return;
 out:
 	errno = saved;
+	pkbox__fs_leave(dom_fs);
 }
 
 int pkbox__fault_install(void)
@@ -238,7 +296,7 @@ int pkbox__fault_install(void)
 			continue; /* ours already: keep what it chains to */
 		if (sigaction(sig, &sa, NULL))
 			return pkbox__err(-errno, "sigaction(%d) failed: %m", sig);
-		old_act[sig] = cur;
+		pkbox__dir_store(&chain_table()[i], &cur, sizeof(cur));
 	}
 	return 0;
 }
@@ -248,6 +306,42 @@ PKBOX_EXPORT int pkbox_signals_install(void)
 	int rc = pkbox__ensure_init();
 
 	return rc ? rc : pkbox__fault_install();
+}
+
+/* The kernel writes a thread's rseq area (in its TCB, key-0 memory) on
+ * every return to user space after a preemption, a migration or a signal,
+ * and moves the thread to the abort handler named there when it was
+ * interrupted inside the critical section named there.  So a compartment
+ * that writes that area (key 0 is writable on some set-ups) could send a
+ * host thread to its own code with the host's rights (attack a11-rseq), and
+ * where compartments cannot write key 0 the kernel's write would fail and
+ * kill the thread.  Every thread the library registers unregisters its rseq
+ * area; threads it creates then never register one (glibc copies the
+ * creator's state), and the seal refuses rseq. */
+int pkbox__thread_rseq_off(void)
+{
+	if (__rseq_size == 0)
+		return 0;
+	uintptr_t tp;
+
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	struct rseq *area = (struct rseq *)(tp + (uintptr_t)__rseq_offset);
+
+	if ((int32_t)area->cpu_id < 0)
+		return 0; /* not registered */
+	/* glibc registers 32 bytes; later versions report a smaller
+	 * __rseq_size than they register */
+	unsigned int sizes[] = { __rseq_size, 32 };
+	int e = 0;
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		if (!syscall(SYS_rseq, area, sizes[i], RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+			return 0;
+		e = errno;
+		if (e != EINVAL)
+			break;
+	}
+	return pkbox__err(-e, "cannot unregister this thread's rseq area: %s", strerror(e));
 }
 
 /* Each thread that enters a compartment gets an alternate signal stack in
@@ -305,4 +399,73 @@ void pkbox__mp_unlock(void)
 
 	atomic_store(&gp->lock, 0);
 	syscall(SYS_futex, &gp->lock, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
+}
+
+/* ---------------------------------------------------------------- key 0 and TLS */
+
+/* Key-0 protection: each registered thread's own thread pointer, in key-0
+ * memory (which compartments cannot write then).  The handlers read it: a
+ * thread interrupted inside a compartment runs with the compartment's TLS
+ * copy, whose key the handler (key 0 only) cannot touch. */
+static uint64_t host_fs[PKBOX_MAX_THREADS];
+
+void pkbox__host_fs_set(int ti)
+{
+	uint64_t tp;
+
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	host_fs[ti] = tp;
+}
+
+static inline uint64_t rd_fs(void)
+{
+	uint64_t v;
+
+	__asm__ volatile(".byte 0xf3,0x48,0x0f,0xae,0xc0" : "=a"(v)); /* rdfsbase %rax */
+	return v;
+}
+
+static inline void wr_fs(uint64_t v)
+{
+	__asm__ volatile(".byte 0xf3,0x48,0x0f,0xae,0xd0" : : "a"(v) : "memory"); /* wrfsbase %rax */
+}
+
+static inline long raw_gettid_asm(void)
+{
+	long r;
+
+	__asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_gettid) : "rcx", "r11", "memory");
+	return r;
+}
+
+/* First thing in a handler, before any TLS access: if this thread runs with
+ * a compartment's TLS copy, switch to its own.  Returns what to put back
+ * before returning into the interrupted code (0: nothing), and in *ti the
+ * thread's index (-1: not registered; then no TLS may be used). */
+uint64_t pkbox__fs_enter(int *ti)
+{
+	*ti = -2; /* not looked up */
+	if (!pkbox__gc.key0_ro)
+		return 0;
+	uint64_t fs = rd_fs();
+
+	if (fs < pkbox__gc.pool_lo || fs >= pkbox__gc.pool_hi)
+		return 0;
+	pid_t tid = (pid_t)raw_gettid_asm();
+
+	*ti = -1;
+	for (int i = 0; i < PKBOX_MAX_THREADS; i++) {
+		if (pkbox__tdir[i] == tid && host_fs[i]) {
+			*ti = i;
+			wr_fs(host_fs[i]);
+			break;
+		}
+	}
+	return fs;
+}
+
+void pkbox__fs_leave(uint64_t fs)
+{
+	if (fs)
+		wr_fs(fs);
 }

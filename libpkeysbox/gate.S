@@ -57,7 +57,13 @@ pkbox__gate_enter:
 	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
 	je	.Lmp_enter
 
-	movq	F_SLOT_TOP(%rdi), %r14
+	/* key-0 protection: the compartment's own copy of this thread's TLS
+	 * (a compartment may set FS itself; the exit path restores the host's) */
+	movq	F_DOM_FS(%rdi), %rcx
+	testq	%rcx, %rcx
+	jz	1f
+	WRFSBASE_RCX
+1:	movq	F_SLOT_TOP(%rdi), %r14
 	movl	F_PKRU(%rdi), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx

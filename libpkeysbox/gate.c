@@ -51,6 +51,7 @@ OFF(pkbox_frame, e_kind, F_E_KIND);
 OFF(pkbox_frame, e_target, F_E_TARGET);
 OFF(pkbox_frame, e_arg, F_E_ARG);
 OFF(pkbox_frame, e_status, F_E_STATUS);
+OFF(pkbox_frame, dom_fs, F_DOM_FS);
 OFF(pkbox_thread, top, 0);
 
 
@@ -61,6 +62,16 @@ static __thread int tls_inside;
 int pkbox__inside(void)
 {
 	return tls_inside;
+}
+
+/* A compartment's TLS copy (domain.c) of a thread whose static TLS is
+ * [lo, hi), moved by delta: inside, the library's own hint says "inside". */
+void pkbox__tls_fixup(uintptr_t lo, uintptr_t hi, intptr_t delta)
+{
+	uintptr_t a = (uintptr_t)&tls_inside;
+
+	if (a >= lo && a + sizeof(int) <= hi)
+		*(int *)(a + (uintptr_t)delta) = 1;
 }
 
 /* gate.S calls this (mprotect backend) just before the switch. */
@@ -160,6 +171,7 @@ PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intp
 	f->e_target = (uint64_t)(uintptr_t)fn;
 	f->e_arg = (uint64_t)(uintptr_t)arg;
 	f->fsbase = read_fsbase();
+	f->dom_fs = pkbox__gc.key0_ro ? pkbox__tls_tp(d->idx, t->ti) : 0;
 	f->prev_depth = t->depth;
 	d->active++;
 	pkbox__calls_adjust(1);

@@ -58,6 +58,7 @@
 #define F_E_TARGET 168
 #define F_E_ARG 176
 #define F_E_STATUS 184
+#define F_DOM_FS 192
 
 /* frame states and exit reasons */
 #define FS_IDLE 0

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include "cpu.h"
@@ -187,6 +189,94 @@ static int choose_backend(const struct pkbox_config *cfg, enum pkbox_backend *ou
 	return 0;
 }
 
+/* ---------------------------------------------------------------- key 0 */
+
+/* Why compartments can write key-0 memory in this process ("" when they
+ * cannot).  A plain string: read by pkbox_key0_protected(). */
+static const char *key0_why = "the library is not set up";
+
+static bool kernel_at_least(int maj, int min)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return false;
+	return a > maj || (a == maj && b >= min);
+}
+
+/* Key-0 protection: inside a compartment, key 0 (the host's stacks, heap,
+ * globals, TLS, the C library's state, ...) is write-disabled.  It needs:
+ *  - the pku backend (the mprotect backend would have to make every
+ *    writable mapping of the process read-only at each switch);
+ *  - a kernel that opens every key while it writes a signal frame (6.12 and
+ *    later): before, the frame is written with the interrupted PKRU, so a
+ *    compartment's fault could not be delivered onto a key-0 signal stack;
+ *  - FSGSBASE, to give each compartment its own copy of the thread's TLS
+ *    (errno and the C library's per-thread state), and glibc's description
+ *    of its static TLS to copy it. */
+static void key0_decide(const struct pkbox_config *cfg, struct pkbox_gatecfg *gc)
+{
+	void (*info)(size_t *, size_t *) = NULL;
+	const uint32_t *tcbsz = NULL;
+	const char *env = cfg && (cfg->flags & PKBOX_F_IGNORE_ENV) ? NULL : getenv("PKBOX_KEY0_WRITABLE");
+	size_t size = 0, align = 0;
+
+	gc->key0_ro = 0;
+	if (gc->backend != BACKEND_PKU) {
+		key0_why = "the mprotect backend cannot write-protect key-0 memory at each switch";
+		return;
+	}
+	if (cfg && (cfg->flags & PKBOX_F_KEY0_WRITABLE)) {
+		key0_why = "the host asked for it (PKBOX_F_KEY0_WRITABLE)";
+		return;
+	}
+	if (env && *env && strcmp(env, "0")) {
+		key0_why = "the host asked for it (PKBOX_KEY0_WRITABLE in the environment)";
+		return;
+	}
+	if (!kernel_at_least(6, 12)) {
+		key0_why = "the kernel (before 6.12) writes signal frames with the interrupted PKRU, so "
+			   "faults inside compartments need a signal stack they can write";
+		return;
+	}
+	if (!gc->fsgsbase) {
+		key0_why = "the CPU or kernel lacks FSGSBASE (needed for per-compartment TLS)";
+		return;
+	}
+	*(void **)&info = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+	tcbsz = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+	if (info)
+		info(&size, &align);
+	if (!info || !tcbsz || !*tcbsz || size <= *tcbsz || !align || (align & (align - 1))) {
+		key0_why = "the C library does not describe its static TLS (glibc needed)";
+		return;
+	}
+	if (align < 64)
+		align = 64;
+	uint64_t span = ((size - *tcbsz + align - 1) & ~(align - 1)) + *tcbsz + 16 + 4096;
+	span = (span + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	if (span > gc->stack_size / 4) {
+		key0_why = "the static TLS is too large for the domain stacks (raise stack_size)";
+		return;
+	}
+	gc->tls_below = size - *tcbsz;
+	gc->tls_tcb = *tcbsz;
+	gc->tls_align = align;
+	gc->tls_span = span;
+	gc->key0_ro = 1;
+	key0_why = "";
+}
+
+PKBOX_EXPORT int pkbox_key0_protected(const char **why)
+{
+	int rc = pkbox__ensure_init();
+
+	if (why)
+		*why = rc ? "the library is not set up" : key0_why;
+	return !rc && pkbox__gc.key0_ro;
+}
+
 static int do_init(const struct pkbox_config *cfg)
 {
 	struct pkbox_gatecfg *gc = &pkbox__gc;
@@ -276,6 +366,7 @@ static int do_init(const struct pkbox_config *cfg)
 			goto fail;
 		}
 	}
+	key0_decide(cfg, gc);
 	/* library state, host-only */
 	if (pkbox__be->tag(gc->meta_lo, gc->meta_len, PROT_READ | PROT_WRITE, gc->key_h) ||
 	    pkbox__be->tag(gc->records_lo, records_len, PROT_READ | PROT_WRITE, gc->key_r) ||
@@ -333,8 +424,9 @@ static int do_init(const struct pkbox_config *cfg)
 	rc = pkbox__fault_install();
 	if (rc)
 		return rc; /* the pool stays: the gate page is read-only now */
-	pkbox__msg(PKBOX_INFO, "backend %s, pool %#lx-%#lx", pkbox__be->name,
-		   (unsigned long)gc->pool_lo, (unsigned long)gc->pool_hi);
+	pkbox__msg(PKBOX_INFO, "backend %s, pool %#lx-%#lx, key 0 %s%s", pkbox__be->name,
+		   (unsigned long)gc->pool_lo, (unsigned long)gc->pool_hi,
+		   gc->key0_ro ? "read-only in compartments" : "writable in compartments: ", key0_why);
 	return 0;
 fail:
 	if (gc->key_h >= 0)
@@ -446,6 +538,8 @@ struct pkbox_thread *pkbox__self(void)
 		memset(c, 0, sizeof(*c));
 		c->used = true;
 		c->ti = i;
+		for (int k = 0; k < PKBOX_MAX_DOMAINS; k++)
+			pkbox__st->doms[k].tls_copied[i / 64] &= ~(1ULL << (i % 64));
 		c->tid = tid;
 		tdir_set(i, tid);
 		t = c;
@@ -456,7 +550,7 @@ struct pkbox_thread *pkbox__self(void)
 		pkbox__err(-EAGAIN, "more than %d threads use the library at once", PKBOX_MAX_THREADS);
 		return NULL;
 	}
-	if (pkbox__thread_signals(t)) {
+	if (pkbox__thread_signals(t) || pkbox__thread_rseq_off()) {
 		pkbox__lock();
 		tdir_set(t->ti, 0);
 		t->used = false;
@@ -465,6 +559,7 @@ struct pkbox_thread *pkbox__self(void)
 	}
 	pthread_setspecific(thread_key, t);
 	tls_self = t;
+	pkbox__host_fs_set(t->ti);
 	return t;
 }
 

@@ -56,6 +56,7 @@ struct pkbox_frame {
 	uint64_t slot_top;
 	uint64_t pkru;
 	uint64_t e_kind, e_target, e_arg, e_status;
+	uint64_t dom_fs;         /* key-0 protection: the compartment's thread pointer (0: unchanged) */
 	/* C only from here */
 	struct pkbox_dom *dom;
 	int prev_depth;
@@ -107,6 +108,7 @@ struct pkbox_dom {
 	pkbox_fn callbacks[PKBOX_MAX_CALLBACKS];
 	struct pkbox_fault fault;
 	uint64_t stacks_mapped[PKBOX_MAX_THREADS / 64];
+	uint64_t tls_copied[PKBOX_MAX_THREADS / 64]; /* key-0 protection: TLS copies made */
 };
 
 #define MAX_PLUGINS 16
@@ -179,6 +181,14 @@ struct pkbox_gatecfg {
 	int initialized;
 	int strict;               /* sealed with PKBOX_SEAL_NO_SIGRETURN: handlers leave by jumping */
 	int stop_on_refusal;      /* sealed with PKBOX_SEAL_STOP_ON_REFUSAL */
+	/* key-0 protection (pku): compartments cannot write key-0 memory; each
+	 * (domain, thread) runs with its own copy of the thread's static TLS,
+	 * kept at the bottom of its stack slot (domain.c) */
+	int key0_ro;
+	uint64_t tls_below;       /* static TLS below the thread pointer */
+	uint64_t tls_tcb;         /* the thread control block above it */
+	uint64_t tls_span;        /* bytes reserved at the bottom of each domain stack */
+	uint64_t tls_align;
 };
 
 /* mprotect backend: the gate lock page (readable always, writable only
@@ -225,6 +235,8 @@ struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err);
 struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d);
 uintptr_t pkbox__stack_top(int row, int ti);
 int pkbox__stack_ensure(struct pkbox_dom *d, int ti);
+uintptr_t pkbox__tls_tp(int row, int ti);
+void pkbox__tls_fixup(uintptr_t lo, uintptr_t hi, intptr_t delta);
 void pkbox__recompute_pkru(void);
 int pkbox__region_find(uintptr_t addr);
 int pkbox__dom_adopt(struct pkbox_dom *d, uintptr_t base, size_t len, int prot);
@@ -313,6 +325,11 @@ void pkbox__to_fault_exit(struct ucontext_t *uc, int ti, uint64_t addr, int sign
 			  uint64_t ip);
 int pkbox__fault_install(void);
 int pkbox__thread_signals(struct pkbox_thread *t);
+int pkbox__thread_rseq_off(void);
+bool pkbox__plugin_code(uintptr_t a);
+void pkbox__host_fs_set(int ti);
+uint64_t pkbox__fs_enter(int *ti);
+void pkbox__fs_leave(uint64_t fs);
 void pkbox__mp_lock(void);
 void pkbox__mp_unlock(void);
 

@@ -42,6 +42,15 @@
 #define plugs (pkbox__st->plugs)
 
 /* The table lives in library memory (out of compartments' reach). */
+/* Is a inside a loaded plugin's code?  Under the library lock. */
+bool pkbox__plugin_code(uintptr_t a)
+{
+	for (int i = 0; i < MAX_PLUGINS; i++)
+		if (plugs[i].used && a >= plugs[i].text_lo && a < plugs[i].text_hi)
+			return true;
+	return false;
+}
+
 static struct pkbox_plug *plug_get(const struct pkbox_plugin *h, int *err)
 {
 	uintptr_t v = (uintptr_t)h;

@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/rseq.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -165,11 +167,27 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
-	int saved = errno;
+	int fti;
+	/* first: off a compartment's TLS copy (see fault.c) */
+	uint64_t dom_fs = pkbox__fs_enter(&fti);
+	int saved;
 
 	(void)sig;
+	if (fti == -1) {
+		/* with a TLS copy, on a thread the library never saw: one the
+		 * compartment made itself */
+		g[REG_RAX] = -EPERM;
+		if (pkbox__gc.strict) {
+			g[REG_RIP] = (greg_t)pkbox__thread_die;
+			pkbox__jump_to((const long long *)g);
+		}
+		pkbox__fs_leave(dom_fs);
+		return;
+	}
+	saved = errno;
 	if (si->si_code != 1 /* SYS_SECCOMP */) {
 		errno = saved;
+		pkbox__fs_leave(dom_fs);
 		return; /* a SIGSYS someone sent: ignored */
 	}
 	long nr = si->si_syscall;
@@ -183,8 +201,10 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 			/* a violation: leave the compartment as a fault */
 			pkbox__to_fault_exit(uc, ti, (uint64_t)nr, SIGSYS, si->si_code, -1, 0,
 					     (uint64_t)(uintptr_t)si->si_call_addr);
+			errno = saved;
 			if (pkbox__gc.strict)
 				pkbox__jump_to((const long long *)g);
+			return; /* the gate's exit puts the host's TLS back */
 		} else if (ti >= 0) {
 			g[REG_RAX] = (greg_t)(((uint64_t)arch << 32) | (uint32_t)nr);
 			g[REG_RCX] = g[REG_RIP];
@@ -206,6 +226,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 		}
 	}
 	errno = saved;
+	pkbox__fs_leave(dom_fs);
 }
 
 int pkbox__sigsys_install(void)
@@ -517,8 +538,6 @@ static const struct {
 	{ SYS_mmap, 0, 1, -1 },
 };
 
-static const int owned_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS };
-
 static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 {
 	static struct pkbox_rule rules[128];
@@ -603,9 +622,17 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 		RULE(SYS_clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, CLONE_VM));
 		RULE(SYS_clone3, 0);
 	}
+	/* rseq: an area names code the kernel sends the thread to.  No thread
+	 * has one once sealed (rseq_check), so none of glibc's new threads
+	 * asks for one (it would, with every signal blocked, where a trap
+	 * kills the process). */
+	RULE(SYS_rseq, 0);
 	RULE(SYS_sigaltstack, 2, SCMP_A0(SCMP_CMP_NE, 0), SCMP_A2(SCMP_CMP_NE, tok));
-	for (size_t i = 0; i < sizeof(owned_signals) / sizeof(owned_signals[0]); i++)
-		RULE(SYS_rt_sigaction, 2, SCMP_A0(SCMP_CMP_EQ, owned_signals[i]), SCMP_A1(SCMP_CMP_NE, 0));
+	/* No new signal handlers at all: a handler a compartment installed
+	 * would run its code with the kernel's default PKRU (key 0 writable,
+	 * and the library's retry for host threads born before its keys would
+	 * open the rest).  The handlers in place were checked (handlers_check). */
+	RULE(SYS_rt_sigaction, 1, SCMP_A1(SCMP_CMP_NE, 0));
 out:
 	return rc;
 }
@@ -672,6 +699,75 @@ static int preallocate_keys(void)
 	return n;
 }
 
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000 /* x86_64: the kernel's flag, not in glibc's headers */
+#endif
+
+/* Every signal handler in place must be host code: not in a plugin's code,
+ * not in the pool, not in anonymous memory (a plugin's constructor runs in
+ * its compartment before the seal, and could have installed one). */
+static int handlers_check(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa))
+			continue;
+		uintptr_t h = (sa.sa_flags & SA_SIGINFO) ? (uintptr_t)sa.sa_sigaction : (uintptr_t)sa.sa_handler;
+		uintptr_t r = (uintptr_t)sa.sa_restorer;
+
+		for (int k = 0; k < 2; k++) {
+			uintptr_t a = k ? r : h;
+			Dl_info di;
+
+			if (!k && (a == (uintptr_t)SIG_DFL || a == (uintptr_t)SIG_IGN))
+				continue;
+			if (k && !(sa.sa_flags & SA_RESTORER))
+				continue;
+			if ((a >= pkbox__gc.pool_lo && a < pkbox__gc.pool_hi) || !dladdr((void *)a, &di) ||
+			    pkbox__plugin_code(a))
+				return pkbox__err(-EPERM,
+						  "pkbox_seal: the %s of signal %d (%#lx) is not the host's code",
+						  k ? "restorer" : "handler", sig, (unsigned long)a);
+		}
+	}
+	return 0;
+}
+
+/* rseq (see pkbox__thread_rseq_off() in fault.c): once sealed, no thread
+ * may have an rseq area, and none can register one.  Threads the library
+ * registered have none; the sealing thread drops its own; other threads
+ * would keep theirs, and their new threads would die when glibc's rseq
+ * registration is refused. */
+static int rseq_check(void)
+{
+	DIR *dir;
+	struct dirent *de;
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	int rc = 0;
+
+	if (__rseq_size == 0)
+		return 0; /* glibc runs without rseq (GLIBC_TUNABLES=glibc.pthread.rseq=0) */
+	dir = opendir("/proc/self/task");
+	if (!dir)
+		return pkbox__err(-errno, "pkbox_seal: cannot list this process's threads: %m");
+	while (!rc && (de = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		bool known = tid <= 0 || tid == self;
+
+		for (int i = 0; !known && i < PKBOX_MAX_THREADS; i++)
+			known = pkbox__tdir[i] == tid;
+		if (!known)
+			rc = pkbox__err(-EBUSY,
+					"pkbox_seal: thread %d has an rseq area a compartment could redirect it "
+					"through; seal before starting threads, or run with "
+					"GLIBC_TUNABLES=glibc.pthread.rseq=0",
+					(int)tid);
+	}
+	closedir(dir);
+	return rc;
+}
+
 PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 {
 	int rc = pkbox__ensure_init();
@@ -710,6 +806,11 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 				lazy);
 		goto unlock;
 	}
+	rc = rseq_check();
+	if (!rc)
+		rc = handlers_check();
+	if (rc)
+		goto unlock;
 	rc = inspect_process(sites, &nsites);
 	if (rc)
 		goto unlock;
@@ -744,6 +845,11 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	}
 
 	/* 2. changes */
+	rc = pkbox__thread_rseq_off();
+	if (rc) {
+		seccomp_release(ctx);
+		goto unlock;
+	}
 	rc = disable_sites(sites, nsites);
 	if (rc) {
 		seccomp_release(ctx);

@@ -159,11 +159,10 @@ static void test_thread_before_domain(void **state)
 /* While one thread is inside a compartment, a host thread uses the host's
  * private memory: it works (mprotect backend: it waits until the call is
  * over; pku: PKRU is per thread, nothing waits). */
-static _Atomic int inside;
+static _Atomic int *inside; /* in the compartment's memory: it writes it */
 static intptr_t slow(void *a)
 {
-	(void)a;
-	atomic_store(&inside, 1);
+	atomic_store((_Atomic int *)a, 1);
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	nanosleep(&ts, NULL);
 	return 3;
@@ -172,7 +171,7 @@ static intptr_t slow(void *a)
 static void *slow_caller(void *d)
 {
 	intptr_t r = 0;
-	int rc = pkbox_call(d, slow, NULL, &r);
+	int rc = pkbox_call(d, slow, (void *)inside, &r);
 	return (void *)(intptr_t)(rc ? rc : r);
 }
 
@@ -186,9 +185,11 @@ static void test_host_thread_during_call(void **state)
 	void *res;
 
 	strcpy(priv, "host only");
-	atomic_store(&inside, 0);
+	inside = pkbox_malloc(d, sizeof(*inside));
+	assert_non_null(inside);
+	atomic_store(inside, 0);
 	assert_int_equal(pthread_create(&t, NULL, slow_caller, d), 0);
-	while (!atomic_load(&inside))
+	while (!atomic_load(inside))
 		sched_yield();
 	assert_string_equal(priv, "host only");
 	priv[0] = 'H';

@@ -24,7 +24,8 @@ up with the defaults.
 \fIcfg\fP may be NULL. Otherwise \fIcfg->sz\fP must be \fBsizeof(struct pkbox_config)\fP;
 \fIcfg->backend\fP is \fBPKBOX_BACKEND_AUTO\fP (the environment variable
 \fBPKBOX_BACKEND\fP=auto|pku|mprotect, then detection), \fBPKBOX_BACKEND_PKU\fP or
-\fBPKBOX_BACKEND_MPROTECT\fP; \fIcfg->flags\fP may hold \fBPKBOX_F_IGNORE_ENV\fP;
+\fBPKBOX_BACKEND_MPROTECT\fP; \fIcfg->flags\fP may hold \fBPKBOX_F_IGNORE_ENV\fP,
+\fBPKBOX_F_SEAL\fP and \fBPKBOX_F_KEY0_WRITABLE\fP (see \fBpkbox_key0_protected\fP(3));
 \fIcfg->domain_quota\fP is the default heap quota of a domain (0: 256 MiB, at most 2 GiB);
 \fIcfg->stack_size\fP the size of each domain stack (0: 256 KiB; 64 KiB to 64 MiB).
 .PP
@@ -49,6 +50,33 @@ setting the library up first if needed. \fBpkbox_backend_name\fP() returns "auto
          ret=r'''\fBpkbox_backend\fP() returns \fBPKBOX_BACKEND_AUTO\fP (0) if set-up failed; see
 \fBpkbox_last_error\fP(3).''',
          see=['pkbox_init', 'pkbox_probe']),
+    dict(name='pkbox_key0_protected', brief='whether compartments can write key-0 memory',
+         synopsis=['int pkbox_key0_protected(const char **why);'],
+         desc=r'''Key-0 memory is everything the library does not tag: the host's stacks, heap,
+globals and TLS, and the C library's state. With key-0 protection, code inside a
+compartment can read it but not write it, so it cannot rewrite a return address on a
+host stack, a function pointer the host calls, or the C library's state the host runs
+through after the call (attacks a11-stack, a11-globals in tests/attacks).
+.PP
+Each compartment then runs with its own copy of the calling thread's static TLS
+(\fIerrno\fP and the C library's other per-thread state), made at its first call
+from that thread and after \fBpkbox_domain_reset\fP(3); the call gate switches the FS base.
+A plugin's \fBprintf\fP(3) family on \fIstdout\fP and \fIstderr\fP is redirected to
+unbuffered \fBwrite\fP(2)s made from the compartment; its \fBmalloc\fP(3) family to its
+own heap. Code a compartment runs must be bound eagerly (\fB-Wl,-z,now\fP or
+\fBLD_BIND_NOW=1\fP), and a host signal handler that runs while a thread is inside a
+compartment sees the compartment's TLS.
+.PP
+It needs the pku backend, a kernel that writes signal frames with every key open
+(Linux 6.12 and later; before, a fault inside a compartment could not be delivered
+onto a signal stack the compartment cannot write), FSGSBASE, and glibc's description
+of its static TLS. The mprotect backend does not offer it: it would have to make
+every writable mapping of the process read-only at each switch.
+\fBPKBOX_F_KEY0_WRITABLE\fP in \fBpkbox_init\fP(3) or \fBPKBOX_KEY0_WRITABLE\fP=1 in the
+environment turn it off.''',
+         ret=r'''1 if it is on, 0 if not. If \fIwhy\fP is not NULL, \fI*why\fP is set to a sentence
+saying why it is off, or to "" when it is on. Sets the library up if needed.''',
+         see=['pkbox_init', 'pkbox_seal', 'pkeysbox']),
     dict(name='pkbox_domain_create', brief='make a compartment',
          synopsis=['struct pkbox_domain *pkbox_domain_create(const char *name, const struct pkbox_domain_opts *opts);'],
          desc=r'''Creates a domain: a protection key of its own (pku backend), a 1 GiB slot of
@@ -154,7 +182,8 @@ entry into a domain.''',
          synopsis=['typedef intptr_t (*pkbox_fn)(void *arg);',
                    'int pkbox_call(struct pkbox_domain *d, pkbox_fn fn, void *arg, intptr_t *ret);'],
          desc=r'''Runs \fIfn\fP(\fIarg\fP) inside \fId\fP, on \fId\fP's stack for this thread, with \fId\fP's rights:
-its own memory, memory granted to it, and key-0 memory (libc, the ordinary heap). The host's
+its own memory, memory granted to it, and key-0 memory (libc, the ordinary heap; read-only
+with key-0 protection, see \fBpkbox_key0_protected\fP(3)). The host's
 private domain, the library's state and other domains' memory are out of reach. When \fIfn\fP
 returns, the host's rights and registers are restored and the value is stored in *\fIret\fP
 (if \fIret\fP is not NULL).
@@ -260,9 +289,12 @@ domains; makes the process non-dumpable; closes /proc to file access with Landlo
 PR_SET_MDWE and mseals executable mappings where the kernel has them; and installs the seccomp
 policy: protection changes on the library's memory only through the library, no new executable
 memory, no \fBmremap\fP(2), no \fBptrace\fP(2), \fBprocess_vm_readv\fP(2), \fBseccomp\fP(2),
-\fBpersonality\fP(2) changes, \fBuserfaultfd\fP(2), io_uring, \fBexecve\fP(2), no new handlers for
-SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, and no i386 or x32 entries. Everything that can
-fail is checked before anything changes. \fIopts\fP may be NULL; \fIflags\fP:
+\fBpersonality\fP(2) changes, \fBuserfaultfd\fP(2), io_uring, \fBexecve\fP(2), \fBrseq\fP(2), no new
+signal handlers, and no i386 or x32 entries. Everything that can fail is checked before anything
+changes, including that every signal handler in place is the host's code (not a plugin's) and that
+no thread the library has not seen still has an rseq area (glibc gives every thread one: seal
+before starting threads, have them use the library first, or run with
+GLIBC_TUNABLES=glibc.pthread.rseq=0). \fIopts\fP may be NULL; \fIflags\fP:
 \fBPKBOX_SEAL_STOP_ON_REFUSAL\fP (a refused syscall ends the compartment's call, reported as a
 fault with signal SIGSYS and the syscall number as the address, instead of failing with EPERM),
 \fBPKBOX_SEAL_KEEP_PROC\fP (leave /proc open; /proc/self/mem is then not defended),
@@ -280,15 +312,15 @@ recorded with host rights: \fBpkbox_refusal_count\fP() counts all refusals,
 \fBpkbox_sealed\fP() returns 1 once sealed. \fBPKBOX_F_SEAL\fP in \fBpkbox_init\fP(3)'s flags
 seals at the end of set-up.''',
          errors=[('EALREADY', 'the process is sealed already'),
-                 ('EBUSY', 'a thread is inside a compartment'),
+                 ('EBUSY', 'a thread is inside a compartment, or another thread has an rseq area'),
                  ('ENOTSUP', 'an object is bound lazily (link with \\-Wl,\\-z,now or set LD_BIND_NOW=1), or the library was built without libseccomp'),
-                 ('EPERM', 'an executable mapping contains a PKRU-writing sequence (the message names it)'),
+                 ('EPERM', 'an executable mapping contains a PKRU-writing sequence (the message names it), or a signal handler is not the host\'s code'),
                  ('EACCES', 'an execute-only mapping cannot be inspected'),
                  ('EINVAL', '\\fIopts->sz\\fP too small or unknown flags'),
                  ('ENODATA', '(pkbox_last_refusal) no compartment was refused a syscall')],
          notes=r'''After sealing the host cannot create executable memory, run programs, use
-\fBmremap\fP(2), open files under /proc, dump core, or set handlers for the six signals above;
-\fBpkey_set\fP(3) is gone. Ordinary memory, files, sockets and threads work as before. What each
+\fBmremap\fP(2), open files under /proc, dump core, or set signal handlers (install them
+before sealing); \fBpkey_set\fP(3) and rseq are gone. Ordinary memory, files, sockets and threads work as before. What each
 rule defends, and what stays open, is in doc/THREAT_MODEL.md.''',
          see=['pkbox_inspect', 'pkbox_init', 'seccomp(2)', 'landlock(7)', 'pkeysbox(7)']),
     dict(name='pkbox_inspect', brief='find PKRU-writing instructions in code',

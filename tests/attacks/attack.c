@@ -25,6 +25,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
+#include <sys/rseq.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -275,7 +277,8 @@ static intptr_t a6_foreign(void *a)
 	if (c > 0)
 		waitpid(c, &st, 0);
 	cx->rc[2] = WIFEXITED(st) ? WEXITSTATUS(st) : 99;
-	if (cx->rc[2])
+	/* 1: attached (a child that faults or is refused ends otherwise) */
+	if (cx->rc[2] == 1)
 		grab((const uint8_t *)"TRACED", 6);
 	return 0;
 }
@@ -376,6 +379,34 @@ static intptr_t a9_handlers(void *a)
 	return 0;
 }
 
+/* A handler of its own: the kernel runs handlers with its default PKRU
+ * (key 0 writable, other keys closed), and a handler that touches closed
+ * memory must not be taken for a host thread the library lets through. */
+static void a9_own_handler(int sig)
+{
+	(void)sig;
+	grab(cx->secret, SECRET_LEN);
+}
+
+static intptr_t a9_own(void *a)
+{
+	(void)a;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = a9_own_handler;
+	cx->rc[0] = sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+	sa.sa_flags = SA_ONSTACK;
+	cx->rc[1] = sigaction(SIGUSR2, &sa, NULL) ? -errno : 0;
+	/* (a signal left at its default action would end the process: a
+	 * denial of service any compartment can have with kill(2)) */
+	if (!cx->rc[0])
+		cx->rc[2] = syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1);
+	if (!cx->rc[1])
+		cx->rc[3] = syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR2);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- A10 */
 
 static intptr_t a10_seccomp(void *a)
@@ -429,6 +460,87 @@ static intptr_t a11_state(void *a)
 			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r14", "memory");
 	volatile uint64_t *state = (volatile uint64_t *)cx->aux[1];
 	state[1] = 0x4141414141414141ULL;
+	return 0;
+}
+
+/* The key-0 attacks: the compartment rewrites something in key-0 memory
+ * the host later runs through: a return address on the host's stack, a
+ * function pointer among the host's globals, the thread's rseq area (the
+ * kernel moves an interrupted thread to the abort handler named there).
+ * If one works, a11_hijacked runs with the host's rights: it copies the
+ * secret out and jumps back to the verdict. */
+static jmp_buf hijack_jb;
+static volatile int hijacked;
+
+__attribute__((used)) void a11_hijacked(void);
+__attribute__((used)) void a11_hijacked(void)
+{
+	hijacked = 1;
+	grab(cx->secret, SECRET_LEN);
+	longjmp(hijack_jb, 1);
+}
+
+/* an rseq abort handler: the signature, then realign and go */
+void a11_rseq_abort(void);
+__asm__(".text\n"
+	".p2align 4\n"
+	".long 0x53053053\n"
+	".globl a11_rseq_abort\n"
+	".type a11_rseq_abort, @function\n"
+	"a11_rseq_abort:\n"
+	"	andq $-16, %rsp\n"
+	"	call a11_hijacked\n"
+	"	ud2\n"
+	".size a11_rseq_abort, .-a11_rseq_abort\n");
+
+static void host_hook_default(void)
+{
+}
+
+/* a function pointer among the host's globals, called after each call */
+static void (*volatile host_hook)(void) = host_hook_default;
+
+static intptr_t a11_stack(void *a)
+{
+	(void)a;
+	/* aux[6]: where the host's function that called pkbox_call returns */
+	*(volatile uintptr_t *)cx->aux[6] = (uintptr_t)a11_hijacked;
+	cx->rc[0] = 1;
+	return 0;
+}
+
+static intptr_t a11_globals(void *a)
+{
+	(void)a;
+	host_hook = (void (*)(void))a11_hijacked;
+	cx->rc[0] = 1;
+	return 0;
+}
+
+/* where the kernel can read them while the host runs: key-0 memory */
+static uint64_t a11_cs[4] __attribute__((aligned(32)));
+static uint64_t a11_area[4] __attribute__((aligned(32)));
+
+static intptr_t a11_rseq(void *a)
+{
+	(void)a;
+	/* a critical section over every shared library (the host runs there
+	 * after the call), aborting into the attacker's code */
+	a11_cs[0] = 0; /* version, flags */
+	a11_cs[1] = 0x7f0000000000UL;
+	a11_cs[2] = 0x00fffff00000UL; /* to 0x7ffffff00000 */
+	a11_cs[3] = (uintptr_t)a11_rseq_abort;
+	/* 1. an area of its own (the thread's own was dropped by the library);
+	 * the kernel clears the section on the way out of the syscall, so it
+	 * is named after */
+	cx->rc[0] = syscall(SYS_rseq, a11_area, 32, 0, 0x53053053);
+	if (cx->rc[0])
+		cx->rc[0] = -errno;
+	((volatile uint64_t *)a11_area)[1] = (uintptr_t)a11_cs;
+	/* 2. the thread's glibc area, in the host's thread control block */
+	if (cx->aux[5])
+		((volatile uint64_t *)cx->aux[5])[1] = (uintptr_t)a11_cs;
+	cx->rc[1] = 1;
 	return 0;
 }
 
@@ -538,7 +650,7 @@ struct attack {
 	const char *name;
 	const char *cls;
 	pkbox_fn fn;
-	int needs; /* 1: pku */
+	int needs; /* 1: pku; 2: defended with key-0 protection (pkbox_key0_protected) only */
 	const char *what;
 };
 
@@ -558,13 +670,40 @@ static const struct attack attacks[] = {
 	{ "a7-int80", "A7", a7_int80, 0, "protection syscalls through int 0x80 and x32" },
 	{ "a8-sigreturn", "A8", a8_sigreturn, 0, "forged rt_sigreturn frame with PKRU 0" },
 	{ "a9-handlers", "A9", a9_handlers, 0, "replace the library's handlers; call them as a deputy" },
+	{ "a9-own-handler", "A9", a9_own, 0, "install handlers of its own (on its stack and the signal stack) that read the secret" },
 	{ "a10-seccomp", "A10", a10_seccomp, 0, "install a filter, change dumpability" },
 	{ "a11-state", "A11", a11_state, 0, "rewrite the gate configuration and saved host state" },
+	{ "a11-stack", "A11", a11_stack, 2, "overwrite a return address on the host's stack" },
+	{ "a11-globals", "A11", a11_globals, 2, "overwrite a function pointer among the host's globals" },
+	{ "a11-rseq", "A11", a11_rseq, 0, "an rseq critical section that sends the host to the attacker's code" },
 	{ "a12-thread", "A12", a12_thread, 0, "a raw thread made in the compartment reads the secret" },
 	{ "a13-process", "A13", a13_process, 0, "personality, userfaultfd, io_uring, fork+exec" },
 	{ "a14-heap", "A14", a14_exhaust, 0, "allocate until the quota" },
 	{ "a14-stack", "A14", a14_stack, 0, "recurse until the stack ends" },
 };
+
+/* The host calls in through a function of its own: its return address
+ * is what a11-stack rewrites. */
+__attribute__((noinline)) static int host_call(const struct attack *at, intptr_t *ret)
+{
+	cx->aux[6] = (uintptr_t)__builtin_frame_address(0) + sizeof(void *);
+	int crc = pkbox_call(dom, at->fn, NULL, ret);
+	__asm__ volatile("" ::: "memory");
+	return crc;
+}
+
+static uintptr_t host_tp(void)
+{
+	uintptr_t tp;
+
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	return tp;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+}
 
 struct find {
 	const char *lib;
@@ -645,6 +784,29 @@ static int host_mode(void)
 	ok &= d2 && pkbox_domain_destroy(d2) == 0;
 	printf("malloc/realloc/mmap/files/domains after sealing: %s; refusals: %lu\n", ok ? "ok" : "FAILED",
 	       pkbox_refusal_count());
+	/* a host bug after sealing still ends the process (no handler can be
+	 * reset to the default then): a child that dereferences NULL */
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0) {
+		volatile int *volatile bad = NULL;
+
+		alarm(20);
+		*bad = 1;
+		_exit(0);
+	}
+	int st = 0;
+	/* 128 + SIGSEGV from the library (under ASan: its report, exit 1); not
+	 * a hang ended by the alarm */
+	bool died = c > 0 && waitpid(c, &st, 0) == c &&
+		    ((WIFEXITED(st) && WEXITSTATUS(st) != 0) || (WIFSIGNALED(st) && WTERMSIG(st) != SIGALRM));
+	printf("a host fault after sealing: %s (status %#x)\n", died ? "ends the process" : "FAILED", st);
+	ok &= died;
+	/* no new signal handlers once sealed, not even the host's */
+	struct sigaction sa = { .sa_handler = on_usr2 };
+	bool refused = sigaction(SIGUSR1, &sa, NULL) == -1 && errno == EPERM;
+	printf("a new signal handler after sealing: %s\n", refused ? "refused" : "FAILED (installed)");
+	ok &= refused;
 	return ok ? 0 : 1;
 }
 
@@ -752,6 +914,11 @@ int main(int argc, char **argv)
 		return 77;
 	}
 
+	if (at->fn == a11_rseq && __rseq_size)
+		cx->aux[5] = host_tp() + (uintptr_t)__rseq_offset;
+	struct sigaction usr2 = { .sa_handler = on_usr2 };
+	sigaction(SIGUSR2, &usr2, NULL);
+
 	/* ATTACK_NO_SEAL=1 leaves the policy out: to show what it defends */
 	const char *ns = getenv("ATTACK_NO_SEAL");
 	/* ATTACK_SEAL_STRICT=1: the strict seal pkbox-run uses */
@@ -766,7 +933,20 @@ int main(int argc, char **argv)
 	}
 	unsigned long faults0 = pkbox_fault_count(), ref0 = pkbox_refusal_count();
 	intptr_t ret = 0;
-	int crc = pkbox_call(dom, at->fn, NULL, &ret);
+	int crc = 0;
+
+	if (setjmp(hijack_jb) == 0) {
+		crc = host_call(at, &ret);
+		/* what the host does next: its own hook, then it gets
+		 * preempted and takes a signal, as hosts do (the kernel's rseq
+		 * fix-up happens on the way back from both); handlers cannot
+		 * return under the strict seal */
+		host_hook();
+		for (int i = 0; i < 100; i++)
+			sched_yield();
+		if (!(so.flags & PKBOX_SEAL_NO_SIGRETURN))
+			raise(SIGUSR2);
+	}
 	unsigned long faults = pkbox_fault_count() - faults0, refusals = pkbox_refusal_count() - ref0;
 
 	/* the verdict, with host rights */
@@ -796,6 +976,8 @@ int main(int argc, char **argv)
 	struct pkbox_refusal r = { .sz = sizeof(r) };
 	if (refusals && !pkbox_last_refusal(&r))
 		printf("  last refusal: syscall %ld (arch %#x) in domain %s\n", r.nr, r.arch, r.domain);
+	if (hijacked)
+		printf("  the host ran the attacker's code with its own rights\n");
 	printf("  secret leaked: %s; secret changed: %s; host alive: yes; reported: %s\n", leaked ? "YES" : "no",
 	       changed ? "YES" : "no", reported ? "yes" : "NO");
 	bool ok = !leaked && !changed && reported;
@@ -803,6 +985,11 @@ int main(int argc, char **argv)
 	 * defended here; the test checks exactly that, so that a change (a
 	 * kernel that closes it, or a regression elsewhere) is noticed */
 	const char *eo = getenv("ATTACK_EXPECT_OPEN");
+	const char *why = NULL;
+	if (at->needs == 2 && !pkbox_key0_protected(&why)) {
+		printf("  key-0 memory is writable in compartments here: %s\n", why);
+		eo = "1";
+	}
 	if (eo && *eo == '1') {
 		printf("%s: %s\n", at->name,
 		       leaked ? "breaks through, as doc/THREAT_MODEL.md documents for this kernel and backend"
