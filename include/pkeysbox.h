@@ -286,6 +286,12 @@ int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, siz
 #define PKBOX_SEAL_NO_SIGRETURN    (1u << 2) /* refuse rt_sigreturn to everyone (forged
                                                  signal frames); for hosts with no signal
                                                  handler that returns; needs STOP_ON_REFUSAL */
+#define PKBOX_SEAL_NO_REMAP        (1u << 4) /* refuse mprotect, munmap, madvise, mseal and
+                                              * mmap(MAP_FIXED) everywhere, not only on the
+                                              * library's memory (the library's own calls pass):
+                                              * for hosts that need none after sealing, so no
+                                              * compartment can make a GOT writable or map over
+                                              * it where the kernel lacks mseal */
 #define PKBOX_SEAL_NO_THREADS      (1u << 3) /* refuse new threads (clone with CLONE_VM);
                                                  for hosts that make none after sealing */
 

@@ -16,6 +16,8 @@
  */
 #include "config.h"
 
+#define PKBOX_LIBC_PRINTF 1 /* plugins' printf: the C library's (see internal.h) */
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>

@@ -196,9 +196,9 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	}
 }
 
-static __thread uintptr_t retry_addr;
-static __thread int retry_count;
-static __thread uint32_t retry_gen;
+static __thread PKBOX_TLS uintptr_t retry_addr;
+static __thread PKBOX_TLS int retry_count;
+static __thread PKBOX_TLS uint32_t retry_gen;
 
 static void handler(int sig, siginfo_t *si, void *ucv)
 {

@@ -57,7 +57,7 @@ OFF(pkbox_thread, top, 0);
 
 /* Set while this thread runs compartment code (a hint for pkbox_host_call;
  * the gate itself never trusts it). */
-static __thread int tls_inside;
+static __thread PKBOX_TLS int tls_inside;
 
 int pkbox__inside(void)
 {

@@ -38,13 +38,21 @@ static pthread_key_t thread_key;
 
 /* ---------------------------------------------------------------- messages */
 
+/* write(2), not stdio: stderr's FILE is key-0 memory */
 static void default_print(enum pkbox_print_level lvl, const char *msg)
 {
-	if (lvl == PKBOX_WARN)
-		fprintf(stderr, "libpkeysbox: %s\n", msg);
+	char line[320];
+
+	if (lvl != PKBOX_WARN)
+		return;
+	int n = pkbox__fmt(line, sizeof(line), "libpkeysbox: %s\n", msg);
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (write(2, line, (size_t)n) < 0)
+		return;
 }
 
-static __thread char last_error[256];
+static __thread PKBOX_TLS char last_error[256];
 
 /* Before set-up the default printer is used; after it the function lives in
  * library memory (a compartment cannot redirect it). */
@@ -505,7 +513,7 @@ void pkbox__unlock(void)
 
 /* ---------------------------------------------------------------- threads */
 
-static __thread struct pkbox_thread *tls_self;
+static __thread PKBOX_TLS struct pkbox_thread *tls_self;
 
 /* Writes into the directory page (thread ids, compartment heaps), which
  * everyone may read and only the library writes, under the library lock. */

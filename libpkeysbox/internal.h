@@ -15,6 +15,10 @@
 #include "gate_layout.h"
 
 #define PKBOX_EXPORT __attribute__((visibility("default")))
+/* the library's thread-local variables: at fixed offsets from the thread
+ * pointer, never found through the module vector (dtv), which lives in the
+ * thread control block, key-0 memory */
+#define PKBOX_TLS __attribute__((tls_model("initial-exec")))
 
 #define PAGE 4096UL
 #define PKBOX_MAX_DOMAINS 64      /* slot 0 is the host's private domain */
@@ -327,6 +331,7 @@ int pkbox__fault_install(void);
 int pkbox__thread_signals(struct pkbox_thread *t);
 int pkbox__thread_rseq_off(void);
 bool pkbox__plugin_code(uintptr_t a);
+bool pkbox__plugin_base(uintptr_t base);
 void pkbox__host_fs_set(int ti);
 uint64_t pkbox__fs_enter(int *ti);
 void pkbox__fs_leave(uint64_t fs);
@@ -345,5 +350,26 @@ struct pkbox_cbret { intptr_t val; long status; };
 struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
 void pkbox__mp_enter_hook(struct pkbox_frame *f);
 extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
+
+/* fmt.c: the library formats its messages itself, never through the C
+ * library's printf (whose tables live in key-0 memory) nor strerror (locale
+ * and catalogue state); alloc.c, which serves plugins' own printf calls,
+ * keeps the C library's. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+int pkbox__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+int pkbox__fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static inline const char *pkbox__strerror(int e)
+{
+	const char *s = strerrordesc_np(e);
+
+	return s ? s : "unknown error";
+}
+#ifndef PKBOX_LIBC_PRINTF
+#define snprintf pkbox__fmt
+#define vsnprintf pkbox__vfmt
+#define strerror pkbox__strerror
+#endif
 
 #endif

@@ -42,6 +42,15 @@
 #define plugs (pkbox__st->plugs)
 
 /* The table lives in library memory (out of compartments' reach). */
+/* Is base a loaded plugin's load address?  Under the library lock. */
+bool pkbox__plugin_base(uintptr_t base)
+{
+	for (int i = 0; i < MAX_PLUGINS; i++)
+		if (plugs[i].used && plugs[i].base == base)
+			return true;
+	return false;
+}
+
 /* Is a inside a loaded plugin's code?  Under the library lock. */
 bool pkbox__plugin_code(uintptr_t a)
 {

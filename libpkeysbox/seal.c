@@ -467,6 +467,37 @@ static int close_proc(void)
 
 /* ---------------------------------------------------------------- mseal */
 
+struct relro_ctx {
+	unsigned *count;
+	int rc;
+};
+
+static int relro_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct relro_ctx *c = data;
+
+	(void)size;
+	if (pkbox__plugin_base(info->dlpi_addr))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_GNU_RELRO)
+			continue;
+		uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(PAGE - 1);
+		uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(uintptr_t)(PAGE - 1);
+
+		if (hi <= lo)
+			continue;
+		if (syscall(SYS_mseal, lo, hi - lo, 0UL)) {
+			c->rc = -errno;
+			return 1;
+		}
+		(*c->count)++;
+	}
+	return 0;
+}
+
 static int seal_code(unsigned *count)
 {
 	static struct xmap m[MAX_XMAPS];
@@ -482,7 +513,11 @@ static int seal_code(unsigned *count)
 			return -errno;
 		(*count)++;
 	}
-	return 0;
+	/* and every object's RELRO (its GOT among it), plugins' aside: their
+	 * relro is their domain's memory, which the library re-protects */
+	struct relro_ctx c = { count, 0 };
+	dl_iterate_phdr(relro_cb, &c);
+	return c.rc;
 }
 
 /* ---------------------------------------------------------------- the filter */
@@ -588,6 +623,23 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 		} else if ((rc = add_rules(ctx, ranged[i].nr, rules, n))) {
 			return rc;
 		}
+	}
+	if (flags & PKBOX_SEAL_NO_REMAP) {
+		/* everywhere, not only the pool: without the token, or (mprotect)
+		 * other than the gate exit's exact call (pinned by the raw filter) */
+		uint64_t mlo = pkbox__gc.meta_lo, mlen = pkbox__gc.meta_len, rw = PROT_READ | PROT_WRITE;
+
+		RULE(SYS_mprotect, 2, SCMP_A3(SCMP_CMP_NE, tok), SCMP_A0(SCMP_CMP_NE, mlo));
+		RULE(SYS_mprotect, 2, SCMP_A3(SCMP_CMP_NE, tok), SCMP_A1(SCMP_CMP_NE, mlen));
+		RULE(SYS_mprotect, 2, SCMP_A3(SCMP_CMP_NE, tok), SCMP_A2(SCMP_CMP_NE, rw));
+		RULE(SYS_mseal, 1, SCMP_A3(SCMP_CMP_NE, tok));
+#ifndef __SANITIZE_ADDRESS__
+		/* (AddressSanitizer's allocator maps, unmaps and advises with
+		 * MAP_FIXED in its own region all the time: left out there) */
+		RULE(SYS_munmap, 1, SCMP_A2(SCMP_CMP_NE, tok));
+		RULE(SYS_madvise, 1, SCMP_A3(SCMP_CMP_NE, tok));
+		RULE(SYS_mmap, 1, SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_FIXED, MAP_FIXED));
+#endif
 	}
 	/* no new executable memory, no re-keying, no key changes */
 	RULE(SYS_mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
@@ -781,7 +833,8 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	if (opts && opts->sz < sizeof(size_t) + sizeof(unsigned))
 		return pkbox__err(-EINVAL, "pkbox_seal: opts->sz is too small");
 	unsigned flags = opts ? opts->flags : 0;
-	if (flags & ~(PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_KEEP_PROC | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS))
+	if (flags & ~(PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_KEEP_PROC | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS |
+		      PKBOX_SEAL_NO_REMAP))
 		return pkbox__err(-EINVAL, "pkbox_seal: unknown flags %#x", flags);
 	if ((flags & (PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS)) && !(flags & PKBOX_SEAL_STOP_ON_REFUSAL))
 		return pkbox__err(-EINVAL, "pkbox_seal: NO_SIGRETURN and NO_THREADS need STOP_ON_REFUSAL");

@@ -13,6 +13,7 @@
  * refused at load; 64 for usage errors.  See pkbox-run(1).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,10 +54,77 @@ static intptr_t trampoline(void *a)
 	return c->fn(c->argc, c->argv);
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
+/* After the plugin has run, pkbox-run trusts nothing a compartment may
+ * have written: no stdio (FILEs, printf's tables), no exit handlers.  It
+ * builds its lines by hand, writes them and leaves with raw syscalls. */
+struct line {
+	char b[512];
+	size_t n;
+};
+
+static void cat(struct line *l, const char *s)
 {
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
+	while (s && *s && l->n < sizeof(l->b) - 1)
+		l->b[l->n++] = *s++;
+}
+
+static void cat_num(struct line *l, uint64_t v, unsigned base, const char *prefix)
+{
+	char d[24];
+	int k = 0;
+
+	cat(l, prefix);
+	do {
+		d[k++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (k && l->n < sizeof(l->b) - 1)
+		l->b[l->n++] = d[--k];
+}
+
+static void cat_int(struct line *l, long v)
+{
+	if (v < 0) {
+		cat(l, "-");
+		cat_num(l, 0 - (uint64_t)v, 10, "");
+	} else {
+		cat_num(l, (uint64_t)v, 10, "");
+	}
+}
+
+static long raw_syscall3(long nr, long a, long b, long c)
+{
+	long r;
+
+	__asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return r;
+}
+
+static void emit(struct line *l)
+{
+	cat(l, "\n");
+	for (size_t off = 0; off < l->n;) {
+		long w = raw_syscall3(1 /* write */, 2, (long)(l->b + off), (long)(l->n - off));
+
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	l->n = 0;
+}
+
+__attribute__((noreturn)) static void leave(int status)
+{
+	for (;;)
+		raw_syscall3(231 /* exit_group */, status, 0, 0);
+}
+
+static void hex(const uint8_t *b, size_t n, struct line *l)
+{
+	for (size_t i = 0; i < n; i++) {
+		cat_num(l, b[i] >> 4, 16, "");
+		cat_num(l, b[i] & 15, 16, "");
+	}
 }
 
 static const char *access_name(int a)
@@ -160,16 +228,23 @@ int main(int argc, char **argv)
 			return EX_USAGE_;
 		}
 		memcpy(copy, secret, 32);
+		/* what the self-test can expect here (pkbox_key0_protected(3)) */
+		const char *why = "";
+		if (pkbox_key0_protected(&why))
+			fprintf(stderr, "pkbox-run: key-0 memory: read-only in the compartment\n");
+		else
+			fprintf(stderr, "pkbox-run: key-0 memory: writable by the plugin (%s)\n", why);
 		char v[32];
 		snprintf(v, sizeof(v), "%#lx", (unsigned long)(uintptr_t)secret);
 		setenv("PKBOX_CANARY", v, 1);
 	}
 	if (seal) {
-		/* the strict seal: pkbox-run needs no signal handler to return and makes
-		 * no thread, so forged signal frames and compartment threads are refused */
+		/* the strict seal: pkbox-run needs no signal handler to return, makes
+		 * no thread and changes no mapping once sealed, so forged signal frames,
+		 * compartment threads and rewritten GOTs are refused */
 		struct pkbox_seal_opts so = { .sz = sizeof(so),
 					      .flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN |
-						       PKBOX_SEAL_NO_THREADS };
+						       PKBOX_SEAL_NO_THREADS | PKBOX_SEAL_NO_REMAP };
 		if (pkbox_seal(&so)) {
 			fprintf(stderr, "pkbox-run: cannot seal: %s\n", pkbox_last_error());
 			return EX_USAGE_;
@@ -178,32 +253,56 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pkbox-run: running WITHOUT the seccomp policy (--no-seal): for comparison only\n");
 	}
 	fflush(stdout);
+	fflush(stderr);
 	intptr_t ret = 0;
 	int rc = pkbox_call(dom, trampoline, c, &ret);
-	fflush(stdout);
 	int status;
+	struct line l = { .n = 0 };
+
 	if (rc == 0) {
 		status = (int)(ret & 0xff);
 	} else {
 		struct pkbox_fault f = { .sz = sizeof(f) };
+
+		cat(&l, "pkbox-run: violation: domain ");
 		if (rc == -EFAULT && !pkbox_last_fault(dom, &f)) {
-			if (f.signo == 31 /* SIGSYS: a refused syscall */)
-				fprintf(stderr, "pkbox-run: violation: domain %s: syscall %lu refused by the policy (at %#lx)\n",
-					f.domain, (unsigned long)f.addr, (unsigned long)f.ip);
-			else
-				fprintf(stderr,
-					"pkbox-run: violation: domain %s: %s at %#lx (owner %s, key %d, signal %d, at %#lx)\n",
-					f.domain, access_name(f.access), (unsigned long)f.addr, f.owner[0] ? f.owner : "none",
-					f.pkey, f.signo, (unsigned long)f.ip);
+			cat(&l, f.domain);
+			if (f.signo == 31 /* SIGSYS: a refused syscall */) {
+				cat(&l, ": syscall ");
+				cat_num(&l, f.addr, 10, "");
+				cat(&l, " refused by the policy (at ");
+				cat_num(&l, f.ip, 16, "0x");
+				cat(&l, ")");
+			} else {
+				cat(&l, ": ");
+				cat(&l, access_name(f.access));
+				cat_num(&l, f.addr, 16, " at 0x");
+				cat(&l, " (owner ");
+				cat(&l, f.owner[0] ? f.owner : "none");
+				cat(&l, ", key ");
+				cat_int(&l, f.pkey);
+				cat(&l, ", signal ");
+				cat_int(&l, f.signo);
+				cat_num(&l, f.ip, 16, ", at 0x");
+				cat(&l, ")");
+			}
 		} else {
-			fprintf(stderr, "pkbox-run: violation: domain %s: %s\n", path, pkbox_last_error());
+			cat(&l, path);
+			cat(&l, ": ");
+			cat(&l, pkbox_last_error());
 		}
+		emit(&l);
 		status = EX_VIOLATION;
 	}
 	if (canary) {
-		char h[65];
-		hex(copy, 32, h);
-		fprintf(stderr, "pkbox-run: canary %s %s\n", h, memcmp(secret, copy, 32) ? "modified" : "intact");
+		bool same = true;
+
+		for (int i = 0; i < 32; i++)
+			same &= secret[i] == copy[i];
+		cat(&l, "pkbox-run: canary ");
+		hex(copy, 32, &l);
+		cat(&l, same ? " intact" : " modified");
+		emit(&l);
 	}
-	return status;
+	leave(status);
 }

