@@ -68,10 +68,9 @@ struct pkbox_dtv {
  * and its module vector point into the copy. */
 static void tls_copy(struct pkbox_dom *d, int ti)
 {
-	uintptr_t htp, ctp = pkbox__tls_tp(d->idx, ti);
+	uintptr_t htp = pkbox__thread_pointer(), ctp = pkbox__tls_tp(d->idx, ti);
 	uint64_t below = pkbox__gc.tls_below, tcb = pkbox__gc.tls_tcb;
 
-	__asm__("movq %%fs:0, %0" : "=r"(htp));
 	memcpy((void *)(ctp - below), (const void *)(htp - below), below + tcb);
 	/* tcbhead_t: the thread pointer at 0, the dtv at 8, self at 16 */
 	((uintptr_t *)ctp)[0] = ctp;

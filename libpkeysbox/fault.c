@@ -50,10 +50,6 @@ static int fault_index(int sig)
 	return -1;
 }
 
-static pid_t raw_gettid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
 
 /* PKRU as saved in the signal frame's XSAVE area; NULL if not there. */
 static uint32_t *frame_pkru(ucontext_t *uc, bool make)
@@ -83,31 +79,46 @@ static uint32_t *frame_pkru(ucontext_t *uc, bool make)
 	return (uint32_t *)(x + off);
 }
 
-/* This thread's index in the thread directory, or -1 (a thread the
- * library never saw: one a compartment made itself). */
-int pkbox__self_ti(void)
+/* Thread tid's index in the thread directory, or -1 (a thread the library
+ * never saw: one a compartment made itself). */
+int pkbox__tdir_index(pid_t tid)
 {
-	pid_t tid = raw_gettid();
-
 	for (int i = 0; i < PKBOX_MAX_THREADS; i++)
 		if (pkbox__tdir[i] == tid)
 			return i;
 	return -1;
 }
 
-/* Was the interrupted context running inside a compartment?  pku: its saved
- * PKRU has the library key access- and write-disabled, a value only the gate
- * writes; mprotect: this thread holds the gate lock and is inside. */
+int pkbox__self_ti(void)
+{
+	return pkbox__tdir_index(pkbox__gettid());
+}
+
+/* A compartment's PKRU: the library key access- and write-disabled, a
+ * value only the gate writes. */
+static bool pkru_of_compartment(uint32_t pkru)
+{
+	return ((pkru >> (2 * pkbox__gc.key_h)) & 3) == 3;
+}
+
+/* mprotect backend: this thread holds the gate lock and is inside. */
+static bool mp_inside(void)
+{
+	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
+
+	return atomic_load(&gp->lock) == (uint32_t)pkbox__gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
+}
+
+/* Was the interrupted context running inside a compartment?  pku: by the
+ * PKRU saved in its frame; mprotect: by the gate lock. */
 bool pkbox__in_compartment(ucontext_t *uc)
 {
 	if (pkbox__gc.backend == BACKEND_PKU) {
 		uint32_t *pk = frame_pkru(uc, false);
 
-		return pk && ((*pk >> (2 * pkbox__gc.key_h)) & 3) == 3;
+		return pk && pkru_of_compartment(*pk);
 	}
-	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-
-	return atomic_load(&gp->lock) == (uint32_t)raw_gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
+	return mp_inside();
 }
 
 /* Edits the saved context so that thread ti leaves its compartment through
@@ -157,11 +168,9 @@ static bool running_inside(void)
 		uint32_t pkru;
 
 		__asm__ volatile(".byte 0x0f,0x01,0xee" : "=a"(pkru) : "c"(0) : "rdx"); /* rdpkru */
-		return ((pkru >> (2 * pkbox__gc.key_h)) & 3) == 3;
+		return pkru_of_compartment(pkru);
 	}
-	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-
-	return atomic_load(&gp->lock) == (uint32_t)raw_gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
+	return mp_inside();
 }
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -233,7 +242,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 	} else if (sig == SIGSEGV || sig == SIGBUS || si->si_code > 0) {
 		saved = errno;
 		struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-		pid_t me = raw_gettid();
+		pid_t me = pkbox__gettid();
 
 		if (si->si_code > 0 && pkbox__in_compartment(uc)) {
 			redirect(uc, sig, si);
@@ -322,10 +331,7 @@ int pkbox__thread_rseq_off(void)
 {
 	if (__rseq_size == 0)
 		return 0;
-	uintptr_t tp;
-
-	__asm__("movq %%fs:0, %0" : "=r"(tp));
-	struct rseq *area = (struct rseq *)(tp + (uintptr_t)__rseq_offset);
+	struct rseq *area = (struct rseq *)(pkbox__thread_pointer() + (uintptr_t)__rseq_offset);
 
 	if ((int32_t)area->cpu_id < 0)
 		return 0; /* not registered */
@@ -379,7 +385,7 @@ int pkbox__thread_signals(struct pkbox_thread *t)
 void pkbox__mp_lock(void)
 {
 	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-	uint32_t me = (uint32_t)raw_gettid();
+	uint32_t me = (uint32_t)pkbox__gettid();
 
 	for (;;) {
 		uint32_t cur = atomic_load(&gp->lock);
@@ -411,31 +417,12 @@ static uint64_t host_fs[PKBOX_MAX_THREADS];
 
 void pkbox__host_fs_set(int ti)
 {
-	uint64_t tp;
-
-	__asm__("movq %%fs:0, %0" : "=r"(tp));
-	host_fs[ti] = tp;
-}
-
-static inline uint64_t rd_fs(void)
-{
-	uint64_t v;
-
-	__asm__ volatile(".byte 0xf3,0x48,0x0f,0xae,0xc0" : "=a"(v)); /* rdfsbase %rax */
-	return v;
+	host_fs[ti] = pkbox__thread_pointer();
 }
 
 static inline void wr_fs(uint64_t v)
 {
 	__asm__ volatile(".byte 0xf3,0x48,0x0f,0xae,0xd0" : : "a"(v) : "memory"); /* wrfsbase %rax */
-}
-
-static inline long raw_gettid_asm(void)
-{
-	long r;
-
-	__asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_gettid) : "rcx", "r11", "memory");
-	return r;
 }
 
 /* First thing in a handler, before any TLS access: if this thread runs with
@@ -447,20 +434,15 @@ uint64_t pkbox__fs_enter(int *ti)
 	*ti = -2; /* not looked up */
 	if (!pkbox__gc.key0_ro)
 		return 0;
-	uint64_t fs = rd_fs();
+	uint64_t fs = pkbox__rdfsbase();
 
 	if (fs < pkbox__gc.pool_lo || fs >= pkbox__gc.pool_hi)
 		return 0;
-	pid_t tid = (pid_t)raw_gettid_asm();
-
-	*ti = -1;
-	for (int i = 0; i < PKBOX_MAX_THREADS; i++) {
-		if (pkbox__tdir[i] == tid && host_fs[i]) {
-			*ti = i;
-			wr_fs(host_fs[i]);
-			break;
-		}
-	}
+	*ti = pkbox__self_ti();
+	if (*ti >= 0 && host_fs[*ti])
+		wr_fs(host_fs[*ti]);
+	else
+		*ti = -1;
 	return fs;
 }
 

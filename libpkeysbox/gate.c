@@ -88,11 +88,7 @@ static struct pkbox_record *record_of(int row, int ti)
 
 static uint64_t read_fsbase(void)
 {
-	uint64_t v = 0;
-
-	if (pkbox__gc.fsgsbase)
-		__asm__ volatile(".byte 0xf3,0x48,0x0f,0xae,0xc0" : "=a"(v)); /* rdfsbase %rax */
-	return v;
+	return pkbox__gc.fsgsbase ? pkbox__rdfsbase() : 0;
 }
 
 static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)

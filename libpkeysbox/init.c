@@ -536,7 +536,7 @@ struct pkbox_thread *pkbox__self(void)
 
 	if (t)
 		return t;
-	tid = (pid_t)syscall(SYS_gettid);
+	tid = pkbox__gettid();
 	pkbox__lock();
 	for (int i = 0; i < PKBOX_MAX_THREADS; i++) {
 		struct pkbox_thread *c = pkbox__thread_at(i);

@@ -324,6 +324,35 @@ void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip);
 extern _Atomic unsigned long pkbox__rogue_faults;
 struct ucontext_t;
 int pkbox__self_ti(void);
+int pkbox__tdir_index(pid_t tid);
+
+/* Raw reads for code that must not touch TLS or errno (signal handlers
+ * before they leave a compartment's TLS copy) */
+static inline pid_t pkbox__gettid(void)
+{
+	long r;
+
+	__asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_gettid) : "rcx", "r11", "memory");
+	return (pid_t)r;
+}
+
+/* the thread pointer as glibc keeps it (tcbhead_t.tcb, at %fs:0) */
+static inline uintptr_t pkbox__thread_pointer(void)
+{
+	uintptr_t tp;
+
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	return tp;
+}
+
+/* FS base; needs FSGSBASE (pkbox__gc.fsgsbase) */
+static inline uint64_t pkbox__rdfsbase(void)
+{
+	uint64_t v;
+
+	__asm__ volatile(".byte 0xf3,0x48,0x0f,0xae,0xc0" : "=a"(v)); /* rdfsbase %rax */
+	return v;
+}
 bool pkbox__in_compartment(struct ucontext_t *uc);
 void pkbox__to_fault_exit(struct ucontext_t *uc, int ti, uint64_t addr, int signo, int si_code, long pkey, int access,
 			  uint64_t ip);

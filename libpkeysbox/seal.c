@@ -795,7 +795,7 @@ static int rseq_check(void)
 {
 	DIR *dir;
 	struct dirent *de;
-	pid_t self = (pid_t)syscall(SYS_gettid);
+	pid_t self = pkbox__gettid();
 	int rc = 0;
 
 	if (__rseq_size == 0)
@@ -805,11 +805,7 @@ static int rseq_check(void)
 		return pkbox__err(-errno, "pkbox_seal: cannot list this process's threads: %m");
 	while (!rc && (de = readdir(dir))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
-		bool known = tid <= 0 || tid == self;
-
-		for (int i = 0; !known && i < PKBOX_MAX_THREADS; i++)
-			known = pkbox__tdir[i] == tid;
-		if (!known)
+		if (tid > 0 && tid != self && pkbox__tdir_index(tid) < 0)
 			rc = pkbox__err(-EBUSY,
 					"pkbox_seal: thread %d has an rseq area a compartment could redirect it "
 					"through; seal before starting threads, or run with "
