@@ -174,10 +174,23 @@ typedef intptr_t (*pkbox_fn)(void *arg);
  * 0 and *ret set when fn returned; -EFAULT when it faulted (see
  * pkbox_last_fault(), the domain is then marked faulted); -ENOTRECOVERABLE
  * when d is marked faulted; -EINVAL, -ENOENT for bad arguments; -ELOOP when
- * calls nest deeper than 64; -EDEADLK when this thread is inside d already
+ * calls nest deeper than 16; -EDEADLK when this thread is inside d already
  * (a compartment cannot re-enter itself through the host).
  */
 int pkbox_call(struct pkbox_domain *d, pkbox_fn fn, void *arg, intptr_t *ret);
+
+/*
+ * Runs fn(arg) with host rights on a stack of its own (stack_size bytes,
+ * 0: 256 KiB) in the host's private domain, which no compartment can read
+ * or write, and sets *ret to its value.  Where key-0 memory is writable in
+ * compartments (pkbox_key0_protected() says 0), a compartment may rewrite
+ * the host's ordinary stacks: return addresses, spilled locals.  Whatever
+ * fn calls, pkbox_call() included, keeps its frames here instead.  The
+ * caller's own frames stay where they are: after a compartment ran, a host
+ * that must not trust them ends from inside fn (see pkbox_host_run(3)).
+ * 0, or -EINVAL (fn NULL, bad size), -EPERM (inside a compartment), -ENOMEM.
+ */
+int pkbox_host_run(pkbox_fn fn, void *arg, size_t stack_size, intptr_t *ret);
 
 /*
  * Entry points into the host.  The host registers a function for a domain;

@@ -115,8 +115,9 @@ static int row_extent(const struct pkbox_dom *d)
 	return 0;
 }
 
-/* Called by gate.S on the host stack, with host rights, right before the
- * switch.  Meta is hidden last: nothing of the library is touched after.
+/* Called by gate.S with host rights right before the switch, on the
+ * thread's exit stack in meta, which gate.S hides right after (nothing of
+ * the library is touched then).
  * The library lock stays held until mp_leave(): no other thread can change
  * a protection (map a new region, say) while memory is hidden.  Threads
  * that want it meanwhile fault on the hidden lock word and are parked by
@@ -156,7 +157,7 @@ static void mp_enter(struct pkbox_dom *dom)
 	}
 	pkbox__mprotect((void *)pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_NONE);
 	pkbox__mprotect(gp, PAGE, PROT_READ);
-	pkbox__mprotect((void *)pkbox__gc.meta_lo, pkbox__gc.meta_len, PROT_NONE);
+	/* meta last, by gate.S: this runs on a stack in there */
 }
 
 /* After gate.S gave meta back: everything else. */

@@ -106,7 +106,25 @@ pkbox__wrpkru_enter:
 	movq	F_E_ARG(%rdi), %r14
 	movq	F_E_STATUS(%rdi), %r15
 	movq	F_SLOT_TOP(%rdi), %rbx
-	call	pkbox__mp_enter_hook	/* hides what the domain may not touch */
+	/* the hook hides what the domain may not touch, the host's own stack
+	 * perhaps among it (pkbox_host_run(3)): it runs on this thread's exit
+	 * stack, in the library's state, which is hidden last, here */
+	movq	F_EXIT_TOP(%rdi), %rsp
+	call	pkbox__mp_enter_hook
+	movabsq	$PKBOX_GC_ADDR, %r11
+	movq	GC_META_LO(%r11), %rdi
+	movq	(%rdi), %r10		/* the policy's token (see pkbox__tsys) */
+	movq	%r10, %r8
+	movq	%r10, %r9
+	movq	GC_META_LEN(%r11), %rsi
+	xorl	%edx, %edx		/* PROT_NONE */
+	movl	$SYS_mprotect, %eax
+	syscall
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	xorl	%r10d, %r10d
+	testq	%rax, %rax
+	jnz	.Ldie
 	movq	%r12, %rdx
 	movq	%r13, %r11
 	movq	%r14, %rdi
@@ -250,13 +268,6 @@ pkbox__mp_exit_syscall:
 	movq	%r12, F_VAL+24(%rdi)
 	movq	%r13, F_VAL+32(%rdi)
 	movq	%rsp, F_VAL+40(%rdi)
-	movq	F_HOST_RSP(%rdi), %rsp
-	movq	F_RBX(%rdi), %rbx
-	movq	F_RBP(%rdi), %rbp
-	movq	F_R12(%rdi), %r12
-	movq	F_R13(%rdi), %r13
-	movq	F_R14(%rdi), %r14
-	movq	F_R15(%rdi), %r15
 	ldmxcsr	F_MXCSR(%rdi)
 	fldcw	F_FCW(%rdi)
 	cld
@@ -267,7 +278,26 @@ pkbox__mp_exit_syscall:
 	je	1f
 	movq	F_FSBASE(%rdi), %rcx
 	WRFSBASE_RCX
-1:	movq	%rdi, %rax
+1:	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
+	jne	2f
+	/* mprotect backend: give the host back the rest of its memory before
+	 * its stack is used again, on this thread's exit stack in the library's
+	 * state (just made visible above), so that the host may run on a stack
+	 * the compartment could not see (pkbox_host_run(3)) */
+	leaq	T_EXIT_STACK_TOP(%rax), %rsp
+	pushq	%rdi
+	subq	$8, %rsp
+	call	pkbox__mp_exit_hook
+	addq	$8, %rsp
+	popq	%rdi
+2:	movq	F_HOST_RSP(%rdi), %rsp
+	movq	F_RBX(%rdi), %rbx
+	movq	F_RBP(%rdi), %rbp
+	movq	F_R12(%rdi), %r12
+	movq	F_R13(%rdi), %r13
+	movq	F_R14(%rdi), %r14
+	movq	F_R15(%rdi), %r15
+	movq	%rdi, %rax
 	jmp	*F_HOST_RET(%rdi)
 	.size pkbox__gate_exit_fault, .-pkbox__gate_exit_fault
 
@@ -377,6 +407,25 @@ pkbox__jump_to:
 	movq	64(%rdi), %rdi
 	jmp	*%r11
 	.size pkbox__jump_to, .-pkbox__jump_to
+
+/* void pkbox__run_on(void *top, void (*fn)(void *), void *arg): calls
+ * fn(arg) on the stack whose top is top (16-byte aligned), and comes back
+ * to the caller's stack (pkbox_host_run(3)).  The caller's stack pointer
+ * waits in %rbp, which fn saves and restores on the new stack. */
+	.text
+	.globl pkbox__run_on
+	.hidden pkbox__run_on
+	.type pkbox__run_on, @function
+pkbox__run_on:
+	pushq	%rbp
+	movq	%rsp, %rbp
+	movq	%rdi, %rsp
+	movq	%rdx, %rdi
+	call	*%rsi
+	movq	%rbp, %rsp
+	popq	%rbp
+	ret
+	.size pkbox__run_on, .-pkbox__run_on
 
 /* long pkbox__tsys(const long *a): a[0] the syscall number, a[1..5] its
  * arguments, a[6] how many it takes.  The policy's token goes in every

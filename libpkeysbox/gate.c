@@ -11,6 +11,7 @@
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
 #define UNPOISON(p, n) __asan_unpoison_memory_region((void *)(p), (n))
 #else
 #define UNPOISON(p, n) ((void)(p), (void)(n))
@@ -52,6 +53,8 @@ OFF(pkbox_frame, e_target, F_E_TARGET);
 OFF(pkbox_frame, e_arg, F_E_ARG);
 OFF(pkbox_frame, e_status, F_E_STATUS);
 OFF(pkbox_frame, dom_fs, F_DOM_FS);
+OFF(pkbox_frame, exit_top, F_EXIT_TOP);
+OFF(pkbox_thread, exit_stack, T_EXIT_STACK);
 OFF(pkbox_thread, top, 0);
 
 
@@ -78,6 +81,15 @@ void pkbox__tls_fixup(uintptr_t lo, uintptr_t hi, intptr_t delta)
 void pkbox__mp_enter_hook(struct pkbox_frame *f)
 {
 	pkbox__be->enter(f->dom);
+}
+
+/* ... and this on the way out, on the thread's exit stack, once the
+ * library's state is visible again: everything else, before the host's
+ * stack (which may be hidden memory of the host's domain) is used. */
+void pkbox__mp_exit_hook(struct pkbox_frame *f)
+{
+	(void)f;
+	pkbox__be->leave();
 }
 
 static struct pkbox_record *record_of(int row, int ti)
@@ -114,6 +126,90 @@ static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)
 	pkbox__msg(PKBOX_INFO, "fault in domain %s: %s at %#lx (owner %s, key %d, signal %d, si_code %d)",
 		   d->name, x->access == PKBOX_FAULT_WRITE ? "write" : x->access == PKBOX_FAULT_EXEC ? "exec" : "read",
 		   (unsigned long)x->addr, x->owner[0] ? x->owner : "none", x->pkey, x->signo, x->si_code);
+}
+
+/* The call proper, from a frame set up by pkbox_call().  Once a
+ * compartment has run, everything comes from the frame the gate's exit
+ * path returns (found from the stack slot and the library's state, never
+ * from the host's stack) and from registers the gate restored: a value
+ * spilled on the host's stack before the call (the frame pointer, where to
+ * store the result) could have been rewritten by the compartment where it
+ * may write key-0 memory. */
+__attribute__((noinline)) static int call_run(struct pkbox_frame *f)
+{
+	for (;;) {
+		if (pkbox__gc.backend != BACKEND_MPROTECT) {
+			struct pkbox_record *rec = f->rec;
+
+			rec->pkru = f->pkru;
+			rec->kind = f->e_kind;
+			rec->target = f->e_target;
+			rec->arg = f->e_arg;
+			rec->status = f->e_status;
+			__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
+		}
+		tls_inside = 1;
+		f = pkbox__gate_enter(f);
+		tls_inside = 0;
+		/* (mprotect backend: the exit path gave the host its memory back) */
+		if (pkbox__gc.backend != BACKEND_MPROTECT)
+			__atomic_store_n(&f->rec->magic, 0, __ATOMIC_RELEASE);
+		if (f->reason != EXIT_CALLBACK)
+			break;
+
+		/* a host callback: run it here, with host rights, then resume */
+		struct pkbox_dom *d = f->dom;
+		long id = (long)f->val[0];
+		void *cbarg = (void *)(uintptr_t)f->val[1];
+		pkbox_fn cb = NULL;
+		intptr_t v = 0;
+		long status = 0;
+
+		pkbox__lock();
+		if (id >= 0 && id < PKBOX_MAX_CALLBACKS)
+			cb = d->callbacks[id];
+		if (id == -2) /* a syscall the policy refused (seal.c) */
+			pkbox__refusal_record(d, (long)(uintptr_t)cbarg, 0);
+		pkbox__unlock();
+		if (cb)
+			v = cb(cbarg);
+		else if (id == -2)
+			v = -EPERM;
+		else
+			status = -EPERM;
+		f->thread->top = f;
+		f->e_kind = KIND_RESUME;
+		f->e_target = f->val[5];
+		f->e_arg = (uint64_t)v;
+		f->e_status = (uint64_t)status;
+	}
+
+	struct pkbox_thread *t = f->thread;
+	struct pkbox_dom *d = f->dom;
+	int rc;
+
+	t->depth--;
+	t->top = t->depth ? &t->frames[t->depth - 1] : NULL;
+	if (f->outer_lock)
+		pkbox__mp_unlock();
+
+	pkbox__lock();
+	d->active--;
+	pkbox__calls_adjust(-1);
+	if (f->reason == EXIT_RETURN) {
+		if (f->ret)
+			*f->ret = (intptr_t)f->val[0];
+		rc = 0;
+	} else {
+		if (f->reason != EXIT_FAULT)
+			memset(f->val, 0, sizeof(f->val));
+		record_fault(d, f);
+		/* the domain's stack is left mid-call: its contents are garbage now */
+		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+		rc = pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
+	}
+	pkbox__unlock();
+	return rc;
 }
 
 PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret)
@@ -169,88 +265,101 @@ PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intp
 	f->fsbase = read_fsbase();
 	f->dom_fs = pkbox__gc.key0_ro ? pkbox__tls_tp(d->idx, t->ti) : 0;
 	f->prev_depth = t->depth;
+	f->thread = t;
+	f->exit_top = (uint64_t)(uintptr_t)(t->exit_stack + PKBOX_EXIT_STACK);
+	f->rec = record_of(d->idx, t->ti);
+	f->ret = ret;
+	f->outer_lock = mp && t->depth == 0;
 	d->active++;
 	pkbox__calls_adjust(1);
 	pkbox__unlock();
 
-	bool outer_lock = mp && t->depth == 0;
-	if (outer_lock)
+	if (f->outer_lock)
 		pkbox__mp_lock();
 	t->depth++;
 	t->top = f;
-	struct pkbox_record *rec = record_of(d->idx, t->ti);
-
-	for (;;) {
-		if (!mp) {
-			rec->pkru = f->pkru;
-			rec->kind = f->e_kind;
-			rec->target = f->e_target;
-			rec->arg = f->e_arg;
-			rec->status = f->e_status;
-			__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
-		}
-		tls_inside = 1;
-		pkbox__gate_enter(f);
-		tls_inside = 0;
-		if (mp)
-			pkbox__be->leave();
-		else
-			__atomic_store_n(&rec->magic, 0, __ATOMIC_RELEASE);
-		if (f->reason != EXIT_CALLBACK)
-			break;
-
-		/* a host callback: run it here, with host rights, then resume */
-		long id = (long)f->val[0];
-		void *cbarg = (void *)(uintptr_t)f->val[1];
-		pkbox_fn cb = NULL;
-		intptr_t v = 0;
-		long status = 0;
-
-		pkbox__lock();
-		if (id >= 0 && id < PKBOX_MAX_CALLBACKS)
-			cb = d->callbacks[id];
-		if (id == -2) /* a syscall the policy refused (seal.c) */
-			pkbox__refusal_record(d, (long)(uintptr_t)cbarg, 0);
-		pkbox__unlock();
-		if (cb)
-			v = cb(cbarg);
-		else if (id == -2)
-			v = -EPERM;
-		else
-			status = -EPERM;
-		t->top = f;
-		f->e_kind = KIND_RESUME;
-		f->e_target = f->val[5];
-		f->e_arg = (uint64_t)v;
-		f->e_status = (uint64_t)status;
-	}
-
-	t->depth--;
-	t->top = t->depth ? &t->frames[t->depth - 1] : NULL;
-	if (outer_lock)
-		pkbox__mp_unlock();
-
-	pkbox__lock();
-	d->active--;
-	pkbox__calls_adjust(-1);
-	if (f->reason == EXIT_RETURN) {
-		if (ret)
-			*ret = (intptr_t)f->val[0];
-		rc = 0;
-	} else {
-		if (f->reason == EXIT_FAULT) {
-			record_fault(d, f);
-		} else {
-			memset(f->val, 0, sizeof(f->val));
-			record_fault(d, f);
-		}
-		/* the domain's stack is left mid-call: its contents are garbage now */
-		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
-		rc = pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
-	}
+	return call_run(f);
 unlock:
 	pkbox__unlock();
 	return rc;
+}
+
+/* ------------------------------------------------------- pkbox_host_run */
+
+/* At the top of a pkbox_host_run() stack: host-domain memory, which no
+ * compartment can read or write on any backend. */
+struct pkbox_hostrun {
+	pkbox_fn fn;
+	void *arg;
+	intptr_t *ret;
+	void *base;                 /* the allocation */
+	struct pkbox_hostrun *prev; /* the thread's enclosing one */
+	const void *asan_bottom;    /* the caller's stack, for ASan */
+	size_t asan_size;
+};
+
+static void hostrun_body(void *a)
+{
+	struct pkbox_hostrun *h = a;
+
+#if defined(__SANITIZE_ADDRESS__)
+	__sanitizer_finish_switch_fiber(NULL, &h->asan_bottom, &h->asan_size);
+#endif
+	intptr_t v = h->fn(h->arg);
+	if (h->ret)
+		*h->ret = v;
+#if defined(__SANITIZE_ADDRESS__)
+	__sanitizer_start_switch_fiber(NULL, h->asan_bottom, h->asan_size);
+#endif
+}
+
+PKBOX_EXPORT int pkbox_host_run(pkbox_fn fn, void *arg, size_t stack_size, intptr_t *ret)
+{
+	int rc = pkbox__ensure_init();
+
+	if (rc)
+		return rc;
+	if (!fn)
+		return pkbox__err(-EINVAL, "pkbox_host_run: fn is NULL");
+	if (tls_inside)
+		return pkbox__err(-EPERM, "pkbox_host_run: called from inside a compartment");
+	if (!stack_size)
+		stack_size = 256UL << 10;
+	if (stack_size < 16 * PAGE || stack_size > (64UL << 20))
+		return pkbox__err(-EINVAL, "pkbox_host_run: stack_size must be 0 or between 64 KiB and 64 MiB");
+	stack_size = (stack_size + PAGE - 1) & ~(PAGE - 1);
+	struct pkbox_thread *t = pkbox__self();
+	if (!t)
+		return -errno;
+	char *base = pkbox_malloc(pkbox_host_domain(), stack_size);
+	if (!base)
+		return pkbox__err(-ENOMEM, "pkbox_host_run: no stack of %zu bytes in the host's domain: %s", stack_size,
+				  pkbox_last_error());
+	struct pkbox_hostrun *h = (struct pkbox_hostrun *)(base + stack_size - 128);
+
+	*h = (struct pkbox_hostrun){ .fn = fn, .arg = arg, .ret = ret, .base = base, .prev = t->hr_top };
+	t->hr_top = h;
+#if defined(__SANITIZE_ADDRESS__)
+	void *fake = NULL;
+	__sanitizer_start_switch_fiber(&fake, base, stack_size - 128);
+#endif
+	pkbox__run_on(h, hostrun_body, h);
+#if defined(__SANITIZE_ADDRESS__)
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+	/* Back on the caller's stack: what is left of this call is found from
+	 * the thread directory (read-only) and the library's state, not from
+	 * values spilled on this stack before (a compartment may have written
+	 * it where key 0 is writable inside) */
+	int ti = pkbox__self_ti();
+	if (ti < 0)
+		return pkbox__err(-ESRCH, "pkbox_host_run: this thread is not in the thread directory");
+	t = pkbox__thread_at(ti);
+	h = t->hr_top;
+	t->hr_top = h->prev;
+	base = h->base;
+	pkbox_free(pkbox_host_domain(), base);
+	return 0;
 }
 
 PKBOX_EXPORT int pkbox_callback_register(struct pkbox_domain *h, pkbox_fn fn)

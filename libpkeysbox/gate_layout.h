@@ -59,6 +59,12 @@
 #define F_E_ARG 176
 #define F_E_STATUS 184
 #define F_DOM_FS 192
+#define F_EXIT_TOP 200
+
+/* struct pkbox_thread: the top of its exit stack (mprotect backend) */
+#define PKBOX_EXIT_STACK 16384
+#define T_EXIT_STACK 64
+#define T_EXIT_STACK_TOP (T_EXIT_STACK + PKBOX_EXIT_STACK)
 
 /* frame states and exit reasons */
 #define FS_IDLE 0

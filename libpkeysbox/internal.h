@@ -61,9 +61,17 @@ struct pkbox_frame {
 	uint64_t pkru;
 	uint64_t e_kind, e_target, e_arg, e_status;
 	uint64_t dom_fs;         /* key-0 protection: the compartment's thread pointer (0: unchanged) */
-	/* C only from here */
+	uint64_t exit_top;       /* mprotect backend: the top of the thread's exit stack */
+	/* C only from here.  After a call, pkbox_call() trusts these, found
+	 * through the frame the exit path hands back, and nothing it left on
+	 * the host's stack: a compartment may write that stack where key 0 is
+	 * writable in compartments (see pkbox_host_run(3)) */
 	struct pkbox_dom *dom;
+	struct pkbox_thread *thread;
+	struct pkbox_record *rec;
+	intptr_t *ret;
 	int prev_depth;
+	bool outer_lock;
 };
 
 struct pkbox_thread {
@@ -73,6 +81,10 @@ struct pkbox_thread {
 	pid_t tid;
 	bool used;
 	void *altstack;
+	struct pkbox_hostrun *hr_top; /* the innermost pkbox_host_run() stack */
+	/* where the mprotect backend's exit path gives the host its memory
+	 * back (gate.S), before the host's own stack is used again */
+	_Alignas(64) unsigned char exit_stack[PKBOX_EXIT_STACK];
 	struct pkbox_frame frames[PKBOX_MAX_DEPTH];
 };
 
@@ -369,6 +381,7 @@ void pkbox__mp_unlock(void);
 
 /* gate.S */
 struct pkbox_frame *pkbox__gate_enter(struct pkbox_frame *f);
+void pkbox__run_on(void *top, void (*fn)(void *), void *arg);
 void pkbox__gate_exit_ret(void);
 void pkbox__gate_exit_fault(void);
 void pkbox__gate_die(void);
@@ -378,6 +391,7 @@ void pkbox__jump_to(const long long *gregs);
 struct pkbox_cbret { intptr_t val; long status; };
 struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
 void pkbox__mp_enter_hook(struct pkbox_frame *f);
+void pkbox__mp_exit_hook(struct pkbox_frame *f);
 extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
 
 /* fmt.c: the library formats its messages itself, never through the C

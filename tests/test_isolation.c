@@ -308,6 +308,67 @@ static void test_pkru_after_return(void **state)
 	a_mem[0] = 1;
 }
 
+/* pkbox_host_run(): host code on a stack in the host's private domain */
+static intptr_t try_host_run(void *p)
+{
+	(void)p;
+	return pkbox_host_run(read_byte, a_mem, 0, NULL);
+}
+
+static intptr_t inner_run(void *p)
+{
+	return (intptr_t)p + 1;
+}
+
+static intptr_t host_run_body(void *p)
+{
+	volatile char here = 'h';
+	intptr_t r = 0;
+
+	*(char **)p = (char *)&here;
+	/* its frames are the host's private memory */
+	assert_ptr_equal(pkbox_domain_of((const void *)&here), pkbox_host_domain());
+	/* calls into compartments work from here, faults are contained */
+	fresh(&A, &a_mem, "alpha");
+	strcpy(a_mem, "xyz");
+	assert_int_equal(pkbox_call(A, read_byte, a_mem + 2, &r), 0);
+	assert_int_equal(r, 'z');
+	/* a compartment cannot write (or read) this stack */
+	assert_int_equal(pkbox_call(A, write_byte, (void *)&here, NULL), -EFAULT);
+	expect_fault(A, "alpha", (void *)&here, PKBOX_FAULT_WRITE, "host");
+	assert_int_equal(here, 'h');
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, read_byte, (void *)&here, NULL), -EFAULT);
+	expect_fault(A, "alpha", (void *)&here, PKBOX_FAULT_READ, "host");
+	fresh(&A, &a_mem, "alpha");
+	/* not from inside a compartment */
+	assert_int_equal(pkbox_call(A, try_host_run, NULL, &r), 0);
+	assert_int_equal(r, -EPERM);
+	/* nested, with a larger stack */
+	assert_int_equal(pkbox_host_run(inner_run, (void *)41, 1 << 20, &r), 0);
+	assert_int_equal(r, 42);
+	return 7;
+}
+
+static void test_host_run(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	intptr_t r = 0;
+	char *stack_addr = NULL;
+
+	assert_int_equal(pkbox_host_run(NULL, NULL, 0, NULL), -EINVAL);
+	assert_int_equal(pkbox_host_run(inner_run, NULL, 4096, &r), -EINVAL);
+	assert_int_equal(pkbox_host_run(inner_run, NULL, (64UL << 20) + 1, &r), -EINVAL);
+	assert_int_equal(r, 0);
+	assert_int_equal(pkbox_host_run(host_run_body, &stack_addr, 0, &r), 0);
+	assert_int_equal(r, 7);
+	/* the stack was freed */
+	assert_non_null(stack_addr);
+	assert_null(pkbox_domain_of(stack_addr));
+	assert_string_equal(secret, SECRET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_other_signals),
 		cmocka_unit_test(test_null_in_compartment),
 		cmocka_unit_test(test_pkru_after_return),
+		cmocka_unit_test(test_host_run),
 	};
 	pkbox_test_check_backend();
 	return cmocka_run_group_tests(tests, setup, NULL);

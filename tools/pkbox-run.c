@@ -132,6 +132,72 @@ static const char *access_name(int a)
 	return a == PKBOX_FAULT_WRITE ? "write" : a == PKBOX_FAULT_EXEC ? "exec" : "read";
 }
 
+struct run {
+	struct pkbox_domain *dom;
+	struct call *c;
+	int canary;
+	uint8_t *secret, *copy;
+	char path[];
+};
+
+/* On pkbox_host_run()'s stack: the call, the report, the exit.  Everything
+ * it uses is in the host's private domain or in the library's state. */
+__attribute__((noreturn)) static intptr_t run_plugin(void *a)
+{
+	struct run *r = a;
+	intptr_t ret = 0;
+	int rc = pkbox_call(r->dom, trampoline, r->c, &ret);
+	int status;
+	struct line l = { .n = 0 };
+
+	if (rc == 0) {
+		status = (int)(ret & 0xff);
+	} else {
+		struct pkbox_fault f = { .sz = sizeof(f) };
+
+		cat(&l, "pkbox-run: violation: domain ");
+		if (rc == -EFAULT && !pkbox_last_fault(r->dom, &f)) {
+			cat(&l, f.domain);
+			if (f.signo == 31 /* SIGSYS: a refused syscall */) {
+				cat(&l, ": syscall ");
+				cat_num(&l, f.addr, 10, "");
+				cat(&l, " refused by the policy (at ");
+				cat_num(&l, f.ip, 16, "0x");
+				cat(&l, ")");
+			} else {
+				cat(&l, ": ");
+				cat(&l, access_name(f.access));
+				cat_num(&l, f.addr, 16, " at 0x");
+				cat(&l, " (owner ");
+				cat(&l, f.owner[0] ? f.owner : "none");
+				cat(&l, ", key ");
+				cat_int(&l, f.pkey);
+				cat(&l, ", signal ");
+				cat_int(&l, f.signo);
+				cat_num(&l, f.ip, 16, ", at 0x");
+				cat(&l, ")");
+			}
+		} else {
+			cat(&l, r->path);
+			cat(&l, ": ");
+			cat(&l, pkbox_last_error());
+		}
+		emit(&l);
+		status = EX_VIOLATION;
+	}
+	if (r->canary) {
+		bool same = true;
+
+		for (int i = 0; i < 32; i++)
+			same &= r->secret[i] == r->copy[i];
+		cat(&l, "pkbox-run: canary ");
+		hex(r->copy, 32, &l);
+		cat(&l, same ? " intact" : " modified");
+		emit(&l);
+	}
+	leave(status);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -219,23 +285,33 @@ int main(int argc, char **argv)
 	c->argc = pargc;
 	c->argv = pargv;
 
-	uint8_t *secret = NULL, *copy = NULL;
+	/* what the call and the report need, in the host's private domain */
+	struct run *r = pkbox_calloc(pkbox_host_domain(), 1, sizeof(*r) + strlen(path) + 1);
+	if (!r) {
+		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
+		return EX_USAGE_;
+	}
+	r->dom = dom;
+	r->c = c;
+	r->canary = canary;
+	memcpy(r->path, path, strlen(path) + 1);
 	if (canary) {
-		secret = pkbox_malloc(pkbox_host_domain(), 32);
-		copy = pkbox_malloc(pkbox_host_domain(), 32);
-		if (!secret || !copy || getrandom(secret, 32, 0) != 32) {
+		r->secret = pkbox_malloc(pkbox_host_domain(), 32);
+		r->copy = pkbox_malloc(pkbox_host_domain(), 32);
+		if (!r->secret || !r->copy || getrandom(r->secret, 32, 0) != 32) {
 			fprintf(stderr, "pkbox-run: cannot make the canary: %s\n", pkbox_last_error());
 			return EX_USAGE_;
 		}
-		memcpy(copy, secret, 32);
+		memcpy(r->copy, r->secret, 32);
 		/* what the self-test can expect here (pkbox_key0_protected(3)) */
 		const char *why = "";
 		if (pkbox_key0_protected(&why))
 			fprintf(stderr, "pkbox-run: key-0 memory: read-only in the compartment\n");
 		else
-			fprintf(stderr, "pkbox-run: key-0 memory: writable by the plugin (%s)\n", why);
+			fprintf(stderr, "pkbox-run: key-0 memory: writable by the plugin (%s); "
+					"pkbox-run's own frames are out of its reach\n", why);
 		char v[32];
-		snprintf(v, sizeof(v), "%#lx", (unsigned long)(uintptr_t)secret);
+		snprintf(v, sizeof(v), "%#lx", (unsigned long)(uintptr_t)r->secret);
 		setenv("PKBOX_CANARY", v, 1);
 	}
 	if (seal) {
@@ -254,55 +330,13 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	fflush(stderr);
-	intptr_t ret = 0;
-	int rc = pkbox_call(dom, trampoline, c, &ret);
-	int status;
+	/* the call and everything after it, on a stack in the host's private
+	 * domain: run_plugin() ends the process and never comes back to this
+	 * stack, which the plugin may have written (key-0 memory) */
+	int rc = pkbox_host_run(run_plugin, r, 0, NULL);
 	struct line l = { .n = 0 };
-
-	if (rc == 0) {
-		status = (int)(ret & 0xff);
-	} else {
-		struct pkbox_fault f = { .sz = sizeof(f) };
-
-		cat(&l, "pkbox-run: violation: domain ");
-		if (rc == -EFAULT && !pkbox_last_fault(dom, &f)) {
-			cat(&l, f.domain);
-			if (f.signo == 31 /* SIGSYS: a refused syscall */) {
-				cat(&l, ": syscall ");
-				cat_num(&l, f.addr, 10, "");
-				cat(&l, " refused by the policy (at ");
-				cat_num(&l, f.ip, 16, "0x");
-				cat(&l, ")");
-			} else {
-				cat(&l, ": ");
-				cat(&l, access_name(f.access));
-				cat_num(&l, f.addr, 16, " at 0x");
-				cat(&l, " (owner ");
-				cat(&l, f.owner[0] ? f.owner : "none");
-				cat(&l, ", key ");
-				cat_int(&l, f.pkey);
-				cat(&l, ", signal ");
-				cat_int(&l, f.signo);
-				cat_num(&l, f.ip, 16, ", at 0x");
-				cat(&l, ")");
-			}
-		} else {
-			cat(&l, path);
-			cat(&l, ": ");
-			cat(&l, pkbox_last_error());
-		}
-		emit(&l);
-		status = EX_VIOLATION;
-	}
-	if (canary) {
-		bool same = true;
-
-		for (int i = 0; i < 32; i++)
-			same &= secret[i] == copy[i];
-		cat(&l, "pkbox-run: canary ");
-		hex(copy, 32, &l);
-		cat(&l, same ? " intact" : " modified");
-		emit(&l);
-	}
-	leave(status);
+	cat(&l, "pkbox-run: ");
+	cat(&l, rc ? pkbox_last_error() : "the call returned to a stack the plugin could write");
+	emit(&l);
+	leave(EX_USAGE_);
 }

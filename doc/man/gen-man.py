@@ -76,7 +76,7 @@ every writable mapping of the process read-only at each switch.
 environment turn it off.''',
          ret=r'''1 if it is on, 0 if not. If \fIwhy\fP is not NULL, \fI*why\fP is set to a sentence
 saying why it is off, or to "" when it is on. Sets the library up if needed.''',
-         see=['pkbox_init', 'pkbox_seal', 'pkeysbox']),
+         see=['pkbox_init', 'pkbox_seal', 'pkbox_host_run', 'pkeysbox']),
     dict(name='pkbox_domain_create', brief='make a compartment',
          synopsis=['struct pkbox_domain *pkbox_domain_create(const char *name, const struct pkbox_domain_opts *opts);'],
          desc=r'''Creates a domain: a protection key of its own (pku backend), a 1 GiB slot of
@@ -215,7 +215,43 @@ mprotect backend: a switch is a few \fBmprotect\fP(2) calls; compartment calls a
 process-wide, and a host thread that touches hidden memory meanwhile waits until the call ends.
 Faults are told apart with the library's signal handlers: a host that installs its own handler
 for SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGTRAP afterwards calls \fBpkbox_signals_install\fP(3).''',
-         see=['pkbox_domain_create', 'pkbox_last_fault', 'pkbox_host_call', 'pkbox_signals_install']),
+         see=['pkbox_domain_create', 'pkbox_last_fault', 'pkbox_host_call', 'pkbox_host_run', 'pkbox_signals_install']),
+    dict(name='pkbox_host_run', brief='run host code on a stack no compartment can write',
+         synopsis=['int pkbox_host_run(pkbox_fn fn, void *arg, size_t stack_size, intptr_t *ret);'],
+         desc=r'''Runs \fIfn\fP(\fIarg\fP) with host rights on a stack of its own, \fIstack_size\fP bytes
+(0: 256 KiB) allocated in the host's private domain, and stores its value in *\fIret\fP (if
+\fIret\fP is not NULL). The stack is freed when \fIfn\fP returns.
+.PP
+Why: where key-0 memory is writable inside compartments (the mprotect backend, kernels before
+6.12; \fBpkbox_key0_protected\fP(3) says 0), a compartment can rewrite the host's ordinary
+stacks while it runs: a return address the host goes back through after \fBpkbox_call\fP(3),
+or a local the host uses next. The host's private domain is out of every compartment's reach
+on every backend, so every frame of \fIfn\fP and of what it calls, \fBpkbox_call\fP(3)
+included, is too (attack a11-host-stack in tests/attacks).
+.PP
+The frames of the caller of \fBpkbox_host_run\fP() stay where they are. A host that must not
+trust them after a compartment ran keeps everything that follows the call inside \fIfn\fP, and
+ends from there (as \fBpkbox-run\fP(1) does: it reports, then calls \fBexit_group\fP(2)).
+Calls may nest; each thread has its own.''',
+         errors=[('EINVAL', '\\fIfn\\fP is NULL, or \\fIstack_size\\fP is not 0 and not between 64 KiB and 64 MiB'),
+                 ('EPERM', 'called from inside a compartment'),
+                 ('ENOMEM', 'the host domain has no room for the stack')],
+         example=r'''static intptr_t serve(void *arg)       /* on the private stack */
+{
+        struct job *j = arg;               /* pkbox_malloc(pkbox_host_domain(), ...) */
+        intptr_t n;
+        int rc = pkbox_call(j->dom, parse, j->buf, &n);
+        report(j, rc, n);
+        _exit(rc ? 86 : 0);                /* never back to main's stack */
+}
+\&...
+pkbox_host_run(serve, job, 0, NULL);''',
+         notes=r'''A signal handler that runs while the thread is on this stack should use
+\fBSA_ONSTACK\fP: with the pku backend the kernel runs handlers with its default PKRU, which
+does not open the host's private domain. The library's own handlers use the signal stack.
+\fIfn\fP must return (or end the thread or process): leaving it with \fBlongjmp\fP(3) leaves
+its stack allocated.''',
+         see=['pkbox_call', 'pkbox_key0_protected', 'pkbox_host_domain', 'pkbox-run(1)']),
     dict(name='pkbox_callback_register', also=['pkbox_callback_unregister'], brief='host entry points for a compartment',
          synopsis=['int pkbox_callback_register(struct pkbox_domain *d, pkbox_fn fn);',
                    'int pkbox_callback_unregister(struct pkbox_domain *d, int id);'],

@@ -674,6 +674,8 @@ static const struct attack attacks[] = {
 	{ "a10-seccomp", "A10", a10_seccomp, 0, "install a filter, change dumpability" },
 	{ "a11-state", "A11", a11_state, 0, "rewrite the gate configuration and saved host state" },
 	{ "a11-stack", "A11", a11_stack, 2, "overwrite a return address on the host's stack" },
+	{ "a11-host-stack", "A11", a11_stack, 0,
+	  "overwrite a return address of the host, which calls from pkbox_host_run()'s stack" },
 	{ "a11-globals", "A11", a11_globals, 2, "overwrite a function pointer among the host's globals" },
 	{ "a11-rseq", "A11", a11_rseq, 0, "an rseq critical section that sends the host to the attacker's code" },
 	{ "a12-thread", "A12", a12_thread, 0, "a raw thread made in the compartment reads the secret" },
@@ -690,6 +692,21 @@ __attribute__((noinline)) static int host_call(const struct attack *at, intptr_t
 	int crc = pkbox_call(dom, at->fn, NULL, ret);
 	__asm__ volatile("" ::: "memory");
 	return crc;
+}
+
+/* a11-host-stack: the host calls from a stack in its private domain */
+struct host_run_args {
+	const struct attack *at;
+	intptr_t *ret;
+	int crc;
+};
+
+static intptr_t host_run_body(void *a)
+{
+	struct host_run_args *h = a;
+
+	h->crc = host_call(h->at, h->ret);
+	return 0;
 }
 
 static uintptr_t host_tp(void)
@@ -935,8 +952,23 @@ int main(int argc, char **argv)
 	intptr_t ret = 0;
 	int crc = 0;
 
+	/* ATTACK_NO_HOST_STACK=1: a11-host-stack without pkbox_host_run() */
+	const char *nh = getenv("ATTACK_NO_HOST_STACK");
+	struct host_run_args *hr = NULL;
+	if (!strcmp(at->name, "a11-host-stack") && !(nh && *nh == '1')) {
+		hr = pkbox_calloc(host, 1, sizeof(*hr));
+		if (!hr)
+			return 2;
+		hr->at = at;
+		hr->ret = &ret;
+	}
 	if (setjmp(hijack_jb) == 0) {
-		crc = host_call(at, &ret);
+		if (hr) {
+			int hrc = pkbox_host_run(host_run_body, hr, 0, NULL);
+			crc = hrc ? hrc : hr->crc;
+		} else {
+			crc = host_call(at, &ret);
+		}
 		/* what the host does next: its own hook, then it gets
 		 * preempted and takes a signal, as hosts do (the kernel's rseq
 		 * fix-up happens on the way back from both); handlers cannot

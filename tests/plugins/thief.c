@@ -262,16 +262,32 @@ ENTRY(steal_printf) /* A11: hooks in the C library's printf tables, then a fault
 
 /* (not instrumented: an attacker's code has no sanitizer watching it) */
 __attribute__((no_sanitize_address)) int steal_stack(int argc, char **argv);
-ENTRY(steal_stack) /* A11: rewrite every return address into pkbox-run on its stack */
+ENTRY(steal_stack) /* A11: rewrite every return address into pkbox-run on its stacks */
 {
 	(void)argc; (void)argv;
 	struct main_obj m = { 0, 0, 0, 0 };
 	extern void *__libc_stack_end;
+	uintptr_t found[16];
+	int nfound = 0;
 
 	dl_iterate_phdr(find_main, &m);
+	/* 1. the main thread's stack */
 	uintptr_t *top = (uintptr_t *)__libc_stack_end;
-	for (uintptr_t *p = top - 1; p > top - 32768 / sizeof(*p); p--)
+	for (uintptr_t *p = top - 1; p > top - 32768 / sizeof(*p); p--) {
 		if (*p >= m.text_lo && *p < m.text_hi)
 			*p = (uintptr_t)hijack;
+		else if (*p >> 39 == 0x500000000000UL >> 39 && nfound < 15)
+			found[nfound++] = *p; /* into the library's pool */
+	}
+	/* 2. pkbox-run's frames are in its private domain (pkbox_host_run(3)),
+	 * with the canary: every pool page the main stack points to, and the
+	 * canary's page, scanned the same way */
+	found[nfound++] = (uintptr_t)canary();
+	for (int i = 0; i < nfound; i++) {
+		uintptr_t *pg = (uintptr_t *)(found[i] & ~4095UL);
+		for (int k = 0; k < 512; k++)
+			if (pg[k] >= m.text_lo && pg[k] < m.text_hi)
+				pg[k] = (uintptr_t)hijack;
+	}
 	return 0;
 }
