@@ -127,9 +127,16 @@ static void hex(const uint8_t *b, size_t n, struct line *l)
 	}
 }
 
-static const char *access_name(int a)
+static const char *access_name(const struct pkbox_fault *f)
 {
-	return a == PKBOX_FAULT_WRITE ? "write" : a == PKBOX_FAULT_EXEC ? "exec" : "read";
+	if (f->signo == 4 /* SIGILL */)
+		return "forbidden instruction";
+	switch (f->access) {
+	case PKBOX_FAULT_READ: return "read";
+	case PKBOX_FAULT_WRITE: return "write";
+	case PKBOX_FAULT_EXEC: return "exec";
+	default: return "fault";
+	}
 }
 
 struct run {
@@ -166,7 +173,7 @@ __attribute__((noreturn)) static intptr_t run_plugin(void *a)
 				cat(&l, ")");
 			} else {
 				cat(&l, ": ");
-				cat(&l, access_name(f.access));
+				cat(&l, access_name(&f));
 				cat_num(&l, f.addr, 16, " at 0x");
 				cat(&l, " (owner ");
 				cat(&l, f.owner[0] ? f.owner : "none");

@@ -55,9 +55,12 @@ expect 43 "--canary with a good plugin" -- --canary "$dir/libpkbox-hello.so" -- 
 canary_safe "good plugin"
 for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_procmem steal_int80 \
 	steal_signal steal_seccomp steal_state steal_exec_child steal_exhaust steal_sigreturn steal_thread \
-	steal_got steal_printf steal_stack; do
+	steal_got steal_printf steal_stack steal_gate steal_pkey_set; do
 	expect 86 "thief $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
 	has "$err" '^pkbox-run: violation: ' "thief $sym: violation line"
+	case $sym in steal_gate|steal_pkey_set) # stopped at an instruction that cannot run there
+		has "$err" '^pkbox-run: violation: domain .*: forbidden instruction at 0x' "thief $sym: forbidden instruction";;
+	esac
 	canary_safe "thief $sym"
 done
 # the self-test says whether key-0 memory is writable in the compartment;

