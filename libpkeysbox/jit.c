@@ -35,7 +35,10 @@ int pkbox__jit_setup(void)
 	close(fd);
 	if (rw == MAP_FAILED || rx == MAP_FAILED)
 		return pkbox__err(-ENOMEM, "cannot map the code area: %m");
-	memset(rw, 0xcc, PKBOX_JIT_SIZE);
+	/* left unpopulated (zero pages, no memory): each commit fills its own
+	 * padding with INT3; the mprotect backend hides and shows the whole
+	 * write view at every switch, which costs little while few of its
+	 * pages are present */
 	if (pkbox__be->tag((uintptr_t)rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE, pkbox__gc.key_h))
 		return pkbox__err(-errno, "cannot key the code area: %m");
 	return 0;
@@ -68,6 +71,10 @@ PKBOX_EXPORT void *pkbox_code_commit(struct pkbox_domain *h, const void *code, s
 		goto out;
 	}
 	uint8_t *dst = (uint8_t *)pkbox__gc.jit_rw + at + PAD;
+	size_t end = (at + PAD + len + 15) & ~(size_t)15;
+	/* INT3 before and after: no instruction runs into its neighbour */
+	memset(dst - PAD, 0xcc, PAD);
+	memset(dst + len, 0xcc, end - (at + PAD + len));
 	memcpy(dst, code, len);
 	/* the check is made on the copy, which only the host can write */
 	if (pkbox__scan(NULL, 0, dst, len, pkbox__gc.jit_rx + at + PAD, f, 1)) {
@@ -77,7 +84,7 @@ PKBOX_EXPORT void *pkbox_code_commit(struct pkbox_domain *h, const void *code, s
 			   d->name);
 		goto out;
 	}
-	pkbox__st->jit_used = (at + PAD + len + 15) & ~(size_t)15;
+	pkbox__st->jit_used = end;
 	out = (void *)(pkbox__gc.jit_rx + at + PAD);
 	pkbox__msg(PKBOX_INFO, "committed %zu bytes of code for domain %s at %p", len, d->name, out);
 out:
