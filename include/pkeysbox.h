@@ -307,6 +307,14 @@ int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, siz
                                               * it where the kernel lacks mseal */
 #define PKBOX_SEAL_NO_THREADS      (1u << 3) /* refuse new threads (clone with CLONE_VM);
                                                  for hosts that make none after sealing */
+#define PKBOX_SEAL_NO_EXIT         (1u << 5) /* no compartment can end, stop or kill the
+                                              * process: exit, exit_group, blocking signals
+                                              * (a fault with SIGSEGV blocked ends a process),
+                                              * signals to the process, timers and resource
+                                              * limits that signal, refused unless the library
+                                              * makes the call; the host ends with pkbox_exit().
+                                              * For hosts that block no signal and end no thread
+                                              * after sealing; needs NO_THREADS */
 
 struct pkbox_seal_opts {
 	size_t sz;          /* sizeof(struct pkbox_seal_opts) */
@@ -323,6 +331,10 @@ int pkbox_seal(const struct pkbox_seal_opts *opts);
 
 /* 1 if the process is sealed, 0 if not. */
 int pkbox_sealed(void);
+
+/* Ends the process with status, as exit_group(2) does (no exit handlers,
+ * no stdio flush), the way PKBOX_SEAL_NO_EXIT lets through.  Host code only. */
+__attribute__((noreturn)) void pkbox_exit(int status);
 
 /* A syscall the policy refused. */
 struct pkbox_refusal {

@@ -198,7 +198,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 			static const char m[] = "libpkeysbox: fatal signal in the host\n";
 
 			syscall(SYS_write, 2, m, sizeof(m) - 1);
-			syscall(SYS_exit_group, 128 + sig);
+			pkbox_exit(128 + sig);
 		}
 		if (si->si_code <= 0)
 			raise(sig);

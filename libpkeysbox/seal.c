@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/rseq.h>
@@ -44,6 +45,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <linux/audit.h>
+#include <linux/sockios.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #if HAVE_SECCOMP
@@ -70,6 +72,15 @@
 #endif
 
 /* ---------------------------------------------------------------- token syscalls */
+
+PKBOX_EXPORT void pkbox_exit(int status)
+{
+	/* with the token (PKBOX_SEAL_NO_EXIT); the plain call if that failed */
+	for (;;) {
+		pkbox__sys(SYS_exit_group, 1, status, 0, 0, 0, 0);
+		syscall(SYS_exit_group, status);
+	}
+}
 
 long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4)
 {
@@ -220,9 +231,9 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 		if (pkbox__gc.strict) {
 			/* no way back without rt_sigreturn: the host broke its promise */
 			static const char m[] = "libpkeysbox: the host made a syscall the strict seal refuses "
-						"(PKBOX_SEAL_NO_SIGRETURN / PKBOX_SEAL_NO_THREADS); exiting\n";
+						"(PKBOX_SEAL_NO_SIGRETURN, _NO_THREADS, _NO_EXIT); exiting\n";
 			syscall(SYS_write, 2, m, sizeof(m) - 1);
-			syscall(SYS_exit_group, 86);
+			pkbox_exit(86);
 		}
 	}
 	errno = saved;
@@ -668,6 +679,39 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE));
 	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PTRACER));
 	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_MDWE));
+	/* TIOCSTI pushes input into the terminal: a shell command, or ^C for
+	 * the process (the command is an int: the upper bits are ignored) */
+	RULE(SYS_ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI));
+	if (flags & PKBOX_SEAL_NO_EXIT) {
+		/* nothing ends, stops or signals the process but the library's
+		 * own calls (pkbox__tsys puts the token in r9, argument 6) */
+		static const int nr[] = { SYS_exit_group, SYS_exit, SYS_kill, SYS_tkill, SYS_tgkill,
+					  SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pidfd_send_signal,
+					  SYS_alarm, SYS_setitimer, SYS_timer_create, SYS_setrlimit,
+					  SYS_rt_sigsuspend, SYS_mq_notify };
+		for (size_t i = 0; i < sizeof(nr) / sizeof(nr[0]); i++)
+			RULE(nr[i], 1, SCMP_A5(SCMP_CMP_NE, tok));
+		RULE(SYS_prlimit64, 2, SCMP_A2(SCMP_CMP_NE, 0), SCMP_A5(SCMP_CMP_NE, tok));
+		/* a fault while SIGSEGV (SIGSYS, ...) is blocked: the kernel
+		 * puts the default action back and the process ends */
+		RULE(SYS_rt_sigprocmask, 3, SCMP_A0(SCMP_CMP_NE, SIG_UNBLOCK), SCMP_A1(SCMP_CMP_NE, 0),
+		     SCMP_A5(SCMP_CMP_NE, tok));
+		/* (the temporary masks of ppoll, pselect6 and epoll_pwait last
+		 * while the thread sleeps in the kernel, where it cannot fault) */
+		/* SIGIO to an owner, SIGKILL when the parent goes */
+		RULE(SYS_fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_SETOWN));
+		RULE(SYS_fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_SETOWN_EX));
+		RULE(SYS_ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, FIOSETOWN));
+		RULE(SYS_ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, SIOCSPGRP));
+		RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
+		/* a process stopped by its terminal (SIGTTOU, SIGTTIN): another
+		 * foreground group, TOSTOP, a process group or session of its own */
+		static const unsigned long tty[] = { TIOCSPGRP, TCSETS, TCSETSW, TCSETSF, TCSETA, TCSETAW, TCSETAF };
+		for (size_t i = 0; i < sizeof(tty) / sizeof(tty[0]); i++)
+			RULE(SYS_ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, tty[i]));
+		RULE(SYS_setpgid, 0);
+		RULE(SYS_setsid, 0);
+	}
 	if (flags & PKBOX_SEAL_NO_SIGRETURN)
 		RULE(SYS_rt_sigreturn, 0);
 	if (flags & PKBOX_SEAL_NO_THREADS) {
@@ -830,8 +874,10 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 		return pkbox__err(-EINVAL, "pkbox_seal: opts->sz is too small");
 	unsigned flags = opts ? opts->flags : 0;
 	if (flags & ~(PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_KEEP_PROC | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS |
-		      PKBOX_SEAL_NO_REMAP))
+		      PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT))
 		return pkbox__err(-EINVAL, "pkbox_seal: unknown flags %#x", flags);
+	if ((flags & PKBOX_SEAL_NO_EXIT) && !(flags & PKBOX_SEAL_NO_THREADS))
+		return pkbox__err(-EINVAL, "pkbox_seal: NO_EXIT needs NO_THREADS (a thread that ends makes an exit call)");
 	if ((flags & (PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS)) && !(flags & PKBOX_SEAL_STOP_ON_REFUSAL))
 		return pkbox__err(-EINVAL, "pkbox_seal: NO_SIGRETURN and NO_THREADS need STOP_ON_REFUSAL");
 #if !HAVE_SECCOMP

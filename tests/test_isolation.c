@@ -369,6 +369,22 @@ static void test_host_run(void **state)
 	assert_string_equal(secret, SECRET);
 }
 
+/* pkbox_exit() inside a compartment: a fault, not the process's end */
+static intptr_t exit_inside(void *p)
+{
+	(void)p;
+	pkbox_exit(3);
+}
+
+static void test_exit_inside(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, exit_inside, NULL, NULL), -EFAULT);
+	assert_int_equal(pkbox_domain_faulted(A), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_null_in_compartment),
 		cmocka_unit_test(test_pkru_after_return),
 		cmocka_unit_test(test_host_run),
+		cmocka_unit_test(test_exit_inside),
 	};
 	pkbox_test_check_backend();
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,10 +114,10 @@ static void emit(struct line *l)
 	l->n = 0;
 }
 
+/* the one exit the seal lets through (PKBOX_SEAL_NO_EXIT) */
 __attribute__((noreturn)) static void leave(int status)
 {
-	for (;;)
-		raw_syscall3(231 /* exit_group */, status, 0, 0);
+	pkbox_exit(status);
 }
 
 static void hex(const uint8_t *b, size_t n, struct line *l)
@@ -321,13 +322,16 @@ int main(int argc, char **argv)
 		snprintf(v, sizeof(v), "%#lx", (unsigned long)(uintptr_t)r->secret);
 		setenv("PKBOX_CANARY", v, 1);
 	}
+	/* a plugin writing into a closed pipe gets EPIPE, not pkbox-run's end */
+	signal(SIGPIPE, SIG_IGN);
 	if (seal) {
 		/* the strict seal: pkbox-run needs no signal handler to return, makes
-		 * no thread and changes no mapping once sealed, so forged signal frames,
-		 * compartment threads and rewritten GOTs are refused */
+		 * no thread, changes no mapping and blocks no signal once sealed, and
+		 * ends only through pkbox_exit(), so forged signal frames, compartment
+		 * threads, rewritten GOTs and a plugin that ends the process are refused */
 		struct pkbox_seal_opts so = { .sz = sizeof(so),
 					      .flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN |
-						       PKBOX_SEAL_NO_THREADS | PKBOX_SEAL_NO_REMAP };
+						       PKBOX_SEAL_NO_THREADS | PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT };
 		if (pkbox_seal(&so)) {
 			fprintf(stderr, "pkbox-run: cannot seal: %s\n", pkbox_last_error());
 			return EX_USAGE_;

@@ -326,7 +326,7 @@ PR_SET_MDWE and mseals executable mappings where the kernel has them; and instal
 policy: protection changes on the library's memory only through the library, no new executable
 memory, no \fBmremap\fP(2), no \fBptrace\fP(2), \fBprocess_vm_readv\fP(2), \fBseccomp\fP(2),
 \fBpersonality\fP(2) changes, \fBuserfaultfd\fP(2), io_uring, \fBexecve\fP(2), \fBrseq\fP(2), no new
-signal handlers, and no i386 or x32 entries. Everything that can fail is checked before anything
+signal handlers, no TIOCSTI \fBioctl\fP(2) (input pushed into the terminal), and no i386 or x32 entries. Everything that can fail is checked before anything
 changes, including that every signal handler in place is the host's code (not a plugin's) and that
 no thread the library has not seen still has an rseq area (glibc gives every thread one: seal
 before starting threads, have them use the library first, or run with
@@ -341,8 +341,16 @@ with no signal handler that returns; needs STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_TH
 STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_REMAP\fP (refuse \fBmprotect\fP(2), \fBmunmap\fP(2),
 \fBmadvise\fP(2), \fBmseal\fP(2) and \fBmmap\fP(2) with MAP_FIXED everywhere, the library's own calls
 aside: no compartment can make a GOT writable or map over it, even where the kernel lacks
-\fBmseal\fP(2); for hosts that change no mapping after sealing). With NO_SIGRETURN or
-NO_THREADS, a syscall refused to the host itself ends the process with status 86.
+\fBmseal\fP(2); for hosts that change no mapping after sealing), \fBPKBOX_SEAL_NO_EXIT\fP (no
+compartment can end, kill or stop the process: \fBexit\fP(2), \fBexit_group\fP(2), the
+\fBkill\fP(2) family, \fBalarm\fP(2), \fBsetitimer\fP(2), \fBtimer_create\fP(2), \fBmq_notify\fP(3),
+\fBsetrlimit\fP(2) and \fBprlimit\fP(2) with a new limit, \fBrt_sigsuspend\fP(2), blocking signals with
+\fBsigprocmask\fP(2) (the kernel ends a process that faults with SIGSEGV blocked), SIGIO owners,
+PR_SET_PDEATHSIG, the terminal's foreground group and settings, \fBsetpgid\fP(2) and
+\fBsetsid\fP(2) are refused unless the library makes the call; the host ends with
+\fBpkbox_exit\fP(3); for hosts that block no signal and end no thread after sealing; needs
+NO_THREADS). With NO_SIGRETURN, NO_THREADS or NO_EXIT, a syscall refused to the host itself
+ends the process with status 86.
 Where the kernel has \fBmseal\fP(2), the code and the RELRO segments (GOTs) of every object
 but the plugins are sealed.
 .PP
@@ -364,6 +372,18 @@ seals at the end of set-up.''',
 before sealing); \fBpkey_set\fP(3) and rseq are gone. Ordinary memory, files, sockets and threads work as before. What each
 rule defends, and what stays open, is in doc/THREAT_MODEL.md.''',
          see=['pkbox_inspect', 'pkbox_init', 'seccomp(2)', 'landlock(7)', 'pkeysbox(7)']),
+    dict(name='pkbox_exit', brief='end the process',
+         synopsis=['void pkbox_exit(int status);'],
+         desc=r'''Ends the process with \fIstatus\fP, as \fBexit_group\fP(2) does: no exit handlers run and
+no stdio buffer is flushed (flush first if needed). It is the one way out that
+\fBPKBOX_SEAL_NO_EXIT\fP (see \fBpkbox_seal\fP(3)) lets through: the call carries the token
+of the library's syscall policy, which no compartment can read. Called from inside a
+compartment, it faults there like any access to the library's state.''',
+         ret='It does not return.',
+         example=r'''/* after the last compartment call: no exit handlers, no stdio */
+write(2, line, len);
+pkbox_exit(rc ? 86 : 0);''',
+         see=['pkbox_seal', 'pkbox_host_run', 'exit_group(2)']),
     dict(name='pkbox_inspect', brief='find PKRU-writing instructions in code',
          synopsis=['struct pkbox_finding { uintptr_t addr; int kind; };',
                    'int pkbox_inspect(const void *code, size_t len, struct pkbox_finding *out, size_t max);'],

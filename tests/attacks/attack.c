@@ -776,6 +776,18 @@ static void *thread_body(void *a)
 /* the host after sealing: threads, memory, files work as before */
 static int host_mode(void)
 {
+	/* bad options are refused before anything changes */
+	struct pkbox_seal_opts bo = { .sz = sizeof(bo), .flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_EXIT };
+	int brc = pkbox_seal(&bo);
+	printf("seal with NO_EXIT but without NO_THREADS: %d (%s)\n", brc, pkbox_last_error());
+	bo.flags = 1u << 30;
+	int brc2 = pkbox_seal(&bo);
+	bo.sz = 1;
+	int brc3 = pkbox_seal(&bo);
+	if (brc != -EINVAL || brc2 != -EINVAL || brc3 != -EINVAL || pkbox_sealed()) {
+		printf("bad seal options: %d %d %d, sealed %d: FAILED\n", brc, brc2, brc3, pkbox_sealed());
+		return 1;
+	}
 	struct pkbox_domain *d = pkbox_domain_create("after", NULL);
 	if (!d || pkbox_seal(NULL)) {
 		fprintf(stderr, "attack: %s\n", pkbox_last_error());

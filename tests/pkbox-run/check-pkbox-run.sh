@@ -63,9 +63,22 @@ for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_pr
 	esac
 	canary_safe "thief $sym"
 done
+# a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT)
+for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti; do
+	expect 86 "plugin $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
+	has "$err" '^pkbox-run: violation: domain ' "plugin $sym: violation line"
+	canary_safe "plugin $sym"
+done
 # the self-test says whether key-0 memory is writable in the compartment;
 # either way, steal_stack above finds pkbox-run's frames out of its reach
 has "$err" '^pkbox-run: key-0 memory: (read-only|writable by the plugin)' "the key-0 line"
+# it is the seal that stops the end_ plugins: without it the kernel ends
+# the process for a fault with SIGSEGV blocked
+n=$((n + 1))
+"$run" --backend="$be" --no-seal "$dir/libpkbox-thief.so" end_blocked_fault >"$out" 2>"$err"
+got=$?
+if [ $got -gt 128 ]; then echo "ok   without the seal, end_blocked_fault ends pkbox-run (status $got)"
+else echo "FAIL without the seal, end_blocked_fault: exit $got, expected death by signal"; fail=1; fi
 "$run" --backend="$be" --no-seal "$dir/libpkbox-hello.so" >"$out" 2>"$err"
 has "$err" 'WITHOUT the seccomp policy' "--no-seal says so"
 echo "$n cases"

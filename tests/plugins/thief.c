@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -345,5 +346,48 @@ ENTRY(steal_stack) /* A11: rewrite every return address into pkbox-run on its st
 			if (pg[k] >= m.text_lo && pg[k] < m.text_hi)
 				pg[k] = (uintptr_t)hijack;
 	}
+	return 0;
+}
+
+/* Not the canary: pkbox-run's own end.  Each would end or stop the process
+ * of its own doing; pkbox-run must stop it instead (exit 86). */
+ENTRY(end_exit)
+{
+	(void)argc; (void)argv;
+	exit(0);
+}
+
+ENTRY(end_kill)
+{
+	(void)argc; (void)argv;
+	kill(getpid(), SIGKILL);
+	return 0;
+}
+
+ENTRY(end_blocked_fault) /* the kernel puts SIG_DFL back for a blocked fault */
+{
+	(void)argc; (void)argv;
+	sigset_t s;
+	sigfillset(&s);
+	sigprocmask(SIG_BLOCK, &s, NULL);
+	volatile int *volatile bad = NULL;
+	*bad = 1;
+	return 0;
+}
+
+ENTRY(end_alarm)
+{
+	(void)argc; (void)argv;
+	alarm(1);
+	for (volatile unsigned long i = 0; i < 4000000000UL; i++)
+		;
+	return 0;
+}
+
+ENTRY(end_tiocsti) /* ^C into the terminal, the command's upper bits set */
+{
+	(void)argc; (void)argv;
+	char c = 3;
+	syscall(SYS_ioctl, 2, (1UL << 32) | TIOCSTI, &c);
 	return 0;
 }
