@@ -316,6 +316,12 @@ int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, siz
                                               * For hosts that block no signal and end no thread
                                               * after sealing; needs NO_THREADS */
 
+#define PKBOX_SEAL_KEEP_STDIO      (1u << 6) /* file descriptors 0, 1 and 2 stay the host's:
+                                              * no close, dup2 or dup3 onto them, close_range
+                                              * over them, F_SETFL, FIONBIO or shutdown on them
+                                              * (a compartment cannot hide or block what the
+                                              * host writes to stderr after the call) */
+
 struct pkbox_seal_opts {
 	size_t sz;          /* sizeof(struct pkbox_seal_opts) */
 	unsigned int flags; /* PKBOX_SEAL_* */

@@ -712,6 +712,19 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 		RULE(SYS_setpgid, 0);
 		RULE(SYS_setsid, 0);
 	}
+	if (flags & PKBOX_SEAL_KEEP_STDIO) {
+		/* (descriptors are unsigned ints: the upper bits are ignored) */
+		for (uint64_t fd = 0; fd <= 2; fd++) {
+			RULE(SYS_close, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
+			RULE(SYS_close_range, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
+			RULE(SYS_dup2, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
+			RULE(SYS_dup3, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
+			RULE(SYS_fcntl, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd), SCMP_A1(SCMP_CMP_EQ, F_SETFL));
+			RULE(SYS_ioctl, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd),
+			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, FIONBIO));
+			RULE(SYS_shutdown, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
+		}
+	}
 	if (flags & PKBOX_SEAL_NO_SIGRETURN)
 		RULE(SYS_rt_sigreturn, 0);
 	if (flags & PKBOX_SEAL_NO_THREADS) {
@@ -874,7 +887,7 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 		return pkbox__err(-EINVAL, "pkbox_seal: opts->sz is too small");
 	unsigned flags = opts ? opts->flags : 0;
 	if (flags & ~(PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_KEEP_PROC | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS |
-		      PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT))
+		      PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT | PKBOX_SEAL_KEEP_STDIO))
 		return pkbox__err(-EINVAL, "pkbox_seal: unknown flags %#x", flags);
 	if ((flags & PKBOX_SEAL_NO_EXIT) && !(flags & PKBOX_SEAL_NO_THREADS))
 		return pkbox__err(-EINVAL, "pkbox_seal: NO_EXIT needs NO_THREADS (a thread that ends makes an exit call)");

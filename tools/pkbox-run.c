@@ -328,10 +328,12 @@ int main(int argc, char **argv)
 		/* the strict seal: pkbox-run needs no signal handler to return, makes
 		 * no thread, changes no mapping and blocks no signal once sealed, and
 		 * ends only through pkbox_exit(), so forged signal frames, compartment
-		 * threads, rewritten GOTs and a plugin that ends the process are refused */
+		 * threads, rewritten GOTs and a plugin that ends the process are
+		 * refused; and its report goes to the stderr it was started with */
 		struct pkbox_seal_opts so = { .sz = sizeof(so),
 					      .flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN |
-						       PKBOX_SEAL_NO_THREADS | PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT };
+						       PKBOX_SEAL_NO_THREADS | PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT |
+						       PKBOX_SEAL_KEEP_STDIO };
 		if (pkbox_seal(&so)) {
 			fprintf(stderr, "pkbox-run: cannot seal: %s\n", pkbox_last_error());
 			return EX_USAGE_;

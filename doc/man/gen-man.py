@@ -349,7 +349,10 @@ compartment can end, kill or stop the process: \fBexit\fP(2), \fBexit_group\fP(2
 PR_SET_PDEATHSIG, the terminal's foreground group and settings, \fBsetpgid\fP(2) and
 \fBsetsid\fP(2) are refused unless the library makes the call; the host ends with
 \fBpkbox_exit\fP(3); for hosts that block no signal and end no thread after sealing; needs
-NO_THREADS). With NO_SIGRETURN, NO_THREADS or NO_EXIT, a syscall refused to the host itself
+NO_THREADS), \fBPKBOX_SEAL_KEEP_STDIO\fP (file descriptors 0, 1 and 2 stay the host's: no
+\fBclose\fP(2), \fBdup2\fP(2) or \fBdup3\fP(2) onto them, \fBclose_range\fP(2) over them,
+F_SETFL, FIONBIO or \fBshutdown\fP(2) on them, so that no compartment can hide or block
+what the host writes there afterwards). With NO_SIGRETURN, NO_THREADS or NO_EXIT, a syscall refused to the host itself
 ends the process with status 86.
 Where the kernel has \fBmseal\fP(2), the code and the RELRO segments (GOTs) of every object
 but the plugins are sealed.

@@ -63,8 +63,9 @@ for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_pr
 	esac
 	canary_safe "thief $sym"
 done
-# a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT)
-for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti; do
+# a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
+# nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
+for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report; do
 	expect 86 "plugin $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
 	has "$err" '^pkbox-run: violation: domain ' "plugin $sym: violation line"
 	canary_safe "plugin $sym"
@@ -73,12 +74,16 @@ done
 # either way, steal_stack above finds pkbox-run's frames out of its reach
 has "$err" '^pkbox-run: key-0 memory: (read-only|writable by the plugin)' "the key-0 line"
 # it is the seal that stops the end_ plugins: without it the kernel ends
-# the process for a fault with SIGSEGV blocked
+# the process for a fault with SIGSEGV blocked, and the report can be hidden
 n=$((n + 1))
 "$run" --backend="$be" --no-seal "$dir/libpkbox-thief.so" end_blocked_fault >"$out" 2>"$err"
 got=$?
 if [ $got -gt 128 ]; then echo "ok   without the seal, end_blocked_fault ends pkbox-run (status $got)"
 else echo "FAIL without the seal, end_blocked_fault: exit $got, expected death by signal"; fail=1; fi
+n=$((n + 1))
+"$run" --backend="$be" --no-seal --canary "$dir/libpkbox-thief.so" end_report >"$out" 2>"$err"
+if ! grep -q '^pkbox-run: canary ' "$err"; then echo "ok   without the seal, end_report hides pkbox-run's report"
+else echo "FAIL without the seal, end_report: the report is still there"; fail=1; fi
 "$run" --backend="$be" --no-seal "$dir/libpkbox-hello.so" >"$out" 2>"$err"
 has "$err" 'WITHOUT the seccomp policy' "--no-seal says so"
 echo "$n cases"

@@ -391,3 +391,12 @@ ENTRY(end_tiocsti) /* ^C into the terminal, the command's upper bits set */
 	syscall(SYS_ioctl, 2, (1UL << 32) | TIOCSTI, &c);
 	return 0;
 }
+
+ENTRY(end_report) /* pkbox-run's report into /dev/null */
+{
+	(void)argc; (void)argv;
+	int fd = open("/dev/null", O_WRONLY);
+	dup2(fd, 2);
+	close(2);
+	return 0;
+}
