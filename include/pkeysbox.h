@@ -180,6 +180,18 @@ typedef intptr_t (*pkbox_fn)(void *arg);
 int pkbox_call(struct pkbox_domain *d, pkbox_fn fn, void *arg, intptr_t *ret);
 
 /*
+ * pkbox_call() with a time limit: when fn has run timeout_ms milliseconds
+ * (wall clock), the call is stopped like a fault and returns -ETIMEDOUT;
+ * the domain is then marked faulted (pkbox_last_fault() says signal
+ * PKBOX_TIMEOUT_SIGNAL).  Time spent in host callbacks counts.  The
+ * library uses PKBOX_TIMEOUT_SIGNAL for this and nothing else; a
+ * compartment that blocks it is not stopped (PKBOX_SEAL_NO_EXIT refuses
+ * that).  Outermost calls only (-EINVAL inside a host callback).
+ */
+#define PKBOX_TIMEOUT_SIGNAL 63 /* SIGRTMAX - 1 */
+int pkbox_call_timed(struct pkbox_domain *d, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms);
+
+/*
  * Runs fn(arg) with host rights on a stack of its own (stack_size bytes,
  * 0: 256 KiB) in the host's private domain, which no compartment can read
  * or write, and sets *ret to its value.  Where key-0 memory is writable in

@@ -30,7 +30,8 @@
 
 _Atomic unsigned long pkbox__rogue_faults;
 
-static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+/* (and the timer signal of pkbox_call_timed(), which only the library uses) */
+static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, PKBOX_TIMEOUT_SIG };
 /* What the handler chains to, per owned fault signal: in the directory
  * page (read-only key-0 memory, written through pkbox__dir_store), not in
  * writable key-0 memory where a compartment could point it at its code. */
@@ -219,6 +220,26 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 	bool in_pool = a >= pkbox__gc.pool_lo && a < pkbox__gc.pool_hi;
 	int saved;
 
+	if (sig == PKBOX_TIMEOUT_SIG) {
+		/* a timed call's time is up: out of the compartment like a fault
+		 * (sent by anyone, even the compartment itself: it only ends its
+		 * own call).  Outside, it is ignored: the timer repeats until the
+		 * call is over (mprotect backend: it is blocked outside) */
+		if (pkbox__in_compartment(uc)) {
+			int ti = pkbox__self_ti();
+
+			if (ti < 0) {
+				uc->uc_mcontext.gregs[REG_RIP] = (greg_t)pkbox__thread_die;
+			} else {
+				pkbox__to_fault_exit(uc, ti, 0, sig, si->si_code, -1, 0,
+						     (uint64_t)uc->uc_mcontext.gregs[REG_RIP]);
+			}
+			goto leave;
+		}
+		pkbox__fs_leave(dom_fs);
+		return;
+	}
+
 	if (pkbox__gc.backend == BACKEND_PKU) {
 		uint32_t *pk = frame_pkru(uc, false);
 		uint32_t pkru = pk ? *pk : 0;
@@ -303,6 +324,9 @@ int pkbox__fault_install(void)
 			return pkbox__err(-errno, "sigaction(%d) failed: %m", sig);
 		if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler)
 			continue; /* ours already: keep what it chains to */
+		/* the timer goes on while a host callback runs: its syscalls
+		 * restart rather than fail with EINTR */
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | (sig == PKBOX_TIMEOUT_SIG ? SA_RESTART : 0);
 		if (sigaction(sig, &sa, NULL))
 			return pkbox__err(-errno, "sigaction(%d) failed: %m", sig);
 		pkbox__dir_store(&chain_table()[i], &cur, sizeof(cur));

@@ -20,6 +20,9 @@
 
 #define SYS_write 1
 #define SYS_mprotect 10
+#define SYS_rt_sigprocmask 14
+#define SIG_BLOCK 0
+#define SIG_UNBLOCK 1
 #define SYS_exit 60
 
 /* wrpkru; rdfsbase %rcx; wrfsbase %rcx */
@@ -106,6 +109,7 @@ pkbox__wrpkru_enter:
 	movq	F_E_ARG(%rdi), %r14
 	movq	F_E_STATUS(%rdi), %r15
 	movq	F_SLOT_TOP(%rdi), %rbx
+	movq	F_TIMED(%rdi), %rbp
 	/* the hook hides what the domain may not touch, the host's own stack
 	 * perhaps among it (pkbox_host_run(3)): it runs on this thread's exit
 	 * stack, in the library's state, which is hidden last, here */
@@ -125,7 +129,19 @@ pkbox__wrpkru_enter:
 	xorl	%r10d, %r10d
 	testq	%rax, %rax
 	jnz	.Ldie
-	movq	%r12, %rdx
+	/* a timed call: its signal may come from here on (until the exit
+	 * path blocks it again), when the host's memory is hidden and the
+	 * fault exit is the way out */
+	testq	%rbp, %rbp
+	jz	1f
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$SIG_UNBLOCK, %edi
+	leaq	.Ltimeout_set(%rip), %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+	xorl	%r10d, %r10d
+1:	movq	%r12, %rdx
 	movq	%r13, %r11
 	movq	%r14, %rdi
 	movq	%r15, %r9
@@ -260,7 +276,6 @@ pkbox__mp_exit_syscall:
 	jz	.Ldie
 	cmpq	$FS_IN, F_STATE(%rdi)
 	jne	.Ldie
-	movq	$FS_OUT, F_STATE(%rdi)
 	movq	%r15, F_REASON(%rdi)
 	movq	%r8, F_VAL+0(%rdi)
 	movq	%r9, F_VAL+8(%rdi)
@@ -268,6 +283,31 @@ pkbox__mp_exit_syscall:
 	movq	%r12, F_VAL+24(%rdi)
 	movq	%r13, F_VAL+32(%rdi)
 	movq	%rsp, F_VAL+40(%rdi)
+	/* mprotect backend, a timed call: block its signal before anything
+	 * here changes state (until then its handler may still send the
+	 * thread through this path again, which is harmless); with the
+	 * policy's token, from the library's state */
+	cmpq	$0, F_TIMED(%rdi)
+	je	2f
+	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
+	jne	2f
+	movq	%rax, %rbx
+	movq	%rdi, %r14
+	movq	GC_META_LO(%r11), %r9
+	movq	(%r9), %r9
+	movq	%r9, %r8
+	movl	$SYS_rt_sigprocmask, %eax
+	movl	$SIG_BLOCK, %edi
+	leaq	.Ltimeout_set(%rip), %rsi
+	xorl	%edx, %edx
+	movl	$8, %r10d
+	syscall
+	xorl	%r8d, %r8d
+	xorl	%r9d, %r9d
+	movq	%rbx, %rax
+	movq	%r14, %rdi
+	movabsq	$PKBOX_GC_ADDR, %r11
+2:	movq	$FS_OUT, F_STATE(%rdi)
 	ldmxcsr	F_MXCSR(%rdi)
 	fldcw	F_FCW(%rdi)
 	cld
@@ -466,6 +506,9 @@ pkbox__tsys:
 	.size pkbox__tsys, .-pkbox__tsys
 
 	.section .rodata
+	.p2align 3
+.Ltimeout_set:
+	.quad	1 << (PKBOX_TIMEOUT_SIG - 1)
 .Ldie_msg:
 	.ascii "libpkeysbox: violation: gate check failed (a jump into the call gate)\n"
 .Ldie_msg_end:

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,8 @@ OFF(pkbox_frame, e_arg, F_E_ARG);
 OFF(pkbox_frame, e_status, F_E_STATUS);
 OFF(pkbox_frame, dom_fs, F_DOM_FS);
 OFF(pkbox_frame, exit_top, F_EXIT_TOP);
+OFF(pkbox_frame, timed, F_TIMED);
+_Static_assert(PKBOX_TIMEOUT_SIGNAL == PKBOX_TIMEOUT_SIG, "the timeout signal");
 OFF(pkbox_thread, exit_stack, T_EXIT_STACK);
 OFF(pkbox_thread, top, 0);
 
@@ -128,6 +131,14 @@ static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)
 		   (unsigned long)x->addr, x->owner[0] ? x->owner : "none", x->pkey, x->signo, x->si_code);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* The call proper, from a frame set up by pkbox_call().  Once a
  * compartment has run, everything comes from the frame the gate's exit
  * path returns (found from the stack slot and the library's state, never
@@ -177,6 +188,15 @@ __attribute__((noinline)) static int call_run(struct pkbox_frame *f)
 			v = -EPERM;
 		else
 			status = -EPERM;
+		/* a timed call whose time ran out in the host: not resumed,
+		 * stopped as its timer would have stopped it inside */
+		if (f->deadline_ns && mono_ns() >= f->deadline_ns) {
+			memset(f->val, 0, sizeof(f->val));
+			f->val[1] = PKBOX_TIMEOUT_SIG | ((uint64_t)(uint32_t)SI_TIMER << 32);
+			f->val[2] = (uint64_t)-1;
+			f->reason = EXIT_FAULT;
+			break;
+		}
 		f->thread->top = f;
 		f->e_kind = KIND_RESUME;
 		f->e_target = f->val[5];
@@ -212,7 +232,80 @@ __attribute__((noinline)) static int call_run(struct pkbox_frame *f)
 	return rc;
 }
 
+static int call_common(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms);
+
 PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret)
+{
+	return call_common(h, fn, arg, ret, 0);
+}
+
+/* the timeout signal, blocked or unblocked for this thread; blocking
+ * carries the token (PKBOX_SEAL_NO_EXIT refuses it to compartments) */
+static void timeout_signal(int how)
+{
+	uint64_t set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
+
+	pkbox__sys(SYS_rt_sigprocmask, 4, how, (long)(uintptr_t)&set, 0, 8, 0);
+}
+
+PKBOX_EXPORT int pkbox_call_timed(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret,
+				  unsigned int timeout_ms)
+{
+	int rc = pkbox__ensure_init();
+
+	if (rc)
+		return rc;
+	if (!timeout_ms)
+		return pkbox__err(-EINVAL, "pkbox_call_timed: timeout_ms is 0");
+	if (tls_inside)
+		return pkbox__err(-EPERM, "pkbox_call_timed: called from inside a compartment");
+	struct pkbox_thread *t = pkbox__self();
+	if (!t)
+		return -errno;
+	if (t->depth)
+		return pkbox__err(-EINVAL, "pkbox_call_timed: only the outermost call can be timed (this thread is in a "
+					   "host callback)");
+	/* a per-thread timer that repeats: a signal that comes while the
+	 * compartment runs a host callback is ignored, the next one is not */
+	struct sigevent sev;
+	int timer = -1; /* the kernel's timer id is an int */
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = PKBOX_TIMEOUT_SIG;
+	sev._sigev_un._tid = pkbox__gettid();
+	if (pkbox__sys(SYS_timer_create, 3, CLOCK_MONOTONIC, (long)(uintptr_t)&sev, (long)(uintptr_t)&timer, 0, 0))
+		return pkbox__err(-errno, "pkbox_call_timed: timer_create failed: %s", strerror(errno));
+	struct itimerspec its = {
+		.it_value = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L },
+		.it_interval = { .tv_sec = 0, .tv_nsec = 10 * 1000000L },
+	};
+	/* mprotect backend: blocked but inside (gate.S opens it there) */
+	timeout_signal(pkbox__gc.backend == BACKEND_MPROTECT ? SIG_BLOCK : SIG_UNBLOCK);
+	if (pkbox__sys(SYS_timer_settime, 4, timer, 0, (long)(uintptr_t)&its, 0, 0)) {
+		rc = pkbox__err(-errno, "pkbox_call_timed: timer_settime failed: %s", strerror(errno));
+		pkbox__sys(SYS_timer_delete, 1, timer, 0, 0, 0, 0);
+		return rc;
+	}
+	rc = call_common(h, fn, arg, ret, timeout_ms);
+	pkbox__sys(SYS_timer_delete, 1, timer, 0, 0, 0, 0);
+	/* a signal still pending stays so, harmlessly */
+	timeout_signal(SIG_BLOCK);
+	if (rc == -EFAULT) {
+		pkbox__lock();
+		struct pkbox_dom *d = pkbox__dom_get(h, &rc);
+		bool out_of_time = d && d->fault.signo == PKBOX_TIMEOUT_SIG;
+		const char *name = d ? d->name : "?";
+
+		rc = out_of_time ? pkbox__err(-ETIMEDOUT, "pkbox_call_timed: domain %s ran out of time (%u ms)", name,
+					      timeout_ms)
+				 : -EFAULT;
+		pkbox__unlock();
+	}
+	return rc;
+}
+
+static int call_common(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms)
 {
 	struct pkbox_thread *t;
 	struct pkbox_frame *f;
@@ -270,6 +363,8 @@ PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intp
 	f->rec = record_of(d->idx, t->ti);
 	f->ret = ret;
 	f->outer_lock = mp && t->depth == 0;
+	f->timed = timeout_ms != 0;
+	f->deadline_ns = timeout_ms ? mono_ns() + (uint64_t)timeout_ms * 1000000ULL : 0;
 	d->active++;
 	pkbox__calls_adjust(1);
 	pkbox__unlock();

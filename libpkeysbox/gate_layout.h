@@ -60,6 +60,10 @@
 #define F_E_STATUS 184
 #define F_DOM_FS 192
 #define F_EXIT_TOP 200
+#define F_TIMED 208
+
+/* the signal that ends a timed call (pkbox_call_timed(3)): SIGRTMAX - 1 */
+#define PKBOX_TIMEOUT_SIG 63
 
 /* struct pkbox_thread: the top of its exit stack (mprotect backend) */
 #define PKBOX_EXIT_STACK 16384

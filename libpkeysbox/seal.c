@@ -687,8 +687,9 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 		 * own calls (pkbox__tsys puts the token in r9, argument 6) */
 		static const int nr[] = { SYS_exit_group, SYS_exit, SYS_kill, SYS_tkill, SYS_tgkill,
 					  SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_pidfd_send_signal,
-					  SYS_alarm, SYS_setitimer, SYS_timer_create, SYS_setrlimit,
-					  SYS_rt_sigsuspend, SYS_mq_notify };
+					  SYS_alarm, SYS_setitimer, SYS_timer_create, SYS_timer_settime,
+					  SYS_timer_delete, SYS_setrlimit,
+					  SYS_rt_sigsuspend, SYS_rt_sigtimedwait, SYS_mq_notify };
 		for (size_t i = 0; i < sizeof(nr) / sizeof(nr[0]); i++)
 			RULE(nr[i], 1, SCMP_A5(SCMP_CMP_NE, tok));
 		RULE(SYS_prlimit64, 2, SCMP_A2(SCMP_CMP_NE, 0), SCMP_A5(SCMP_CMP_NE, tok));

@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include <signal.h>
+#include <time.h>
 
 #ifndef SEGV_PKUERR
 #define SEGV_PKUERR 4
@@ -385,6 +386,70 @@ static void test_exit_inside(void **state)
 	assert_int_equal(pkbox_domain_faulted(A), 1);
 }
 
+/* pkbox_call_timed(): a compartment that does not come back is stopped */
+static int spin_cb_id;
+
+static intptr_t spin_forever(void *p)
+{
+	(void)p;
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+	return 0;
+}
+
+static intptr_t slow_callback(void *p)
+{
+	(void)p;
+	struct timespec ts = { 0, 20 * 1000000L };
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+static intptr_t spin_with_callbacks(void *p)
+{
+	(void)p;
+	for (;;) {
+		intptr_t r;
+		pkbox_host_call(spin_cb_id, NULL, &r);
+	}
+	return 0;
+}
+
+static void test_call_timed(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	intptr_t r = 0;
+	struct pkbox_fault f = { .sz = sizeof(f) };
+
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call_timed(A, read_byte, NULL, &r, 0), -EINVAL);
+	strcpy(a_mem, "q");
+	assert_int_equal(pkbox_call_timed(A, read_byte, a_mem, &r, 2000), 0);
+	assert_int_equal(r, 'q');
+	/* spinning */
+	assert_int_equal(pkbox_call_timed(A, spin_forever, NULL, &r, 100), -ETIMEDOUT);
+	assert_int_equal(errno, ETIMEDOUT);
+	assert_int_equal(pkbox_domain_faulted(A), 1);
+	assert_int_equal(pkbox_last_fault(A, &f), 0);
+	assert_int_equal(f.signo, PKBOX_TIMEOUT_SIGNAL);
+	assert_string_equal(f.domain, "alpha");
+	assert_int_equal(pkbox_call(A, read_byte, a_mem, &r), -ENOTRECOVERABLE);
+	assert_int_equal(pkbox_domain_reset(A), 0);
+	/* time spent in host callbacks counts; the signal is ignored there */
+	spin_cb_id = pkbox_callback_register(A, slow_callback);
+	assert_true(spin_cb_id >= 0);
+	assert_int_equal(pkbox_call_timed(A, spin_with_callbacks, NULL, &r, 100), -ETIMEDOUT);
+	assert_int_equal(pkbox_domain_reset(A), 0);
+	/* the domain and the host work on, untimed calls too */
+	a_mem = pkbox_malloc(A, 4096);
+	assert_non_null(a_mem);
+	strcpy(a_mem, "ok");
+	assert_int_equal(pkbox_call(A, read_byte, a_mem + 1, &r), 0);
+	assert_int_equal(r, 'k');
+	assert_string_equal(secret, SECRET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_pkru_after_return),
 		cmocka_unit_test(test_host_run),
 		cmocka_unit_test(test_exit_inside),
+		cmocka_unit_test(test_call_timed),
 	};
 	pkbox_test_check_backend();
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -36,6 +36,7 @@ static void usage(FILE *f)
 		   "  --canary                     put 32 random bytes in the host's private memory, pass\n"
 		   "                               their address in PKBOX_CANARY, report whether they changed\n"
 		   "  --no-seal                    run without the seccomp policy (for comparison only)\n"
+		   "  --timeout=SECONDS            stop the plugin after this long (a violation)\n"
 		   "  -h, --help                   this text\n"
 		   "Calls int SYMBOL(int argc, char **argv) (default pkbox_main) in a compartment.\n"
 		   "Exit: the plugin's value; 86 violation; 65 refused at load; 64 usage.\n");
@@ -143,6 +144,7 @@ static const char *access_name(const struct pkbox_fault *f)
 struct run {
 	struct pkbox_domain *dom;
 	struct call *c;
+	unsigned int timeout_ms;
 	int canary;
 	uint8_t *secret, *copy;
 	char path[];
@@ -154,7 +156,8 @@ __attribute__((noreturn)) static intptr_t run_plugin(void *a)
 {
 	struct run *r = a;
 	intptr_t ret = 0;
-	int rc = pkbox_call(r->dom, trampoline, r->c, &ret);
+	int rc = r->timeout_ms ? pkbox_call_timed(r->dom, trampoline, r->c, &ret, r->timeout_ms)
+			       : pkbox_call(r->dom, trampoline, r->c, &ret);
 	int status;
 	struct line l = { .n = 0 };
 
@@ -164,9 +167,13 @@ __attribute__((noreturn)) static intptr_t run_plugin(void *a)
 		struct pkbox_fault f = { .sz = sizeof(f) };
 
 		cat(&l, "pkbox-run: violation: domain ");
-		if (rc == -EFAULT && !pkbox_last_fault(r->dom, &f)) {
+		if ((rc == -EFAULT || rc == -ETIMEDOUT) && !pkbox_last_fault(r->dom, &f)) {
 			cat(&l, f.domain);
-			if (f.signo == 31 /* SIGSYS: a refused syscall */) {
+			if (f.signo == PKBOX_TIMEOUT_SIGNAL) {
+				cat_num(&l, r->timeout_ms, 10, ": out of time after ");
+				cat_num(&l, f.ip, 16, " ms (at 0x");
+				cat(&l, ")");
+			} else if (f.signo == 31 /* SIGSYS: a refused syscall */) {
 				cat(&l, ": syscall ");
 				cat_num(&l, f.addr, 10, "");
 				cat(&l, " refused by the policy (at ");
@@ -212,11 +219,13 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "canary", no_argument, NULL, 'c' },
 		{ "no-seal", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum pkbox_backend be = PKBOX_BACKEND_AUTO;
 	int canary = 0, seal = 1, o;
+	unsigned int timeout_ms = 0;
 
 	/* the process is sealed with eager binding only (see pkbox_seal(3)) */
 	if (!getenv("LD_BIND_NOW")) {
@@ -241,6 +250,17 @@ int main(int argc, char **argv)
 			break;
 		case 'c': canary = 1; break;
 		case 'n': seal = 0; break;
+		case 't': {
+			char *end = NULL;
+			double sec = strtod(optarg, &end);
+
+			if (!end || end == optarg || *end || !(sec >= 0.001) || sec > 4000000.0) {
+				fprintf(stderr, "pkbox-run: --timeout=%s: expected seconds, 0.001 to 4000000\n", optarg);
+				return EX_USAGE_;
+			}
+			timeout_ms = (unsigned int)(sec * 1000.0 + 0.5);
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EX_USAGE_;
 		}
@@ -302,6 +322,7 @@ int main(int argc, char **argv)
 	r->dom = dom;
 	r->c = c;
 	r->canary = canary;
+	r->timeout_ms = timeout_ms;
 	memcpy(r->path, path, strlen(path) + 1);
 	if (canary) {
 		r->secret = pkbox_malloc(pkbox_host_domain(), 32);

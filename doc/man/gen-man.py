@@ -215,7 +215,37 @@ mprotect backend: a switch is a few \fBmprotect\fP(2) calls; compartment calls a
 process-wide, and a host thread that touches hidden memory meanwhile waits until the call ends.
 Faults are told apart with the library's signal handlers: a host that installs its own handler
 for SIGSEGV, SIGBUS, SIGILL, SIGFPE or SIGTRAP afterwards calls \fBpkbox_signals_install\fP(3).''',
-         see=['pkbox_domain_create', 'pkbox_last_fault', 'pkbox_host_call', 'pkbox_host_run', 'pkbox_signals_install']),
+         see=['pkbox_domain_create', 'pkbox_last_fault', 'pkbox_host_call', 'pkbox_call_timed', 'pkbox_host_run', 'pkbox_signals_install']),
+    dict(name='pkbox_call_timed', brief='run a function inside a compartment, for a limited time',
+         synopsis=['#define PKBOX_TIMEOUT_SIGNAL 63',
+                   'int pkbox_call_timed(struct pkbox_domain *d, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms);'],
+         desc=r'''As \fBpkbox_call\fP(3), but when \fIfn\fP has run for \fItimeout_ms\fP milliseconds of wall-clock
+time, the call is stopped as a fault would stop it: it returns \-ETIMEDOUT, the domain is
+marked faulted (reset or destroy it before the next call) and \fBpkbox_last_fault\fP(3) reports
+signal \fBPKBOX_TIMEOUT_SIGNAL\fP.
+.PP
+A per-thread timer sends \fBPKBOX_TIMEOUT_SIGNAL\fP (SIGRTMAX \- 1) to the calling thread, every
+10 ms once the time is up, until the call is over; the library's handler sends a thread that
+is inside the compartment through the gate's fault exit and ignores the signal anywhere else.
+Time spent in host callbacks counts: a callback is never interrupted (the handler is installed
+with SA_RESTART; see \\fBsignal\\fP(7) for the system calls that fail with EINTR all the same), and a call whose time ran out during a callback is not resumed. With the mprotect
+backend the signal is blocked outside the compartment.
+.PP
+A compartment that blocks the signal, waits for it with \fBsigwaitinfo\fP(2) or changes the
+timer is not stopped, unless the process is sealed with \fBPKBOX_SEAL_NO_EXIT\fP, which refuses
+all three (see \fBpkbox_seal\fP(3)). The library uses the signal for nothing else; the host
+should leave it alone.''',
+         errors=[('ETIMEDOUT', 'the time ran out (the domain is marked faulted)'),
+                 ('EFAULT', 'the compartment faulted'),
+                 ('EINVAL', '\\fItimeout_ms\\fP is 0, \\fIfn\\fP or \\fId\\fP is NULL, or the thread is in a host callback (only outermost calls are timed)'),
+                 ('ENOTRECOVERABLE', '\\fId\\fP faulted earlier: reset or destroy it'),
+                 ('EPERM', 'called from inside a compartment')],
+         example=r'''int rc = pkbox_call_timed(d, parse, buf, &n, 500);
+if (rc == \-ETIMEDOUT) {
+        fprintf(stderr, "parser hung: %s\en", pkbox_last_error());
+        pkbox_domain_reset(d);
+}''',
+         see=['pkbox_call', 'pkbox_seal', 'pkbox_last_fault', 'pkbox-run(1)']),
     dict(name='pkbox_host_run', brief='run host code on a stack no compartment can write',
          synopsis=['int pkbox_host_run(pkbox_fn fn, void *arg, size_t stack_size, intptr_t *ret);'],
          desc=r'''Runs \fIfn\fP(\fIarg\fP) with host rights on a stack of its own, \fIstack_size\fP bytes
@@ -344,7 +374,8 @@ aside: no compartment can make a GOT writable or map over it, even where the ker
 \fBmseal\fP(2); for hosts that change no mapping after sealing), \fBPKBOX_SEAL_NO_EXIT\fP (no
 compartment can end, kill or stop the process: \fBexit\fP(2), \fBexit_group\fP(2), the
 \fBkill\fP(2) family, \fBalarm\fP(2), \fBsetitimer\fP(2), \fBtimer_create\fP(2), \fBmq_notify\fP(3),
-\fBsetrlimit\fP(2) and \fBprlimit\fP(2) with a new limit, \fBrt_sigsuspend\fP(2), blocking signals with
+\fBsetrlimit\fP(2) and \fBprlimit\fP(2) with a new limit, \fBrt_sigsuspend\fP(2), \fBsigwaitinfo\fP(2),
+\fBtimer_settime\fP(2), \fBtimer_delete\fP(2), blocking signals with
 \fBsigprocmask\fP(2) (the kernel ends a process that faults with SIGSEGV blocked), SIGIO owners,
 PR_SET_PDEATHSIG, the terminal's foreground group and settings, \fBsetpgid\fP(2) and
 \fBsetsid\fP(2) are refused unless the library makes the call; the host ends with

@@ -65,7 +65,7 @@ for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_pr
 done
 # a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
-for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report; do
+for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report end_sigwait; do
 	expect 86 "plugin $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
 	has "$err" '^pkbox-run: violation: domain ' "plugin $sym: violation line"
 	canary_safe "plugin $sym"
@@ -84,6 +84,19 @@ n=$((n + 1))
 "$run" --backend="$be" --no-seal --canary "$dir/libpkbox-thief.so" end_report >"$out" 2>"$err"
 if ! grep -q '^pkbox-run: canary ' "$err"; then echo "ok   without the seal, end_report hides pkbox-run's report"
 else echo "FAIL without the seal, end_report: the report is still there"; fail=1; fi
+# a plugin that never comes back, with --timeout
+expect 86 "--timeout stops a plugin that never returns" -- --timeout=0.3 --canary "$dir/libpkbox-thief.so" end_spin
+has "$err" '^pkbox-run: violation: domain libpkbox-thief.so: out of time after 300 ms' "--timeout: violation line"
+canary_safe "--timeout"
+# ... which the seal keeps from being taken: without it, a plugin waiting
+# for the timer's signal itself is never stopped
+n=$((n + 1))
+timeout 3 "$run" --backend="$be" --no-seal --timeout=0.3 "$dir/libpkbox-thief.so" end_sigwait >"$out" 2>"$err"
+got=$?
+if [ $got = 124 ]; then echo "ok   without the seal, end_sigwait outlives --timeout"
+else echo "FAIL without the seal, end_sigwait: exit $got, expected to hang"; fail=1; fi
+expect 43 "--timeout lets a plugin that returns in time return" -- --timeout=30 "$dir/libpkbox-hello.so" -- a b
+expect 64 "--timeout=abc is a usage error" -- --timeout=abc "$dir/libpkbox-hello.so"
 "$run" --backend="$be" --no-seal "$dir/libpkbox-hello.so" >"$out" 2>"$err"
 has "$err" 'WITHOUT the seccomp policy' "--no-seal says so"
 echo "$n cases"

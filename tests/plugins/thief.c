@@ -400,3 +400,22 @@ ENTRY(end_report) /* pkbox-run's report into /dev/null */
 	close(2);
 	return 0;
 }
+
+ENTRY(end_spin) /* never comes back (pkbox-run --timeout) */
+{
+	(void)argc; (void)argv;
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+	return 0;
+}
+
+ENTRY(end_sigwait) /* takes pkbox_call_timed()'s signal before its handler does */
+{
+	(void)argc; (void)argv;
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, 63);
+	for (;;)
+		sigwaitinfo(&s, NULL);
+	return 0;
+}
