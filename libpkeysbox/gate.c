@@ -289,8 +289,13 @@ PKBOX_EXPORT int pkbox_call_timed(struct pkbox_domain *h, pkbox_fn fn, void *arg
 	}
 	rc = call_common(h, fn, arg, ret, timeout_ms);
 	pkbox__sys(SYS_timer_delete, 1, timer, 0, 0, 0, 0);
-	/* a signal still pending stays so, harmlessly */
 	timeout_signal(SIG_BLOCK);
+	/* none left pending, to end the next timed call before its time */
+	uint64_t set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
+	struct timespec zero = { 0, 0 };
+	while (pkbox__sys(SYS_rt_sigtimedwait, 4, (long)(uintptr_t)&set, 0, (long)(uintptr_t)&zero, 8, 0) ==
+	       PKBOX_TIMEOUT_SIG)
+		;
 	if (rc == -EFAULT) {
 		pkbox__lock();
 		struct pkbox_dom *d = pkbox__dom_get(h, &rc);

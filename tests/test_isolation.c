@@ -447,6 +447,12 @@ static void test_call_timed(void **state)
 	strcpy(a_mem, "ok");
 	assert_int_equal(pkbox_call(A, read_byte, a_mem + 1, &r), 0);
 	assert_int_equal(r, 'k');
+	/* no signal of the last timer left to end the next call early */
+	for (int i = 0; i < 20; i++) {
+		r = 0;
+		assert_int_equal(pkbox_call_timed(A, read_byte, a_mem, &r, 5000), 0);
+		assert_int_equal(r, 'o');
+	}
 	assert_string_equal(secret, SECRET);
 }
 
