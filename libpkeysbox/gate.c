@@ -234,6 +234,19 @@ __attribute__((noinline)) static int call_run(struct pkbox_frame *f)
 
 static int call_common(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms);
 
+/* What every entry point for host code checks first: the library is set
+ * up, and this is not a compartment calling. */
+static int host_entry(const char *what)
+{
+	int rc = pkbox__ensure_init();
+
+	if (rc)
+		return rc;
+	if (tls_inside)
+		return pkbox__err(-EPERM, "%s: called from inside a compartment", what);
+	return 0;
+}
+
 PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret)
 {
 	return call_common(h, fn, arg, ret, 0);
@@ -251,14 +264,12 @@ static void timeout_signal(int how)
 PKBOX_EXPORT int pkbox_call_timed(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret,
 				  unsigned int timeout_ms)
 {
-	int rc = pkbox__ensure_init();
+	int rc = host_entry("pkbox_call_timed");
 
 	if (rc)
 		return rc;
 	if (!timeout_ms)
 		return pkbox__err(-EINVAL, "pkbox_call_timed: timeout_ms is 0");
-	if (tls_inside)
-		return pkbox__err(-EPERM, "pkbox_call_timed: called from inside a compartment");
 	struct pkbox_thread *t = pkbox__self();
 	if (!t)
 		return -errno;
@@ -315,15 +326,13 @@ static int call_common(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t 
 	struct pkbox_thread *t;
 	struct pkbox_frame *f;
 	struct pkbox_dom *d;
-	int rc = pkbox__ensure_init();
+	int rc = host_entry("pkbox_call");
 	bool mp = pkbox__gc.backend == BACKEND_MPROTECT;
 
 	if (rc)
 		return rc;
 	if (!fn)
 		return pkbox__err(-EINVAL, "pkbox_call: fn is NULL");
-	if (tls_inside)
-		return pkbox__err(-EPERM, "pkbox_call: called from inside a compartment");
 	t = pkbox__self();
 	if (!t)
 		return -errno;
@@ -415,14 +424,12 @@ static void hostrun_body(void *a)
 
 PKBOX_EXPORT int pkbox_host_run(pkbox_fn fn, void *arg, size_t stack_size, intptr_t *ret)
 {
-	int rc = pkbox__ensure_init();
+	int rc = host_entry("pkbox_host_run");
 
 	if (rc)
 		return rc;
 	if (!fn)
 		return pkbox__err(-EINVAL, "pkbox_host_run: fn is NULL");
-	if (tls_inside)
-		return pkbox__err(-EPERM, "pkbox_host_run: called from inside a compartment");
 	if (!stack_size)
 		stack_size = 256UL << 10;
 	if (stack_size < 16 * PAGE || stack_size > (64UL << 20))
