@@ -155,7 +155,8 @@ static void redirect(ucontext_t *uc, int sig, siginfo_t *si)
 	}
 	if (sig == SIGSEGV)
 		access = (g[REG_ERR] & 0x10) ? PKBOX_FAULT_EXEC : (g[REG_ERR] & 2) ? PKBOX_FAULT_WRITE : PKBOX_FAULT_READ;
-	pkbox__to_fault_exit(uc, ti, (uint64_t)(uintptr_t)si->si_addr, sig, si->si_code,
+	/* (a timer's siginfo has no address) */
+	pkbox__to_fault_exit(uc, ti, sig == PKBOX_TIMEOUT_SIG ? 0 : (uint64_t)(uintptr_t)si->si_addr, sig, si->si_code,
 			     (sig == SIGSEGV && si->si_code == SEGV_PKUERR) ? (long)si->si_pkey : -1L, access,
 			     (uint64_t)g[REG_RIP]);
 }
@@ -226,14 +227,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 		 * own call).  Outside, it is ignored: the timer repeats until the
 		 * call is over (mprotect backend: it is blocked outside) */
 		if (pkbox__in_compartment(uc)) {
-			int ti = pkbox__self_ti();
-
-			if (ti < 0) {
-				uc->uc_mcontext.gregs[REG_RIP] = (greg_t)pkbox__thread_die;
-			} else {
-				pkbox__to_fault_exit(uc, ti, 0, sig, si->si_code, -1, 0,
-						     (uint64_t)uc->uc_mcontext.gregs[REG_RIP]);
-			}
+			redirect(uc, sig, si);
 			goto leave;
 		}
 		pkbox__fs_leave(dom_fs);
