@@ -109,7 +109,7 @@ pkbox__wrpkru_enter:
 	movq	F_E_ARG(%rdi), %r14
 	movq	F_E_STATUS(%rdi), %r15
 	movq	F_SLOT_TOP(%rdi), %rbx
-	movq	F_TIMED(%rdi), %rbp
+	movq	F_DEADLINE(%rdi), %rbp
 	/* the hook hides what the domain may not touch, the host's own stack
 	 * perhaps among it (pkbox_host_run(3)): it runs on this thread's exit
 	 * stack, in the library's state, which is hidden last, here */
@@ -287,7 +287,7 @@ pkbox__mp_exit_syscall:
 	 * here changes state (until then its handler may still send the
 	 * thread through this path again, which is harmless); with the
 	 * policy's token, from the library's state */
-	cmpq	$0, F_TIMED(%rdi)
+	cmpq	$0, F_DEADLINE(%rdi)
 	je	2f
 	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
 	jne	2f

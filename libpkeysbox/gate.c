@@ -55,7 +55,7 @@ OFF(pkbox_frame, e_arg, F_E_ARG);
 OFF(pkbox_frame, e_status, F_E_STATUS);
 OFF(pkbox_frame, dom_fs, F_DOM_FS);
 OFF(pkbox_frame, exit_top, F_EXIT_TOP);
-OFF(pkbox_frame, timed, F_TIMED);
+OFF(pkbox_frame, deadline_ns, F_DEADLINE);
 _Static_assert(PKBOX_TIMEOUT_SIGNAL == PKBOX_TIMEOUT_SIG, "the timeout signal");
 OFF(pkbox_thread, exit_stack, T_EXIT_STACK);
 OFF(pkbox_thread, top, 0);
@@ -252,13 +252,13 @@ PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intp
 	return call_common(h, fn, arg, ret, 0);
 }
 
+static const uint64_t timeout_set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
+
 /* the timeout signal, blocked or unblocked for this thread; blocking
  * carries the token (PKBOX_SEAL_NO_EXIT refuses it to compartments) */
 static void timeout_signal(int how)
 {
-	uint64_t set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
-
-	pkbox__sys(SYS_rt_sigprocmask, 4, how, (long)(uintptr_t)&set, 0, 8, 0);
+	pkbox__sys(SYS_rt_sigprocmask, 4, how, (long)(uintptr_t)&timeout_set, 0, 8, 0);
 }
 
 PKBOX_EXPORT int pkbox_call_timed(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret,
@@ -302,9 +302,8 @@ PKBOX_EXPORT int pkbox_call_timed(struct pkbox_domain *h, pkbox_fn fn, void *arg
 	pkbox__sys(SYS_timer_delete, 1, timer, 0, 0, 0, 0);
 	timeout_signal(SIG_BLOCK);
 	/* none left pending, to end the next timed call before its time */
-	uint64_t set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
 	struct timespec zero = { 0, 0 };
-	while (pkbox__sys(SYS_rt_sigtimedwait, 4, (long)(uintptr_t)&set, 0, (long)(uintptr_t)&zero, 8, 0) ==
+	while (pkbox__sys(SYS_rt_sigtimedwait, 4, (long)(uintptr_t)&timeout_set, 0, (long)(uintptr_t)&zero, 8, 0) ==
 	       PKBOX_TIMEOUT_SIG)
 		;
 	if (rc == -EFAULT) {
@@ -377,7 +376,6 @@ static int call_common(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t 
 	f->rec = record_of(d->idx, t->ti);
 	f->ret = ret;
 	f->outer_lock = mp && t->depth == 0;
-	f->timed = timeout_ms != 0;
 	f->deadline_ns = timeout_ms ? mono_ns() + (uint64_t)timeout_ms * 1000000ULL : 0;
 	d->active++;
 	pkbox__calls_adjust(1);

@@ -60,7 +60,7 @@
 #define F_E_STATUS 184
 #define F_DOM_FS 192
 #define F_EXIT_TOP 200
-#define F_TIMED 208
+#define F_DEADLINE 208
 
 /* the signal that ends a timed call (pkbox_call_timed(3)): SIGRTMAX - 1 */
 #define PKBOX_TIMEOUT_SIG 63

@@ -62,7 +62,8 @@ struct pkbox_frame {
 	uint64_t e_kind, e_target, e_arg, e_status;
 	uint64_t dom_fs;         /* key-0 protection: the compartment's thread pointer (0: unchanged) */
 	uint64_t exit_top;       /* mprotect backend: the top of the thread's exit stack */
-	uint64_t timed;          /* a timed call: the timeout signal is open inside (mprotect backend) */
+	uint64_t deadline_ns;    /* a timed call: CLOCK_MONOTONIC time it ends (0: none); the
+	                          * mprotect backend opens the timeout signal inside */
 	/* C only from here.  After a call, pkbox_call() trusts these, found
 	 * through the frame the exit path hands back, and nothing it left on
 	 * the host's stack: a compartment may write that stack where key 0 is
@@ -73,7 +74,6 @@ struct pkbox_frame {
 	intptr_t *ret;
 	int prev_depth;
 	bool outer_lock;
-	uint64_t deadline_ns;    /* a timed call: CLOCK_MONOTONIC time it ends (0: none) */
 };
 
 struct pkbox_thread {
