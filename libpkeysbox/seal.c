@@ -572,6 +572,12 @@ static int add_rules(scmp_filter_ctx ctx, int nr, const struct pkbox_rule *r, si
 		}                                                                                                  \
 	} while (0)
 
+/* An argument the kernel takes as an int or unsigned int (prctl's option,
+ * fcntl's and ioctl's command, a descriptor): it ignores the upper 32 bits
+ * of the register, so a rule on it compares the lower 32 bits only, or
+ * (1 << 32) | PR_SET_SECCOMP would pass a comparison with PR_SET_SECCOMP. */
+#define EQ32(i, v) SCMP_A##i(SCMP_CMP_MASKED_EQ, 0xffffffffUL, (v))
+
 /* Range-checked syscalls: number, address argument, length argument, token
  * argument (its position is the number of arguments the call takes). */
 static const struct {
@@ -674,14 +680,14 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 	RULE(SYS_io_uring_register, 0);
 	RULE(SYS_execve, 0);
 	RULE(SYS_execveat, 0);
-	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_SECCOMP));
-	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_MM));
-	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_DUMPABLE));
-	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PTRACER));
-	RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_MDWE));
+	RULE(SYS_prctl, 1, EQ32(0, PR_SET_SECCOMP));
+	RULE(SYS_prctl, 1, EQ32(0, PR_SET_MM));
+	RULE(SYS_prctl, 1, EQ32(0, PR_SET_DUMPABLE));
+	RULE(SYS_prctl, 1, EQ32(0, PR_SET_PTRACER));
+	RULE(SYS_prctl, 1, EQ32(0, PR_SET_MDWE));
 	/* TIOCSTI pushes input into the terminal: a shell command, or ^C for
-	 * the process (the command is an int: the upper bits are ignored) */
-	RULE(SYS_ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, TIOCSTI));
+	 * the process */
+	RULE(SYS_ioctl, 1, EQ32(1, TIOCSTI));
 	if (flags & PKBOX_SEAL_NO_EXIT) {
 		/* nothing ends, stops or signals the process but the library's
 		 * own calls (pkbox__tsys puts the token in r9, argument 6) */
@@ -700,30 +706,28 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 		/* (the temporary masks of ppoll, pselect6 and epoll_pwait last
 		 * while the thread sleeps in the kernel, where it cannot fault) */
 		/* SIGIO to an owner, SIGKILL when the parent goes */
-		RULE(SYS_fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_SETOWN));
-		RULE(SYS_fcntl, 1, SCMP_A1(SCMP_CMP_EQ, F_SETOWN_EX));
-		RULE(SYS_ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, FIOSETOWN));
-		RULE(SYS_ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, SIOCSPGRP));
-		RULE(SYS_prctl, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_PDEATHSIG));
+		RULE(SYS_fcntl, 1, EQ32(1, F_SETOWN));
+		RULE(SYS_fcntl, 1, EQ32(1, F_SETOWN_EX));
+		RULE(SYS_ioctl, 1, EQ32(1, FIOSETOWN));
+		RULE(SYS_ioctl, 1, EQ32(1, SIOCSPGRP));
+		RULE(SYS_prctl, 1, EQ32(0, PR_SET_PDEATHSIG));
 		/* a process stopped by its terminal (SIGTTOU, SIGTTIN): another
 		 * foreground group, TOSTOP, a process group or session of its own */
 		static const unsigned long tty[] = { TIOCSPGRP, TCSETS, TCSETSW, TCSETSF, TCSETA, TCSETAW, TCSETAF };
 		for (size_t i = 0; i < sizeof(tty) / sizeof(tty[0]); i++)
-			RULE(SYS_ioctl, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, tty[i]));
+			RULE(SYS_ioctl, 1, EQ32(1, tty[i]));
 		RULE(SYS_setpgid, 0);
 		RULE(SYS_setsid, 0);
 	}
 	if (flags & PKBOX_SEAL_KEEP_STDIO) {
-		/* (descriptors are unsigned ints: the upper bits are ignored) */
 		for (uint64_t fd = 0; fd <= 2; fd++) {
-			RULE(SYS_close, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
-			RULE(SYS_close_range, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
-			RULE(SYS_dup2, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
-			RULE(SYS_dup3, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
-			RULE(SYS_fcntl, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd), SCMP_A1(SCMP_CMP_EQ, F_SETFL));
-			RULE(SYS_ioctl, 2, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd),
-			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, FIONBIO));
-			RULE(SYS_shutdown, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fd));
+			RULE(SYS_close, 1, EQ32(0, fd));
+			RULE(SYS_close_range, 1, EQ32(0, fd));
+			RULE(SYS_dup2, 1, EQ32(1, fd));
+			RULE(SYS_dup3, 1, EQ32(1, fd));
+			RULE(SYS_fcntl, 2, EQ32(0, fd), EQ32(1, F_SETFL));
+			RULE(SYS_ioctl, 2, EQ32(0, fd), EQ32(1, FIONBIO));
+			RULE(SYS_shutdown, 1, EQ32(0, fd));
 		}
 	}
 	if (flags & PKBOX_SEAL_NO_SIGRETURN)

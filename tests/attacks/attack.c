@@ -55,6 +55,7 @@ struct ctx {
 	size_t nout;
 	long rc[8];               /* what the attacker's syscalls returned */
 	uintptr_t aux[8];         /* addresses the attack needs */
+	int tampered;             /* a call that changes the policy got through */
 };
 
 static struct pkbox_domain *dom;
@@ -414,7 +415,15 @@ static intptr_t a10_seccomp(void *a)
 	(void)a;
 	struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1) };
 	struct sock_fprog prog = { 1, f };
+	struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	struct sock_fprog allow_prog = { 1, allow };
 
+	/* first, prctl's option with bits the kernel ignores (it is an int)
+	 * above it: a filter (one that allows all, so that the test goes on
+	 * if it gets in) and dumpability */
+	cx->rc[3] = syscall(SYS_prctl, (1UL << 32) | PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &allow_prog, 0, 0);
+	cx->rc[4] = syscall(SYS_prctl, (1UL << 32) | PR_SET_DUMPABLE, 1, 0, 0, 0);
+	cx->tampered = cx->rc[3] == 0 || cx->rc[4] == 0;
 	cx->rc[0] = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 	cx->rc[1] = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 	cx->rc[2] = prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
@@ -1001,6 +1010,7 @@ int main(int argc, char **argv)
 	if (cx->nout >= 6 && !memcmp(cx->out, "TRACED", 6))
 		leaked = true;
 	bool reported = faults || refusals || quota_error;
+	bool tampered = cx->tampered;
 
 	printf("%s (%s, backend %s): %s\n", at->name, at->cls, be, at->what);
 	if (quota_error)
@@ -1022,9 +1032,11 @@ int main(int argc, char **argv)
 		printf("  last refusal: syscall %ld (arch %#x) in domain %s\n", r.nr, r.arch, r.domain);
 	if (hijacked)
 		printf("  the host ran the attacker's code with its own rights\n");
+	if (tampered)
+		printf("  the compartment changed the process's policy\n");
 	printf("  secret leaked: %s; secret changed: %s; host alive: yes; reported: %s\n", leaked ? "YES" : "no",
 	       changed ? "YES" : "no", reported ? "yes" : "NO");
-	bool ok = !leaked && !changed && reported;
+	bool ok = !leaked && !changed && !tampered && reported;
 	/* ATTACK_EXPECT_OPEN=1: a class doc/THREAT_MODEL.md says cannot be
 	 * defended here; the test checks exactly that, so that a change (a
 	 * kernel that closes it, or a regression elsewhere) is noticed */

@@ -419,3 +419,25 @@ ENTRY(end_sigwait) /* takes pkbox_call_timed()'s signal before its handler does 
 		sigwaitinfo(&s, NULL);
 	return 0;
 }
+
+ENTRY(end_sigio) /* SIGIO (default: the end) to the process, the command's upper bits set */
+{
+	(void)argc; (void)argv;
+	int p[2];
+	if (pipe(p))
+		return 3;
+	syscall(SYS_fcntl, p[0], (1UL << 32) | F_SETOWN, getpid());
+	fcntl(p[0], F_SETFL, O_ASYNC);
+	if (write(p[1], "x", 1) != 1)
+		return 4;
+	for (volatile int i = 0; i < 100000000; i++)
+		;
+	return 0;
+}
+
+ENTRY(end_nonblock) /* pkbox-run's stderr made non-blocking, the command's upper bits set */
+{
+	(void)argc; (void)argv;
+	syscall(SYS_fcntl, 2, (1UL << 32) | F_SETFL, O_NONBLOCK);
+	return 0;
+}
