@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "pkeysbox.h"
@@ -112,6 +113,11 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+	/* sealing needs every object bound eagerly (pkbox_seal(3)) */
+	if (!getenv("LD_BIND_NOW")) {
+		setenv("LD_BIND_NOW", "1", 1);
+		execv("/proc/self/exe", argv);
+	}
 	unsigned long mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
 	if (!mib || mib > 4096) {
 		fprintf(stderr, "usage: zlib-box [MIB [LIBZ]]   (1..4096, default 100; libz.so.1)\n");
@@ -138,7 +144,11 @@ int main(int argc, char **argv)
 	bound_fn d_bound = (bound_fn)dlsym(direct, "compressBound");
 	version_fn d_version = (version_fn)dlsym(direct, "zlibVersion");
 
-	/* the same file, as a plugin in a compartment */
+	/* the same file, as a plugin in a compartment of the sealed process */
+	if (pkbox_seal(NULL)) {
+		fprintf(stderr, "zlib-box: cannot seal: %s\n", pkbox_last_error());
+		return 1;
+	}
 	struct pkbox_plugin_opts po = { .sz = sizeof(po), .quota = 256UL << 20, .heap = 64UL << 20 };
 	struct pkbox_plugin *z = pkbox_plugin_load(lm->l_name, "zlib", &po);
 	if (!z) {

@@ -273,13 +273,22 @@ struct pkbox_plugin_opts {
 	size_t sz;     /* sizeof(struct pkbox_plugin_opts) */
 	size_t quota;  /* the domain's quota in bytes (0: the default) */
 	size_t heap;   /* its malloc arena, within the quota (0: half the quota) */
+	unsigned int flags;      /* PKBOX_PLUGIN_* */
+	unsigned int timeout_ms; /* each constructor's time limit (0: none), as pkbox_call_timed() */
 };
+/* load before pkbox_seal(): the plugin's constructors then run with no
+ * policy in force, so it can leave behind what the seal cannot see; for
+ * comparisons and trusted objects only */
+#define PKBOX_PLUGIN_UNSEALED (1u << 0)
 
 /*
  * Loads the shared object at path into a new domain named name (NULL: the
- * file's name): checks and inspects it, loads a sealed copy, points its
- * malloc family at the compartment's heap, gives its writable segments to
- * the domain and runs its constructors inside.  Before pkbox_seal() only.
+ * file's name), with the library's own loader: checks and inspects it and
+ * what it needs that the process lacks, maps them from a sealed, inspected
+ * code image, points their malloc family at the compartment's heap, gives
+ * their writable segments to the domain and runs their constructors inside,
+ * under the policy.  After pkbox_seal() (before it: -EPERM, unless
+ * PKBOX_PLUGIN_UNSEALED).  A constructor that is stopped: -EFAULT.
  */
 struct pkbox_plugin *pkbox_plugin_load(const char *path, const char *name, const struct pkbox_plugin_opts *opts);
 

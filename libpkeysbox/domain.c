@@ -571,6 +571,17 @@ PKBOX_EXPORT void *pkbox_calloc(struct pkbox_domain *h, size_t nmemb, size_t siz
 	return pkbox_malloc(h, total); /* fresh pages are zero */
 }
 
+/* Frees an allocation of d made by the library for itself; under the lock. */
+int pkbox__dom_free_ptr(struct pkbox_dom *d, void *ptr)
+{
+	int r = region_of(d, ptr, "pkbox_free");
+
+	if (r < 0)
+		return r;
+	region_release(&pkbox__st->regions[r]);
+	return 0;
+}
+
 PKBOX_EXPORT int pkbox_free(struct pkbox_domain *h, void *ptr)
 {
 	struct pkbox_dom *d;

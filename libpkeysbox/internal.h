@@ -13,6 +13,7 @@
 
 #include "pkeysbox.h"
 #include "gate_layout.h"
+#include "loader.h"
 
 #define PKBOX_EXPORT __attribute__((visibility("default")))
 /* the library's thread-local variables: at fixed offsets from the thread
@@ -134,12 +135,8 @@ struct pkbox_plug {
 	bool used;
 	uint32_t gen;
 	int dom;
-	void *dl;
-	int fd;
-	uintptr_t base;
-	uintptr_t text_lo, text_hi;
-	uintptr_t init, init_array, fini, fini_array;
-	size_t init_n, fini_n;
+	int nobjs;
+	struct pkbox_obj objs[PKBOX_MAX_OBJS]; /* [0] the plugin, then what it brought */
 	char path[128];
 };
 
@@ -207,6 +204,7 @@ struct pkbox_gatecfg {
 	uint64_t tls_tcb;         /* the thread control block above it */
 	uint64_t tls_span;        /* bytes reserved at the bottom of each domain stack */
 	uint64_t tls_align;
+	int code_fd;              /* the code descriptor + 1 (loader.c); 0: none yet */
 };
 
 /* mprotect backend: the gate lock page (readable always, writable only
@@ -374,7 +372,6 @@ int pkbox__fault_install(void);
 int pkbox__thread_signals(struct pkbox_thread *t);
 int pkbox__thread_rseq_off(void);
 bool pkbox__plugin_code(uintptr_t a);
-bool pkbox__plugin_base(uintptr_t base);
 void pkbox__host_fs_set(int ti);
 uint64_t pkbox__fs_enter(int *ti);
 void pkbox__fs_leave(uint64_t fs);

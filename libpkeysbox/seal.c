@@ -488,8 +488,6 @@ static int relro_cb(struct dl_phdr_info *info, size_t size, void *data)
 	struct relro_ctx *c = data;
 
 	(void)size;
-	if (pkbox__plugin_base(info->dlpi_addr))
-		return 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
@@ -658,8 +656,23 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 		RULE(SYS_mmap, 1, SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_FIXED, MAP_FIXED));
 #endif
 	}
-	/* no new executable memory, no re-keying, no key changes */
-	RULE(SYS_mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+	/* no new executable memory, no re-keying, no key changes.  Executable
+	 * mappings come from the code descriptor only (loader.c: a sealed,
+	 * inspected image), never writable, never over something else */
+	uint64_t cfd = (uint64_t)pkbox__gc.code_fd - 1;
+	RULE(SYS_mmap, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A4(SCMP_CMP_NE, cfd));
+	RULE(SYS_mmap, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE));
+	RULE(SYS_mmap, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
+	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_FIXED, MAP_FIXED));
+	RULE(SYS_mmap, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC),
+	     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_FIXED_NOREPLACE, MAP_FIXED_NOREPLACE));
+	/* the code descriptor stays what the library made it */
+	RULE(SYS_close, 2, EQ32(0, cfd), SCMP_A1(SCMP_CMP_NE, tok));
+	RULE(SYS_dup2, 2, EQ32(1, cfd), SCMP_A2(SCMP_CMP_NE, tok));
+	RULE(SYS_dup3, 2, EQ32(1, cfd), SCMP_A3(SCMP_CMP_NE, tok));
+	RULE(SYS_close_range, 1, SCMP_A0(SCMP_CMP_GT, 0xffffffffUL));
+	RULE(SYS_close_range, 1, SCMP_A1(SCMP_CMP_GT, 0xffffffffUL));
+	RULE(SYS_close_range, 2, SCMP_A0(SCMP_CMP_LE, cfd), SCMP_A1(SCMP_CMP_GE, cfd));
 	RULE(SYS_mprotect, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_NE, tok));
 	RULE(SYS_pkey_mprotect, 1, SCMP_A4(SCMP_CMP_NE, tok));
 	RULE(SYS_pkey_alloc, 0);
@@ -946,7 +959,9 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 		seccomp_release(ctx);
 		goto unlock;
 	}
-	rc = build_filter(ctx, tok, flags);
+	rc = pkbox__code_fd() < 0 ? -EMFILE : 0;
+	if (!rc)
+		rc = build_filter(ctx, tok, flags);
 	if (rc) {
 		seccomp_release(ctx);
 		goto unlock;

@@ -30,6 +30,40 @@ static intptr_t read_it(void *a)
 	return *(volatile int *)read_target;
 }
 
+/* Before the seal a load is refused (no plugin code runs unsealed), and
+ * the options struct is checked the libbpf way; then the process seals. */
+static void test_unsealed_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(pkbox_sealed(), 0);
+	errno = 0;
+	assert_null(pkbox_plugin_load(plugin("libpkbox-hello.so"), "early", NULL));
+	assert_int_equal(errno, EPERM);
+	assert_non_null(strstr(pkbox_last_error(), "pkbox_seal() first"));
+	/* the library's fault handlers, not cmocka's, when the seal checks them */
+	pkbox_signals_install();
+	if (pkbox_seal(NULL))
+		fail_msg("pkbox_seal: %s", pkbox_last_error());
+	/* too short, an unknown flag, a non-zero unknown tail */
+	struct { struct pkbox_plugin_opts o; uint64_t tail; } big = { .o = { .sz = sizeof(big) } };
+	struct pkbox_plugin_opts o = { .sz = 16 };
+	assert_null(pkbox_plugin_load(plugin("libpkbox-hello.so"), "o1", &o));
+	assert_int_equal(errno, EINVAL);
+	o.sz = sizeof(o);
+	o.flags = 1u << 7;
+	assert_null(pkbox_plugin_load(plugin("libpkbox-hello.so"), "o2", &o));
+	assert_int_equal(errno, EINVAL);
+	big.tail = 1;
+	assert_null(pkbox_plugin_load(plugin("libpkbox-hello.so"), "o3", &big.o));
+	assert_int_equal(errno, EINVAL);
+	big.tail = 0;
+	errno = 1234;
+	struct pkbox_plugin *p = pkbox_plugin_load(plugin("libpkbox-hello.so"), "o4", &big.o);
+	assert_non_null(p);
+	assert_int_equal(errno, 1234); /* a success leaves errno alone */
+	assert_int_equal(pkbox_plugin_unload(p), 0);
+}
+
 static void test_load_and_heap(void **state)
 {
 	(void)state;
@@ -93,7 +127,7 @@ static void test_bad_plugins(void **state)
 	assert_int_equal(errno, EINVAL);
 	assert_null(pkbox_plugin_load("/nonexistent/x.so", NULL, NULL));
 	assert_int_equal(errno, ENOENT);
-	assert_null(pkbox_plugin_load("/proc/self/status", NULL, NULL));
+	assert_null(pkbox_plugin_load("/dev/null", NULL, NULL));
 	assert_int_equal(errno, ENOEXEC);
 	/* not an ELF, then a 32-bit ELF */
 	char tmp[] = "/tmp/pkbox-plugin-XXXXXX";
@@ -133,6 +167,7 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "%s", d ? d : (argc > 1 ? argv[1] : "."));
 	pkbox_test_check_backend();
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unsealed_refused),
 		cmocka_unit_test(test_load_and_heap),
 		cmocka_unit_test(test_bad_plugins),
 	};

@@ -4,7 +4,8 @@
  *
  *   pkbox-run [OPTIONS] PLUGIN.so [SYMBOL] [-- ARGS...]
  *
- * Loads PLUGIN.so into a fresh compartment, seals the process, and calls
+ * Seals the process, then loads PLUGIN.so into a fresh compartment (its
+ * constructors run inside, under the policy) and calls
  * int SYMBOL(int argc, char **argv) (default pkbox_main) inside it, with
  * argv[0] the plugin's path and ARGS after it, in compartment memory.
  *
@@ -145,72 +146,151 @@ struct run {
 	struct pkbox_domain *dom;
 	struct call *c;
 	unsigned int timeout_ms;
-	int canary;
+	int canary, seal;
 	uint8_t *secret, *copy;
+	const char *sym;
+	int argc;       /* the plugin's, argv[0] included */
+	char **argv;    /* copies, in this struct's memory */
 	char path[];
 };
 
-/* On pkbox_host_run()'s stack: the call, the report, the exit.  Everything
- * it uses is in the host's private domain or in the library's state. */
+static void canary_line(const struct run *r, struct line *l)
+{
+	bool same = true;
+
+	if (!r->canary)
+		return;
+	for (int i = 0; i < 32; i++)
+		same &= r->secret[i] == r->copy[i];
+	cat(l, "pkbox-run: canary ");
+	hex(r->copy, 32, l);
+	cat(l, same ? " intact" : " modified");
+	emit(l);
+}
+
+/* A line, the canary's, and the exit. */
+__attribute__((noreturn)) static void end(const struct run *r, const char *what, const char *msg, int status)
+{
+	struct line l = { .n = 0 };
+
+	cat(&l, what);
+	cat(&l, msg);
+	emit(&l);
+	canary_line(r, &l);
+	leave(status);
+}
+
+static void violation_line(const struct run *r, int rc, struct line *l)
+{
+	struct pkbox_fault f = { .sz = sizeof(f) };
+
+	cat(l, "pkbox-run: violation: domain ");
+	if ((rc == -EFAULT || rc == -ETIMEDOUT) && !pkbox_last_fault(r->dom, &f)) {
+		cat(l, f.domain);
+		if (f.signo == PKBOX_TIMEOUT_SIGNAL) {
+			cat_num(l, r->timeout_ms, 10, ": out of time after ");
+			cat_num(l, f.ip, 16, " ms (at 0x");
+			cat(l, ")");
+		} else if (f.signo == 31 /* SIGSYS: a refused syscall */) {
+			cat(l, ": syscall ");
+			cat_num(l, f.addr, 10, "");
+			cat(l, " refused by the policy (at ");
+			cat_num(l, f.ip, 16, "0x");
+			cat(l, ")");
+		} else {
+			cat(l, ": ");
+			cat(l, access_name(&f));
+			cat_num(l, f.addr, 16, " at 0x");
+			cat(l, " (owner ");
+			cat(l, f.owner[0] ? f.owner : "none");
+			cat(l, ", key ");
+			cat_int(l, f.pkey);
+			cat(l, ", signal ");
+			cat_int(l, f.signo);
+			cat_num(l, f.ip, 16, ", at 0x");
+			cat(l, ")");
+		}
+	} else {
+		cat(l, r->path);
+		cat(l, ": ");
+		cat(l, pkbox_last_error());
+	}
+	emit(l);
+}
+
+/* Loads the plugin (after the seal: its constructors run under the policy)
+ * and puts its arguments in its memory; ends the process if that fails. */
+static void load(struct run *r)
+{
+	struct pkbox_plugin_opts po = { .sz = sizeof(po), .timeout_ms = r->timeout_ms,
+					.flags = r->seal ? 0 : PKBOX_PLUGIN_UNSEALED };
+	struct pkbox_plugin *pl = pkbox_plugin_load(r->path, NULL, &po);
+
+	if (!pl) /* a constructor stopped inside is a violation; the rest a refusal */
+		end(r, errno == EFAULT || errno == ETIMEDOUT ? "pkbox-run: violation: " : "pkbox-run: refused: ",
+		    pkbox_last_error(), errno == EFAULT || errno == ETIMEDOUT ? EX_VIOLATION : EX_REFUSED);
+	r->dom = pkbox_plugin_domain(pl);
+	void *fn = pkbox_plugin_sym(pl, r->sym);
+	if (!fn)
+		end(r, "pkbox-run: refused: ", pkbox_last_error(), EX_REFUSED);
+	char **pargv = pkbox_calloc(r->dom, (size_t)r->argc + 1, sizeof(char *));
+	r->c = pkbox_calloc(r->dom, 1, sizeof(*r->c));
+	for (int i = 0; pargv && i < r->argc; i++)
+		if (!(pargv[i] = pkbox_copy_in(r->dom, r->argv[i], strlen(r->argv[i]) + 1)))
+			pargv = NULL;
+	if (!pargv || !r->c)
+		end(r, "pkbox-run: ", pkbox_last_error(), EX_USAGE_);
+	r->c->fn = (int (*)(int, char **))fn;
+	r->c->argc = r->argc;
+	r->c->argv = pargv;
+}
+
+/* On pkbox_host_run()'s stack: the load, the call, the report, the exit.
+ * Everything it uses is in the host's private domain or in the library's
+ * state. */
 __attribute__((noreturn)) static intptr_t run_plugin(void *a)
 {
 	struct run *r = a;
 	intptr_t ret = 0;
+
+	load(r);
 	int rc = r->timeout_ms ? pkbox_call_timed(r->dom, trampoline, r->c, &ret, r->timeout_ms)
 			       : pkbox_call(r->dom, trampoline, r->c, &ret);
-	int status;
+	int status = (int)(ret & 0xff);
 	struct line l = { .n = 0 };
 
-	if (rc == 0) {
-		status = (int)(ret & 0xff);
-	} else {
-		struct pkbox_fault f = { .sz = sizeof(f) };
-
-		cat(&l, "pkbox-run: violation: domain ");
-		if ((rc == -EFAULT || rc == -ETIMEDOUT) && !pkbox_last_fault(r->dom, &f)) {
-			cat(&l, f.domain);
-			if (f.signo == PKBOX_TIMEOUT_SIGNAL) {
-				cat_num(&l, r->timeout_ms, 10, ": out of time after ");
-				cat_num(&l, f.ip, 16, " ms (at 0x");
-				cat(&l, ")");
-			} else if (f.signo == 31 /* SIGSYS: a refused syscall */) {
-				cat(&l, ": syscall ");
-				cat_num(&l, f.addr, 10, "");
-				cat(&l, " refused by the policy (at ");
-				cat_num(&l, f.ip, 16, "0x");
-				cat(&l, ")");
-			} else {
-				cat(&l, ": ");
-				cat(&l, access_name(&f));
-				cat_num(&l, f.addr, 16, " at 0x");
-				cat(&l, " (owner ");
-				cat(&l, f.owner[0] ? f.owner : "none");
-				cat(&l, ", key ");
-				cat_int(&l, f.pkey);
-				cat(&l, ", signal ");
-				cat_int(&l, f.signo);
-				cat_num(&l, f.ip, 16, ", at 0x");
-				cat(&l, ")");
-			}
-		} else {
-			cat(&l, r->path);
-			cat(&l, ": ");
-			cat(&l, pkbox_last_error());
-		}
-		emit(&l);
+	if (rc) {
+		violation_line(r, rc, &l);
 		status = EX_VIOLATION;
 	}
-	if (r->canary) {
-		bool same = true;
-
-		for (int i = 0; i < 32; i++)
-			same &= r->secret[i] == r->copy[i];
-		cat(&l, "pkbox-run: canary ");
-		hex(r->copy, 32, &l);
-		cat(&l, same ? " intact" : " modified");
-		emit(&l);
-	}
+	canary_line(r, &l);
 	leave(status);
+}
+
+/* What run_plugin() needs, copied into the host's private domain: nothing
+ * of it stays in memory a constructor could write. */
+static struct run *prepare(const char *path, const char *sym, int pargc, char **pargs)
+{
+	size_t need = sizeof(struct run) + strlen(path) + 1 + strlen(sym) + 1 + 8 + ((size_t)pargc + 1) * sizeof(char *);
+
+	for (int i = 1; i < pargc; i++)
+		need += strlen(pargs[i - 1]) + 1;
+	struct run *r = pkbox_calloc(pkbox_host_domain(), 1, need);
+	if (!r)
+		return NULL;
+	char *p = r->path;
+	p = stpcpy(p, path) + 1;
+	r->sym = p;
+	p = stpcpy(p, sym) + 1;
+	r->argv = (char **)(((uintptr_t)p + 7) & ~(uintptr_t)7);
+	p = (char *)(r->argv + pargc + 1);
+	r->argc = pargc;
+	r->argv[0] = r->path;
+	for (int i = 1; i < pargc; i++) {
+		r->argv[i] = p;
+		p = stpcpy(p, pargs[i - 1]) + 1;
+	}
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -288,42 +368,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
 		return EX_USAGE_;
 	}
-	struct pkbox_plugin *pl = pkbox_plugin_load(path, NULL, NULL);
-	if (!pl) {
-		fprintf(stderr, "pkbox-run: refused: %s\n", pkbox_last_error());
-		return EX_REFUSED;
-	}
-	struct pkbox_domain *dom = pkbox_plugin_domain(pl);
-	void *fn = pkbox_plugin_sym(pl, sym);
-	if (!fn) {
-		fprintf(stderr, "pkbox-run: refused: %s\n", pkbox_last_error());
-		return EX_REFUSED;
-	}
-	/* argv in compartment memory */
-	char **pargv = pkbox_calloc(dom, (size_t)pargc + 1, sizeof(char *));
-	struct call *c = pkbox_calloc(dom, 1, sizeof(*c));
-	if (!pargv || !c) {
-		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
-		return EX_REFUSED;
-	}
-	pargv[0] = pkbox_copy_in(dom, path, strlen(path) + 1);
-	for (int i = 1; i < pargc; i++)
-		pargv[i] = pkbox_copy_in(dom, argv[optind + i - 1], strlen(argv[optind + i - 1]) + 1);
-	c->fn = (int (*)(int, char **))fn;
-	c->argc = pargc;
-	c->argv = pargv;
-
-	/* what the call and the report need, in the host's private domain */
-	struct run *r = pkbox_calloc(pkbox_host_domain(), 1, sizeof(*r) + strlen(path) + 1);
+	/* what the load and the call need, in the host's private domain */
+	struct run *r = prepare(path, sym, pargc, argv + optind);
 	if (!r) {
 		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
 		return EX_USAGE_;
 	}
-	r->dom = dom;
-	r->c = c;
 	r->canary = canary;
+	r->seal = seal;
 	r->timeout_ms = timeout_ms;
-	memcpy(r->path, path, strlen(path) + 1);
 	if (canary) {
 		r->secret = pkbox_malloc(pkbox_host_domain(), 32);
 		r->copy = pkbox_malloc(pkbox_host_domain(), 32);
@@ -364,9 +417,10 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	fflush(stderr);
-	/* the call and everything after it, on a stack in the host's private
-	 * domain: run_plugin() ends the process and never comes back to this
-	 * stack, which the plugin may have written (key-0 memory) */
+	/* the load (its constructors), the call and everything after them, on
+	 * a stack in the host's private domain: run_plugin() ends the process
+	 * and never comes back to this stack, which the plugin may have written
+	 * (key-0 memory) */
 	int rc = pkbox_host_run(run_plugin, r, 0, NULL);
 	struct line l = { .n = 0 };
 	cat(&l, "pkbox-run: ");

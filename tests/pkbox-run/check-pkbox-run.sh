@@ -50,7 +50,11 @@ expect 65 "not an ELF file is refused" -- "$0"
 expect 65 "missing symbol is refused" -- "$dir/libpkbox-hello.so" no_such_symbol
 expect 65 "a plugin with WRPKRU is refused" -- "$gadget"
 has "$err" 'WRPKRU' "refusal names the instruction"
-expect 65 "a constructor that faults is refused" -- "$dir/libpkbox-ctor-fault.so"
+# constructors run after the seal, inside the compartment: one that is
+# stopped there is a violation like any other
+expect 86 "a constructor that faults is a violation" -- --canary "$dir/libpkbox-ctor-fault.so"
+has "$err" '^pkbox-run: violation: .*its constructor was stopped in domain ' "constructor: violation line"
+canary_safe "constructor that faults"
 expect 43 "--canary with a good plugin" -- --canary "$dir/libpkbox-hello.so" -- a b
 canary_safe "good plugin"
 for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_procmem steal_int80 \

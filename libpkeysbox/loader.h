@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* loader.h - the library's own loader for plugins (loader.c). */
+#ifndef PKBOX_LOADER_H
+#define PKBOX_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pkbox_dom;
+
+#define PKBOX_MAX_OBJS 8 /* a plugin and the objects it brings with it */
+
+/* One object mapped by the loader; lives in library memory. */
+struct pkbox_obj {
+	uintptr_t bias;            /* address = bias + virtual address */
+	uintptr_t map_lo;          /* the mapping: [map_lo, map_lo + map_len) */
+	size_t map_len;
+	uintptr_t text_lo, text_hi;/* its code pages */
+	uintptr_t init, init_array, fini, fini_array; /* relocated */
+	size_t init_n, fini_n;
+	void *file;                /* its file, in the host's private domain */
+	size_t file_len;
+	char name[64];
+};
+
+/* Maps the object at path and the objects it needs that the process lacks,
+ * relocated, inspected, their writable segments given to domain d; runs no
+ * code of theirs.  Under the library lock.  Fills objs[0..*n). */
+int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, int *n);
+/* Unmaps them; their regions must be gone (the domain destroyed). */
+void pkbox__unload(struct pkbox_obj *objs, int n);
+/* A symbol object o exports: its address, or 0; *code says whether it is
+ * in o's code */
+uintptr_t pkbox__obj_sym(const struct pkbox_obj *o, const char *name, bool *code);
+/* The descriptor executable memory may be mapped from (the seal's rule);
+ * made at the first need, before the seal */
+int pkbox__code_fd(void);
+
+#endif
