@@ -40,6 +40,15 @@ static void test_unsealed_refused(void **state)
 	assert_null(pkbox_plugin_load(plugin("libpkbox-hello.so"), "early", NULL));
 	assert_int_equal(errno, EPERM);
 	assert_non_null(strstr(pkbox_last_error(), "pkbox_seal() first"));
+	/* unless the host asks for it: then the constructor runs unsealed */
+	struct pkbox_plugin_opts uo = { .sz = sizeof(uo), .flags = PKBOX_PLUGIN_UNSEALED };
+	struct pkbox_plugin *early = pkbox_plugin_load(plugin("libpkbox-hello.so"), "early", &uo);
+	assert_non_null(early);
+	intptr_t r = 0;
+	assert_int_equal(pkbox_call(pkbox_plugin_domain(early), call_probe, pkbox_plugin_sym(early, "counter_addr"), &r),
+			 0);
+	assert_int_equal(*(int *)r, 6);
+	assert_int_equal(pkbox_plugin_unload(early), 0);
 	/* the library's fault handlers, not cmocka's, when the seal checks them */
 	pkbox_signals_install();
 	if (pkbox_seal(NULL))
@@ -118,6 +127,34 @@ static void test_load_and_heap(void **state)
 	assert_null(pkbox_plugin_domain(p));
 }
 
+/* A dependency the process lacks comes into the plugin's domain: its
+ * constructor ran inside (with the compartment's heap), its data and heap
+ * are the domain's, out of other domains' reach. */
+static void test_dependency(void **state)
+{
+	(void)state;
+	struct pkbox_plugin *p = pkbox_plugin_load(plugin("libpkbox-needs.so"), "needs", NULL);
+	assert_non_null(p);
+	struct pkbox_domain *d = pkbox_plugin_domain(p);
+	intptr_t r = 0;
+	assert_int_equal(pkbox_call(d, call_probe, pkbox_plugin_sym(p, "needs_ready"), &r), 0);
+	assert_int_equal((int)r, 42);
+	assert_int_equal(pkbox_call(d, call_probe, pkbox_plugin_sym(p, "needs_counter"), &r), 0);
+	assert_ptr_equal(pkbox_domain_of((void *)r), d);
+	assert_int_equal(*(int *)r, 7);
+	read_target = (void *)r;
+	struct pkbox_domain *other = pkbox_domain_create("other2", NULL);
+	intptr_t r2;
+	assert_int_equal(pkbox_call(other, read_it, NULL, &r2), -EFAULT);
+	assert_int_equal(pkbox_call(d, call_probe, pkbox_plugin_sym(p, "needs_heap"), &r), 0);
+	assert_ptr_equal(pkbox_domain_of((void *)r), d);
+	/* its symbols are the dependency's business, not the plugin's */
+	assert_null(pkbox_plugin_sym(p, "dep_counter_addr"));
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(pkbox_plugin_unload(p), 0);
+	assert_int_equal(pkbox_domain_destroy(other), 0);
+}
+
 static void test_bad_plugins(void **state)
 {
 	(void)state;
@@ -169,6 +206,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unsealed_refused),
 		cmocka_unit_test(test_load_and_heap),
+		cmocka_unit_test(test_dependency),
 		cmocka_unit_test(test_bad_plugins),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,6 +67,15 @@ for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_pr
 	esac
 	canary_safe "thief $sym"
 done
+# executable memory comes from the loader's code descriptor only, which a
+# plugin can neither replace, close, map writable nor map over the host's
+# code: each is stopped by the policy itself (a refused syscall)
+for sym in steal_codefd_view steal_codefd_swap steal_codefd_close steal_codefd_range steal_codefd_writable \
+	steal_codefd_fixed; do
+	expect 86 "thief $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
+	has "$err" '^pkbox-run: violation: domain .*: syscall [0-9]+ refused by the policy' "thief $sym: refused syscall"
+	canary_safe "thief $sym"
+done
 # a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
 for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report end_sigwait end_sigio \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* thief.c - a plugin that tries the catalogue against pkbox-run's canary:
  * each entry point is one attack; all print what they could read. */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
 #include <printf.h>
@@ -439,5 +440,94 @@ ENTRY(end_nonblock) /* pkbox-run's stderr made non-blocking, the command's upper
 {
 	(void)argc; (void)argv;
 	syscall(SYS_fcntl, 2, (1UL << 32) | F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+/* A5 against the loader's code descriptor (the one executable mapping the
+ * seal allows): found as the descriptor with write seals */
+static int code_fd(void)
+{
+	for (int fd = 3; fd < 4096; fd++) {
+		int s = fcntl(fd, F_GET_SEALS);
+		if (s >= 0 && (s & F_SEAL_WRITE))
+			return fd;
+	}
+	return -1;
+}
+
+/* a memfd holding code that opens every key, then reads the canary */
+static int gadget_memfd(void)
+{
+	static const uint8_t code[] = { 0x31, 0xc0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef, 0xc3 };
+	int fd = (int)syscall(SYS_memfd_create, "g", 0);
+	if (fd < 0 || ftruncate(fd, 4096) || pwrite(fd, code, sizeof(code), 0) != (ssize_t)sizeof(code))
+		return -1;
+	return fd;
+}
+
+static void run_view(int fd, int flags)
+{
+	void *x = mmap(NULL, 4096, PROT_READ | PROT_EXEC, flags, fd, 0);
+	if (x != MAP_FAILED) {
+		((void (*)(void))x)();
+		show(canary());
+	}
+}
+
+ENTRY(steal_codefd_view) /* an executable view of a memfd it keeps writable */
+{
+	(void)argc; (void)argv;
+	run_view(gadget_memfd(), MAP_SHARED);
+	return 0;
+}
+
+ENTRY(steal_codefd_swap) /* its own memfd put on the code descriptor */
+{
+	(void)argc; (void)argv;
+	int c = code_fd(), g = gadget_memfd();
+	if (c >= 0 && g >= 0 && dup2(g, c) == c)
+		run_view(c, MAP_PRIVATE);
+	return 0;
+}
+
+ENTRY(steal_codefd_close) /* the code descriptor closed, its number taken */
+{
+	(void)argc; (void)argv;
+	int c = code_fd();
+	if (c >= 0 && !close(c) && gadget_memfd() == c)
+		run_view(c, MAP_PRIVATE);
+	return 0;
+}
+
+ENTRY(steal_codefd_range) /* the same through close_range, its upper bits set */
+{
+	(void)argc; (void)argv;
+	int c = code_fd();
+	if (c >= 0 && !syscall(SYS_close_range, (1UL << 32) | 3, ~0U, 0) && gadget_memfd() == c)
+		run_view(c, MAP_PRIVATE);
+	return 0;
+}
+
+ENTRY(steal_codefd_writable) /* the code image mapped writable and executable */
+{
+	(void)argc; (void)argv;
+	int c = code_fd();
+	uint8_t *x = c < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE, c, 0);
+	if (x != MAP_FAILED) {
+		static const uint8_t code[] = { 0x31, 0xc0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef, 0xc3 };
+		memcpy(x, code, sizeof(code));
+		((void (*)(void))x)();
+		show(canary());
+	}
+	return 0;
+}
+
+ENTRY(steal_codefd_fixed) /* inspected code mapped over the host's: its exit path */
+{
+	(void)argc; (void)argv;
+	int c = code_fd();
+	void *host = dlsym(RTLD_DEFAULT, "pkbox_exit");
+	if (c >= 0 && host)
+		mmap((void *)((uintptr_t)host & ~4095UL), 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, c, 0);
 	return 0;
 }
