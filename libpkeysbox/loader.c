@@ -509,11 +509,7 @@ int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, i
 		    (es[i].fini_array && !in_data(&c, es[i].fini_array + es[i].fini_n * 8 - 8)))
 			rc = pkbox__err(-ENOEXEC, "plugin %s: damaged constructor list", objs[i].name);
 	}
-	if (rc) {
-		pkbox__unload(objs, *n);
-		*n = 0;
-	}
-	return rc;
+	return rc; /* on failure the caller destroys the domain, then unloads */
 }
 
 void pkbox__unload(struct pkbox_obj *objs, int n)

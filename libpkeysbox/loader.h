@@ -26,7 +26,8 @@ struct pkbox_obj {
 
 /* Maps the object at path and the objects it needs that the process lacks,
  * relocated, inspected, their writable segments given to domain d; runs no
- * code of theirs.  Under the library lock.  Fills objs[0..*n). */
+ * code of theirs.  Under the library lock.  Fills objs[0..*n), also when
+ * it fails: the caller then destroys d and unloads them. */
 int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, int *n);
 /* Unmaps them; their regions must be gone (the domain destroyed). */
 void pkbox__unload(struct pkbox_obj *objs, int n);
