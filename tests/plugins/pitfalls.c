@@ -838,15 +838,17 @@ static int rseq_use(void)
 }
 
 /* codepatch: the host's code made writable before the seal; after the
- * inspection the entry point rewrites pkbox_exit() to jump here, and the
- * host runs it with its own rights on the way out */
+ * inspection the entry point rewrites pkbox_last_fault() and pkbox_exit()
+ * to jump here, and the host runs that with its own rights when it reports
+ * the fault the use half ends with, or on its way out */
 __attribute__((noreturn)) void pitfalls_hijack(void);
 __attribute__((noreturn)) void pitfalls_hijack(void)
 {
+	static int once;
 	char line[80];
 	const uint8_t *c = (const uint8_t *)env_canary();
 
-	if (c) {
+	if (c && !once++) {
 		for (int i = 0; i < 32; i++) {
 			line[2 * i] = "0123456789abcdef"[c[i] >> 4];
 			line[2 * i + 1] = "0123456789abcdef"[c[i] & 15];
@@ -856,22 +858,25 @@ __attribute__((noreturn)) void pitfalls_hijack(void)
 	}
 	helper_exit();
 }
-static uint8_t *cp_fn;
-static int cp_writable;
+static const char *const cp_names[] = { "pkbox_last_fault", "pkbox_exit" };
+static uint8_t *cp_fn[2];
 static void codepatch_setup(void)
 {
-	cp_fn = dlsym(RTLD_DEFAULT, "pkbox_exit");
-	if (!cp_fn)
-		return;
-	uintptr_t pg = (uintptr_t)cp_fn & ~(PG - 1);
-	cp_writable = !mprotect((void *)pg, 2 * PG, PROT_READ | PROT_WRITE | PROT_EXEC);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *f = dlsym(RTLD_DEFAULT, cp_names[i]);
+		uintptr_t pg = (uintptr_t)f & ~(PG - 1);
+		if (f && !mprotect((void *)pg, 2 * PG, PROT_READ | PROT_WRITE | PROT_EXEC))
+			cp_fn[i] = f;
+	}
 }
 static int codepatch_use(void)
 {
-	if (cp_fn && cp_writable) {
+	for (int k = 0; k < 2; k++) {
+		volatile uint8_t *p = cp_fn[k];
+		if (!p)
+			continue;
 		/* movabs $pitfalls_hijack, %rax; jmp *%rax */
 		uint64_t to = (uint64_t)(uintptr_t)pitfalls_hijack;
-		volatile uint8_t *p = cp_fn;
 		p[0] = 0x48;
 		p[1] = 0xb8;
 		for (int i = 0; i < 8; i++)
@@ -905,7 +910,7 @@ static void forkspin_setup(void)
 {
 	parent_pid = getpid();
 	if (syscall(SYS_fork) == 0) {
-		double end = now() + 4;
+		double end = now() + 5;
 		while (now() < end)
 			__asm__ volatile("" ::: "memory");
 		helper_exit();
