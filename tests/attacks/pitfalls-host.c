@@ -96,7 +96,7 @@ static int host(const char *name, const char *path, uint8_t *given)
 	const char *lf = getenv("PITFALLS_LOAD_BEFORE_SEAL");
 	bool load_first = lf && *lf == '1';
 	unsigned long f0 = pkbox_fault_count(), r0 = pkbox_refusal_count();
-	bool loaded = false, sealed_refusal = false, seal_refused = false;
+	bool loaded = false, sealed_refusal = false, seal_refused = false, refused_setup = false;
 	int crc = 0;
 	struct pkbox_plugin *pl = NULL;
 
@@ -126,11 +126,15 @@ static int host(const char *name, const char *path, uint8_t *given)
 		void *fn = pkbox_plugin_sym(pl, "pf_use");
 		struct call *c = d ? pkbox_calloc(d, 1, sizeof(*c)) : NULL;
 		char **argv = d ? pkbox_calloc(d, 2, sizeof(char *)) : NULL;
-		if (!fn || !c || !argv) {
-			fprintf(stderr, "pitfalls-host: set-up: %s\n", pkbox_last_error());
+		if (!fn)
 			return 2;
+		if (!c || !argv || !(argv[0] = pkbox_copy_in(d, path, strlen(path) + 1))) {
+			/* a constructor that left the process without memory or
+			 * mappings (A17): the host goes no further, and says why */
+			fprintf(stderr, "pitfalls-host: no memory for the call's arguments: %s\n", pkbox_last_error());
+			refused_setup = true;
+			goto verdict;
 		}
-		argv[0] = pkbox_copy_in(d, path, strlen(path) + 1);
 		c->fn = (int (*)(int, char **))fn;
 		c->argc = 1;
 		c->argv = argv;
@@ -143,12 +147,13 @@ static int host(const char *name, const char *path, uint8_t *given)
 		else
 			fprintf(stderr, "pitfalls-host: call: %d, returned %ld\n", crc, (long)ret);
 	}
+verdict:;
 	unsigned long faults = pkbox_fault_count() - f0, refusals = pkbox_refusal_count() - r0;
 	struct pkbox_refusal r = { .sz = sizeof(r) };
 	if (refusals && !pkbox_last_refusal(&r))
 		fprintf(stderr, "pitfalls-host: last refusal: syscall %ld (arch %#x) in %s\n", r.nr, r.arch, r.domain);
 	bool changed = memcmp(secret, copy, 32) != 0;
-	bool reported = faults || refusals || seal_refused;
+	bool reported = faults || refusals || seal_refused || refused_setup;
 	fprintf(stderr, "pitfalls-host: %s: %s; faults %lu, refusals %lu; secret changed: %s; reported: %s\n", name,
 		loaded ? "loaded" : "not loaded", faults, refusals, changed ? "YES" : "no", reported ? "yes" : "NO");
 	if (sealed_refusal)

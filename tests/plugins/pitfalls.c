@@ -926,22 +926,10 @@ static int forkspin_use(void)
 static long mc_count;
 static void mapcount_setup(void)
 {
-	/* one page each, every other one left out so that none merge */
-	uint8_t *base = mmap(NULL, 1UL << 30, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (base == MAP_FAILED)
-		return;
-	munmap(base, 1UL << 30);
+	/* one page each, read-only and inaccessible by turns so that
+	 * neighbours do not merge; nothing unmapped (munmap may be refused) */
 	for (long i = 0; i < (1L << 17); i++) {
-		void *want = base + (uintptr_t)(2 * i) * PG;
-		if ((uint8_t *)want >= base + (1UL << 30)) {
-			base = mmap(NULL, 1UL << 30, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-			if (base == MAP_FAILED)
-				break;
-			munmap(base, 1UL << 30);
-			want = base;
-			i = 0;
-		}
-		void *p = mmap(want, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		void *p = mmap(NULL, PG, (i & 1) ? PROT_READ : PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
 			break;
 		mc_count++;
