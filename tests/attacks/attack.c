@@ -286,19 +286,60 @@ static intptr_t a6_foreign(void *a)
 
 /* ---------------------------------------------------------------- A7 */
 
-static intptr_t a7_int80(void *a)
+/* One i386 syscall (int 0x80): up to six arguments in ebx, ecx, edx, esi,
+ * edi, ebp.  The red zone is stepped over before rbp is saved. */
+static long int80(long nr, long b, long c, long d, long si, long di, long bp)
 {
 	long r;
 
+	__asm__ volatile("subq $128, %%rsp\n\t"
+			 "pushq %%rbp\n\t"
+			 "movq %7, %%rbp\n\t"
+			 "int $0x80\n\t"
+			 "popq %%rbp\n\t"
+			 "addq $128, %%rsp"
+			 : "=a"(r)
+			 : "a"(nr), "b"(b), "c"(c), "d"(d), "S"(si), "D"(di), "m"(bp)
+			 : "memory");
+	return r;
+}
+
+/* What only the architecture check stops: a 32-bit call cannot name the
+ * pool above 4 GiB, so these aim at the policy itself instead.  Through
+ * int 0x80 the i386 numbers of calls the x86-64 rules refuse:
+ *   - seccomp(SECCOMP_SET_MODE_FILTER) installing a filter of its own (its
+ *     program below 4 GiB, where a 32-bit pointer can name it);
+ *   - mmap2 of a memfd it wrote WRPKRU into, PROT_EXEC: new code nobody
+ *     inspected (MDWE does not stop a first mapping that is not writable);
+ *   - pkey_alloc, which only the library may call.
+ * Any of them returning success changed the process's policy; x32 (bit 30
+ * of the number) is tried with mprotect of the secret's page. */
+static intptr_t a7_int80(void *a)
+{
 	(void)a;
-	/* i386 mprotect (125) of the low 4 GiB and pkey_mprotect (380) */
-	__asm__ volatile("int $0x80" : "=a"(r) : "a"(125L), "b"(0x10000L), "c"(4096L), "d"(7L) : "memory");
-	cx->rc[0] = r;
-	__asm__ volatile("int $0x80" : "=a"(r) : "a"(380L), "b"(0x10000L), "c"(4096L), "d"(3L), "S"(0L) : "memory");
-	cx->rc[1] = r;
+	/* 32-bit addressable memory for the filter program */
+	uint8_t *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	cx->rc[5] = low == MAP_FAILED ? -errno : 0;
+	if (low != MAP_FAILED) {
+		struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		uint32_t prog32[2] = { 1, (uint32_t)(uintptr_t)(low + 64) }; /* compat sock_fprog: len, filter */
+		memcpy(low + 64, &allow, sizeof(allow));
+		memcpy(low, prog32, sizeof(prog32));
+		cx->rc[0] = int80(354 /* seccomp */, SECCOMP_SET_MODE_FILTER, 0, (long)(uintptr_t)low, 0, 0, 0);
+	}
+	/* xor eax,eax; xor ecx,ecx; xor edx,edx; wrpkru; ret: written as data */
+	static const uint8_t code[] = { 0x31, 0xc0, 0x31, 0xc9, 0x31, 0xd2, 0x0f, 0x01, 0xef, 0xc3 };
+	int fd = (int)syscall(SYS_memfd_create, "a7", 0);
+	if (fd < 0 || syscall(SYS_ftruncate, fd, 4096) || syscall(SYS_pwrite64, fd, code, sizeof(code), 0) < 0)
+		cx->rc[1] = -EIO;
+	else
+		cx->rc[1] = int80(192 /* mmap2 */, 0, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+	cx->rc[2] = int80(381 /* pkey_alloc */, 0, 0, 0, 0, 0, 0);
+	/* (before the next call, which the strict seal ends the call at) */
+	cx->tampered = cx->rc[0] == 0 || (cx->rc[1] > 0 && cx->rc[1] < 0xfffff000L) || cx->rc[2] >= 0;
 	/* x32: the same numbers with bit 30 */
-	r = syscall(0x40000000L | SYS_mprotect, page_of(cx->secret), 4096, PROT_READ | PROT_WRITE);
-	cx->rc[2] = r;
+	cx->rc[3] = syscall(0x40000000L | SYS_mprotect, page_of(cx->secret), 4096, PROT_READ | PROT_WRITE);
+	cx->tampered |= cx->rc[3] == 0;
 	grab(cx->secret, SECRET_LEN);
 	return 0;
 }
@@ -676,7 +717,7 @@ static const struct attack attacks[] = {
 	{ "a4-remap", "A4", a4_remap, 0, "munmap/mmap/mremap/madvise the secret's page, from below too" },
 	{ "a5-exec", "A5", a5_exec, 0, "new executable memory: anonymous, mprotect, memfd alias, SHM_EXEC" },
 	{ "a6-foreign", "A6", a6_foreign, 0, "/proc/self/mem, process_vm_readv, ptrace from a child" },
-	{ "a7-int80", "A7", a7_int80, 0, "protection syscalls through int 0x80 and x32" },
+	{ "a7-int80", "A7", a7_int80, 0, "seccomp, mmap2(PROT_EXEC), pkey_alloc through int 0x80; mprotect through x32" },
 	{ "a8-sigreturn", "A8", a8_sigreturn, 0, "forged rt_sigreturn frame with PKRU 0" },
 	{ "a9-handlers", "A9", a9_handlers, 0, "replace the library's handlers; call them as a deputy" },
 	{ "a9-own-handler", "A9", a9_own, 0, "install handlers of its own (on its stack and the signal stack) that read the secret" },
