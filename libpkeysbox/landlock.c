@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * landlock.c - the seal's file policy, with Landlock.
+ *
+ * Two things a compartment must not reach through files (doc/THREAT_MODEL.md,
+ * A6 and A16):
+ *  - /proc: /proc/self/mem ignores protection keys and page protections, and
+ *    /proc/self/map_files hands out the mapped objects (closed unless
+ *    PKBOX_SEAL_KEEP_PROC);
+ *  - the code the host runs: a write to the file of a mapped object changes
+ *    the page cache, so the code itself.  Nothing beneath the directory of an
+ *    executable mapping (the program, its libraries, ld.so, plugins loaded
+ *    before the seal) can be opened for writing, truncated, created, removed,
+ *    renamed or linked elsewhere.
+ * Landlock only grants: the ruleset handles every write-like right the
+ * kernel's ABI knows, reads are granted beneath every entry of / but /proc,
+ * and write rights beneath every directory that is neither such a directory
+ * nor one of its ancestors (walked from / down), and on the files lying
+ * directly in those ancestors.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#if __has_include(<linux/landlock.h>)
+#include <linux/landlock.h>
+#define HAVE_LANDLOCK_H 1
+#endif
+
+#include "internal.h"
+#include "landlock.h"
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+#ifdef HAVE_LANDLOCK_H
+/* (newer than some headers: Linux 5.19 and 6.2) */
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+
+#define FS_ABI1                                                                                                    \
+	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |             \
+	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |               \
+	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |                \
+	 LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM)
+/* the rights a rule on a file (not a directory) may carry */
+#define FS_FILE (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
+#endif
+
+#define PATH_LEN 1024
+#define MAX_DIRS 64   /* directories of executable objects */
+#define MAX_ANC 256   /* their ancestors */
+#define MAX_OBJS 256  /* executable objects, and shared file mappings */
+
+struct obj {
+	dev_t dev;
+	ino_t ino;
+};
+
+/* built under the library's lock, in pkbox_seal() only */
+static struct {
+	char dirs[MAX_DIRS][PATH_LEN];
+	char anc[MAX_ANC][PATH_LEN];
+	struct obj objs[MAX_OBJS], shared[MAX_OBJS];
+	int ndirs, nanc, nobjs, nshared;
+	int ruleset;   /* prepared, not yet applied: > 0 */
+	int err;       /* why there is none: -ENOSYS, -EOPNOTSUPP (Landlock off) */
+	int rules;
+	bool keep_proc;
+} ll = { .ruleset = -1 };
+
+int pkbox__landlock_abi(void)
+{
+#ifdef HAVE_LANDLOCK_H
+	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+
+	return v > 0 ? (int)v : 0;
+#else
+	return 0;
+#endif
+}
+
+#ifdef HAVE_LANDLOCK_H
+static bool in(char (*set)[PATH_LEN], int n, const char *p)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(set[i], p))
+			return true;
+	return false;
+}
+
+static bool obj_in(const struct obj *set, int n, struct obj o)
+{
+	for (int i = 0; i < n; i++)
+		if (set[i].dev == o.dev && set[i].ino == o.ino)
+			return true;
+	return false;
+}
+
+/* Every file-backed executable mapping: its object, its directory; and
+ * every shared mapping of a file (checked against the objects after). */
+static int read_objects(void)
+{
+	static char line[PATH_LEN + 256];
+	FILE *f = fopen("/proc/self/maps", "re");
+	int rc = 0;
+
+	if (!f)
+		return pkbox__err(-errno, "pkbox_seal: cannot read /proc/self/maps: %m");
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char perm[8];
+		unsigned maj, min;
+		unsigned long ino;
+		int pos = 0;
+
+		if (sscanf(line, "%*x-%*x %7s %*x %x:%x %lu %n", perm, &maj, &min, &ino, &pos) < 4 || !pos)
+			continue;
+		char *path = line + pos;
+		size_t n = strcspn(path, "\n");
+		path[n] = 0;
+		/* anonymous, [vdso], and files without a name left (memfd too) */
+		if (path[0] != '/' || (n > 10 && !strcmp(path + n - 10, " (deleted)")))
+			continue;
+		struct obj o = { makedev(maj, min), (ino_t)ino };
+		if (perm[3] == 's' && !obj_in(ll.shared, ll.nshared, o)) {
+			if (ll.nshared == MAX_OBJS)
+				rc = pkbox__err(-E2BIG, "pkbox_seal: more than %d shared file mappings", MAX_OBJS);
+			else
+				ll.shared[ll.nshared++] = o;
+		}
+		if (perm[2] != 'x' || obj_in(ll.objs, ll.nobjs, o))
+			continue;
+		if (ll.nobjs == MAX_OBJS) {
+			rc = pkbox__err(-E2BIG, "pkbox_seal: more than %d executable objects", MAX_OBJS);
+			break;
+		}
+		ll.objs[ll.nobjs++] = o;
+		struct stat st;
+		if (!stat(path, &st) && st.st_ino == o.ino && st.st_nlink > 1)
+			pkbox__msg(PKBOX_WARN,
+				   "pkbox_seal: %s has %lu names; the file policy protects this one's directory only",
+				   path, (unsigned long)st.st_nlink);
+		char *slash = strrchr(path, '/');
+		if (slash == path)
+			slash[1] = 0; /* an object in / */
+		else
+			*slash = 0;
+		if (in(ll.dirs, ll.ndirs, path))
+			continue;
+		if (ll.ndirs == MAX_DIRS || n >= PATH_LEN) {
+			rc = pkbox__err(-E2BIG, "pkbox_seal: too many directories of executable objects, or too long");
+			break;
+		}
+		snprintf(ll.dirs[ll.ndirs++], PATH_LEN, "%s", path);
+	}
+	fclose(f);
+	return rc;
+}
+
+/* a is b, or an ancestor of b */
+static bool covers(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+
+	return !strcmp(a, "/") || (!strncmp(a, b, n) && (b[n] == 0 || b[n] == '/'));
+}
+
+/* Drops directories beneath others, and lists the ancestors of the rest. */
+static int ancestors(void)
+{
+	bool under[MAX_DIRS] = { false };
+	int k = 0;
+
+	for (int i = 0; i < ll.ndirs; i++)
+		for (int j = 0; j < ll.ndirs && !under[i]; j++)
+			under[i] = j != i && covers(ll.dirs[j], ll.dirs[i]);
+	for (int i = 0; i < ll.ndirs; i++)
+		if (!under[i] && k++ != i)
+			memcpy(ll.dirs[k - 1], ll.dirs[i], PATH_LEN);
+	ll.ndirs = k;
+	for (int i = 0; i < ll.ndirs; i++) {
+		char p[PATH_LEN];
+
+		snprintf(p, sizeof(p), "%s", ll.dirs[i]);
+		for (char *s = strrchr(p, '/'); s && strcmp(ll.dirs[i], "/"); s = strrchr(p, '/')) {
+			if (s == p)
+				s[1] = 0;
+			else
+				*s = 0;
+			if (!in(ll.anc, ll.nanc, p)) {
+				if (ll.nanc == MAX_ANC)
+					return pkbox__err(-E2BIG, "pkbox_seal: more than %d directories above executable objects",
+							  MAX_ANC);
+				snprintf(ll.anc[ll.nanc++], PATH_LEN, "%s", p);
+			}
+			if (s == p)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* A descriptor of an executable object open for writing, or a shared
+ * mapping of one, made before the seal (by a plugin's constructor) would
+ * pass any policy on paths. */
+static int writers_check(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+	int rc = 0;
+
+	for (int i = 0; i < ll.nshared && !rc; i++)
+		if (obj_in(ll.objs, ll.nobjs, ll.shared[i]))
+			rc = pkbox__err(-EPERM, "pkbox_seal: an executable object (inode %lu) is also mapped shared",
+					(unsigned long)ll.shared[i].ino);
+	if (rc)
+		return rc;
+	if (!dir)
+		return pkbox__err(-errno, "pkbox_seal: cannot list this process's descriptors: %m");
+	while (!rc && (e = readdir(dir))) {
+		int fd = atoi(e->d_name);
+		struct stat st;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(dir) || fstat(fd, &st))
+			continue;
+		int fl = fcntl(fd, F_GETFL);
+		if (fl >= 0 && (fl & O_ACCMODE) != O_RDONLY && obj_in(ll.objs, ll.nobjs, (struct obj){ st.st_dev, st.st_ino }))
+			rc = pkbox__err(-EPERM, "pkbox_seal: descriptor %d has an executable object open for writing", fd);
+	}
+	closedir(dir);
+	return rc;
+}
+
+/* Landlock restricts the calling thread and its children only. */
+static int threads_check(void)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *e;
+	pid_t self = pkbox__gettid();
+	int rc = 0;
+
+	if (!dir)
+		return pkbox__err(-errno, "pkbox_seal: cannot list this process's threads: %m");
+	while (!rc && (e = readdir(dir))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid > 0 && tid != self)
+			rc = pkbox__err(-EBUSY,
+					"pkbox_seal: thread %d is running; the file policy (Landlock) would restrict only "
+					"the sealing thread and the threads it starts: seal before starting threads",
+					(int)tid);
+	}
+	closedir(dir);
+	return rc;
+}
+
+/* One rule beneath (or on) dirfd/name, with the rights that apply to what
+ * it is; symbolic links are skipped (their targets have rules of their own). */
+static int add(int dirfd, const char *name, __u64 dir_rights, __u64 file_rights, __u64 handled)
+{
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int rc = 0;
+
+	if (fd < 0)
+		return 0; /* gone meanwhile */
+	if (!fstat(fd, &st) && !S_ISLNK(st.st_mode)) {
+		struct landlock_path_beneath_attr pb = {
+			.allowed_access = (S_ISDIR(st.st_mode) ? dir_rights : file_rights) & handled,
+			.parent_fd = fd,
+		};
+		if (pb.allowed_access && syscall(SYS_landlock_add_rule, ll.ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0))
+			rc = pkbox__err(-errno, "pkbox_seal: Landlock rule for %s: %m", name);
+		else if (pb.allowed_access)
+			ll.rules++;
+	}
+	close(fd);
+	return rc;
+}
+
+static int rules_in(const char *path, bool top, __u64 handled)
+{
+	DIR *dir = opendir(path);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!dir)
+		return 0; /* unreadable: nothing beneath it can be written */
+	while (!rc && (e = readdir(dir))) {
+		char child[PATH_LEN];
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(child, sizeof(child), "%s%s%s", path, strcmp(path, "/") ? "/" : "", e->d_name);
+		/* a directory of objects, one above them: no write rights here */
+		bool fenced = in(ll.anc, ll.nanc, child) || in(ll.dirs, ll.ndirs, child) || in(ll.dirs, ll.ndirs, "/");
+		if (top && !strcmp(child, "/proc"))
+			rc = ll.keep_proc ? add(dirfd(dir), e->d_name, handled, FS_FILE, handled) : 0;
+		else if (fenced && top)
+			rc = add(dirfd(dir), e->d_name, LANDLOCK_ACCESS_FS_READ_FILE, LANDLOCK_ACCESS_FS_READ_FILE, handled);
+		else if (!fenced)
+			rc = add(dirfd(dir), e->d_name, handled, FS_FILE, handled);
+	}
+	closedir(dir);
+	return rc;
+}
+#endif
+
+int pkbox__files_prepare(unsigned flags)
+{
+	pkbox__files_drop();
+	ll.ndirs = ll.nanc = ll.nobjs = ll.nshared = ll.rules = ll.err = 0;
+	ll.keep_proc = !!(flags & PKBOX_SEAL_KEEP_PROC);
+#ifdef HAVE_LANDLOCK_H
+	int abi = pkbox__landlock_abi();
+	int rc;
+
+	if (!abi) {
+		ll.err = errno == EOPNOTSUPP ? -EOPNOTSUPP : -ENOSYS;
+		return 0;
+	}
+	if ((rc = threads_check()) || (rc = read_objects()) || (rc = writers_check()) || (rc = ancestors()))
+		return rc;
+	__u64 handled = FS_ABI1 | (abi >= 2 ? LANDLOCK_ACCESS_FS_REFER : 0) | (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0);
+	struct landlock_ruleset_attr ra = { .handled_access_fs = handled };
+
+	ll.ruleset = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
+	if (ll.ruleset < 0)
+		return pkbox__err(-errno, "pkbox_seal: landlock_create_ruleset: %m");
+	rc = rules_in("/", true, handled);
+	for (int i = 0; !rc && i < ll.nanc; i++)
+		if (strcmp(ll.anc[i], "/"))
+			rc = rules_in(ll.anc[i], false, handled);
+	if (rc)
+		pkbox__files_drop();
+	return rc;
+#else
+	ll.err = -ENOSYS;
+	return 0;
+#endif
+}
+
+int pkbox__files_apply(void)
+{
+	int rc;
+
+	if (ll.ruleset < 0)
+		return ll.err ? ll.err : -ENOSYS;
+	/* (Landlock wants no_new_privs, or CAP_SYS_ADMIN; the seal sets it anyway) */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || syscall(SYS_landlock_restrict_self, ll.ruleset, 0))
+		rc = -errno;
+	else
+		rc = ll.keep_proc ? -ECANCELED : 0;
+	if (rc == 0 || rc == -ECANCELED)
+		pkbox__msg(PKBOX_INFO,
+			   "file policy: Landlock ABI %d, %d rules; %d executable objects, nothing beneath their %d "
+			   "directories writable",
+			   pkbox__landlock_abi(), ll.rules, ll.nobjs, ll.ndirs);
+	pkbox__files_drop();
+	return rc;
+}
+
+void pkbox__files_drop(void)
+{
+	if (ll.ruleset >= 0)
+		close(ll.ruleset);
+	ll.ruleset = -1;
+}
