@@ -614,6 +614,18 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 	RULE(SYS_shmat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, 040000 /* SHM_REMAP */, 040000));
 	/* foreign access, policy tampering, process tricks */
 	RULE(SYS_ptrace, 0);
+	/* files by handle: no path for the file policy (landlock.c) to check;
+	 * and where Landlock has no TRUNCATE right (ABI 3, Linux 6.2),
+	 * truncate(2) and O_TRUNC with O_RDONLY, which truncates a file that
+	 * is not opened for writing (openat2's flags are out of sight) */
+	RULE(SYS_open_by_handle_at, 0);
+	RULE(SYS_name_to_handle_at, 0);
+	if (pkbox__landlock_abi() < 3) {
+		RULE(SYS_truncate, 0);
+		RULE(SYS_open, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_TRUNC, O_TRUNC));
+		RULE(SYS_openat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_TRUNC, O_TRUNC));
+		RULE(SYS_openat2, 0);
+	}
 	RULE(SYS_process_vm_readv, 0);
 	RULE(SYS_process_vm_writev, 0);
 	RULE(SYS_seccomp, 0);
