@@ -6,7 +6,8 @@ set -u
 run=$1 dir=$2 gadget=$3 be=$4
 fail=0 n=0
 out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+scratch=
+trap 'rm -f "$out" "$err" ${scratch:+"$scratch"}' EXIT
 
 if [ "$be" = pku ] && ! "$run" --backend=pku "$dir/libpkbox-hello.so" >/dev/null 2>"$err"; then
 	if grep -q "pku backend requested" "$err"; then
@@ -63,6 +64,38 @@ for sym in pkbox_main steal_write steal_mprotect steal_remap steal_exec steal_pr
 	esac
 	canary_safe "thief $sym"
 done
+# A16: the host's code changed through its file, with the bytes already
+# there written back (steal_pagecache).  Landlock refuses every write: exit 0
+# and a line that says so; where it has no TRUNCATE right (before Linux 6.2)
+# the seal refuses truncate(2) and O_RDONLY|O_TRUNC instead: a violation.  A
+# file beside pkbox-run (whose directory is that of an executable object)
+# stands in for the library where O_TRUNC cannot be undone.
+scratch=$(dirname "$run")/pagecache-scratch-$be
+printf x 2>/dev/null >"$scratch" || scratch=
+n=$((n + 1))
+"$run" --backend="$be" --canary "$dir/libpkbox-thief.so" steal_pagecache -- ${scratch:+"$scratch"} >"$out" 2>"$err"
+got=$?
+if [ $got = 0 ] && grep -q '^steal_pagecache: every write refused$' "$out"; then
+	echo "ok   thief steal_pagecache: every write refused (exit 0)"
+elif [ $got = 86 ] && grep -Eq '^pkbox-run: violation: domain .*: syscall [0-9]+ refused by the policy' "$err"; then
+	echo "ok   thief steal_pagecache: a write refused by the seal (exit 86)"
+elif [ $got = 66 ] && grep -q 'sealed without Landlock' "$err"; then
+	echo "ok   thief steal_pagecache: writes the library's file: this kernel has no Landlock (documented)"
+else
+	echo "FAIL thief steal_pagecache: exit $got"; sed 's/^/  out: /' "$out"; sed 's/^/  err: /' "$err"; fail=1
+fi
+if [ $got != 66 ]; then hasnt "$out" 'WROTE' "thief steal_pagecache"; fi
+canary_safe "thief steal_pagecache"
+# ... which, without the seal, writes the library (where the tree is writable)
+if [ -n "$scratch" ]; then
+	n=$((n + 1))
+	"$run" --backend="$be" --no-seal "$dir/libpkbox-thief.so" steal_pagecache -- "$scratch" >"$out" 2>"$err"
+	got=$?
+	if [ $got = 66 ] && grep -q '^steal_pagecache: open for writing, pwrite: WROTE$' "$out"; then
+		echo "ok   without the seal, steal_pagecache writes the library's file (exit 66)"
+	else echo "FAIL without the seal, steal_pagecache: exit $got, expected 66 and a pwrite"; sed 's/^/  out: /' "$out"; fail=1; fi
+	rm -f "$scratch"
+fi
 # a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
 for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report end_sigwait end_sigio \
