@@ -39,6 +39,7 @@
 #include <sys/random.h>
 #include <sys/rseq.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -653,6 +654,107 @@ static intptr_t a14_stack(void *a)
 	return recurse(NULL, 0);
 }
 
+/* ---------------------------------------------------------------- A16 */
+
+/* The host's code changed through its file, after the seal.  The host
+ * found, before it: aux[0] the path of libpkeysbox's file, aux[1] the file
+ * offset of pkbox_exit's code, aux[2] that code's mapping as
+ * /proc/self/map_files/LO-HI, aux[3] a scratch file beside this program
+ * (for O_TRUNC, which cannot be undone), aux[4] a name on the same file
+ * system for a hard link.  Every write puts back the bytes already there,
+ * so a failing defence shows without damage; rc[i] is 1 where way i wrote. */
+static int a16_rewrite(int fd, off_t off)
+{
+	uint8_t b[16];
+
+	return pread(fd, b, sizeof(b), off) == (ssize_t)sizeof(b) && pwrite(fd, b, sizeof(b), off) == (ssize_t)sizeof(b);
+}
+
+static intptr_t a16_pagecache(void *a)
+{
+	const char *lib = (const char *)cx->aux[0], *scratch = (const char *)cx->aux[3];
+	const char *link_to = (const char *)cx->aux[4];
+	off_t off = (off_t)cx->aux[1];
+	struct stat st;
+
+	(void)a;
+	int fd = open(lib, O_RDWR);
+	cx->rc[0] = fd >= 0 && a16_rewrite(fd, off);
+	if (fd >= 0) {
+		volatile uint8_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off & ~4095L);
+		cx->rc[1] = m != MAP_FAILED && (m[off & 4095] = m[off & 4095], 1);
+		close(fd);
+	}
+	cx->rc[2] = open(scratch, O_WRONLY | O_TRUNC) >= 0;
+	cx->rc[3] = rename(lib, lib) == 0;
+	if (linkat(AT_FDCWD, lib, AT_FDCWD, link_to, AT_SYMLINK_FOLLOW) == 0) {
+		int lw = open(link_to, O_RDWR);
+		cx->rc[4] = lw >= 0 && a16_rewrite(lw, off);
+		unlink(link_to);
+	}
+	cx->rc[5] = open((const char *)cx->aux[2], O_RDWR) >= 0;
+	/* refused by the seal where Landlock has no TRUNCATE right (before 6.2) */
+	cx->rc[6] = stat(lib, &st) == 0 && truncate(lib, st.st_size) == 0;
+	cx->rc[7] = open(scratch, O_RDONLY | O_TRUNC) >= 0;
+	return 0;
+}
+
+/* where pkbox_exit's code lies in libpkeysbox's file, and its mapping */
+struct a16_where {
+	uintptr_t addr, off, lo, hi;
+};
+
+static int a16_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct a16_where *w = data;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && w->addr >= lo && w->addr < lo + ph->p_memsz) {
+			w->off = w->addr - lo + ph->p_offset;
+			w->lo = lo & ~4095UL;
+			w->hi = (lo + ph->p_memsz + 4095) & ~4095UL;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* the host's part, before the seal */
+static int a16_setup(const char *be)
+{
+	Dl_info di;
+	struct a16_where w = { (uintptr_t)pkbox_exit, 0, 0, 0 };
+	char exe[512], buf[600];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0 || !dladdr((void *)pkbox_exit, &di) || !di.dli_fname || !dl_iterate_phdr(a16_cb, &w))
+		return -1;
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	cx->aux[0] = (uintptr_t)pkbox_copy_in(dom, di.dli_fname, strlen(di.dli_fname) + 1);
+	cx->aux[1] = w.off;
+	snprintf(buf, sizeof(buf), "/proc/self/map_files/%lx-%lx", (unsigned long)w.lo, (unsigned long)w.hi);
+	cx->aux[2] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	snprintf(buf, sizeof(buf), "%s/a16-scratch-%s", exe, be);
+	int fd = open(buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "x", 1) != 1)
+		return -1;
+	close(fd);
+	cx->aux[3] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	/* beside this program's directory: writable after the seal, and most
+	 * likely on the library's file system */
+	snprintf(buf, sizeof(buf), "%s/../a16-links", exe);
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s/../a16-links/%d", exe, (int)getpid());
+	cx->aux[4] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	return cx->aux[0] && cx->aux[2] && cx->aux[3] && cx->aux[4] ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------- the harness */
 
 struct attack {
@@ -691,6 +793,8 @@ static const struct attack attacks[] = {
 	{ "a13-process", "A13", a13_process, 0, "personality, userfaultfd, io_uring, fork+exec" },
 	{ "a14-heap", "A14", a14_exhaust, 0, "allocate until the quota" },
 	{ "a14-stack", "A14", a14_stack, 0, "recurse until the stack ends" },
+	{ "a16-pagecache", "A16", a16_pagecache, 0,
+	  "write libpkeysbox's file (pwrite, shared mapping, O_TRUNC, rename, hard link, map_files, truncate)" },
 };
 
 /* The host calls in through a function of its own: its return address
@@ -942,6 +1046,11 @@ int main(int argc, char **argv)
 		cx->aux[0] = (uintptr_t)pkbox_malloc(dom, 4096);
 	} else if (!strcmp(at->name, "a14-heap")) {
 		alloc_cb_id = pkbox_callback_register(dom, alloc_cb);
+	} else if (!strcmp(at->name, "a16-pagecache")) {
+		if (a16_setup(be)) {
+			fprintf(stderr, "attack: a16 set-up: %s\n", strerror(errno));
+			return 2;
+		}
 	} else if (!strcmp(at->name, "a11-state")) {
 		cx->aux[0] = 0x500002008000UL; /* the gate configuration (public layout) */
 		cx->aux[1] = 0x500000000000UL; /* the library's state */
@@ -1011,6 +1120,14 @@ int main(int argc, char **argv)
 		leaked = true;
 	bool reported = faults || refusals || quota_error;
 	bool tampered = cx->tampered;
+	/* A16: the file policy (Landlock) refuses with EACCES and tells no one;
+	 * every way refused is the report */
+	bool wrote = false;
+	if (at->fn == a16_pagecache) {
+		for (int i = 0; i < 8; i++)
+			wrote |= cx->rc[i] > 0;
+		reported |= !wrote;
+	}
 
 	printf("%s (%s, backend %s): %s\n", at->name, at->cls, be, at->what);
 	if (quota_error)
@@ -1034,9 +1151,13 @@ int main(int argc, char **argv)
 		printf("  the host ran the attacker's code with its own rights\n");
 	if (tampered)
 		printf("  the compartment changed the process's policy\n");
+	if (at->fn == a16_pagecache)
+		printf("  %s\n", wrote ? "a write to the host's code file went through (rc 1: pwrite, shared mapping, "
+					 "O_TRUNC, rename, hard link, map_files, truncate, O_RDONLY|O_TRUNC)"
+				       : "every write to the host's code file refused");
 	printf("  secret leaked: %s; secret changed: %s; host alive: yes; reported: %s\n", leaked ? "YES" : "no",
 	       changed ? "YES" : "no", reported ? "yes" : "NO");
-	bool ok = !leaked && !changed && !tampered && reported;
+	bool ok = !leaked && !changed && !tampered && !wrote && reported;
 	/* ATTACK_EXPECT_OPEN=1: a class doc/THREAT_MODEL.md says cannot be
 	 * defended here; the test checks exactly that, so that a change (a
 	 * kernel that closes it, or a regression elsewhere) is noticed */
