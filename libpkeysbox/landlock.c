@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 #if __has_include(<linux/landlock.h>)
 #include <linux/landlock.h>
@@ -247,27 +248,35 @@ static int writers_check(void)
 	return rc;
 }
 
-/* Landlock restricts the calling thread and its children only. */
+/* Landlock restricts the calling thread and its children only.  (A thread
+ * just joined can still be listed for a moment: its tid is cleared before
+ * it leaves the list.) */
 static int threads_check(void)
 {
-	DIR *dir = opendir("/proc/self/task");
-	struct dirent *e;
-	pid_t self = pkbox__gettid();
-	int rc = 0;
+	pid_t self = pkbox__gettid(), other = 0;
 
-	if (!dir)
-		return pkbox__err(-errno, "pkbox_seal: cannot list this process's threads: %m");
-	while (!rc && (e = readdir(dir))) {
-		pid_t tid = (pid_t)atoi(e->d_name);
+	for (int tries = 0; tries < 20; tries++) {
+		DIR *dir = opendir("/proc/self/task");
+		struct dirent *e;
 
-		if (tid > 0 && tid != self)
-			rc = pkbox__err(-EBUSY,
-					"pkbox_seal: thread %d is running; the file policy (Landlock) would restrict only "
-					"the sealing thread and the threads it starts: seal before starting threads",
-					(int)tid);
+		if (!dir)
+			return pkbox__err(-errno, "pkbox_seal: cannot list this process's threads: %m");
+		other = 0;
+		while (!other && (e = readdir(dir))) {
+			pid_t tid = (pid_t)atoi(e->d_name);
+
+			if (tid > 0 && tid != self)
+				other = tid;
+		}
+		closedir(dir);
+		if (!other)
+			return 0;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
 	}
-	closedir(dir);
-	return rc;
+	return pkbox__err(-EBUSY,
+			  "pkbox_seal: thread %d is running; the file policy (Landlock) would restrict only the sealing "
+			  "thread and the threads it starts: seal before starting threads",
+			  (int)other);
 }
 
 /* One rule beneath (or on) dirfd/name, with the rights that apply to what
