@@ -886,6 +886,27 @@ static void *thread_body(void *a)
 	return (char *)a + 1;
 }
 
+static intptr_t noop(void *a)
+{
+	return (intptr_t)a;
+}
+
+/* a thread the library knows (it made a call: no rseq area left), that
+ * says so on p[1], then waits for a byte on p[2] */
+static void *wait_pipe(void *a)
+{
+	int *p = a;
+	char c = 0;
+	intptr_t r = 0;
+	struct pkbox_domain *pre = pkbox_domain_create("pre", NULL);
+
+	if (!pre || pkbox_call(pre, noop, (void *)1, &r) || r != 1)
+		c = 1;
+	if (write(p[1], &c, 1) != 1 || c)
+		return a;
+	return read(p[2], &c, 1) == 1 ? NULL : a;
+}
+
 /* the host after sealing: threads, memory, files work as before */
 static int host_mode(void)
 {
@@ -900,6 +921,27 @@ static int host_mode(void)
 	if (brc != -EINVAL || brc2 != -EINVAL || brc3 != -EINVAL || pkbox_sealed()) {
 		printf("bad seal options: %d %d %d, sealed %d: FAILED\n", brc, brc2, brc3, pkbox_sealed());
 		return 1;
+	}
+	/* another thread running: Landlock would restrict the sealing thread
+	 * only, so the seal refuses where the kernel has it */
+	if (syscall(444 /* landlock_create_ruleset */, NULL, 0, 1U /* ..._VERSION */) > 0) {
+		int ready[2], go[2], p[3];
+		pthread_t w;
+		char c = 1;
+
+		if (pipe(ready) || pipe(go))
+			return 2;
+		p[0] = ready[0], p[1] = ready[1], p[2] = go[0];
+		if (pthread_create(&w, NULL, wait_pipe, p) || read(ready[0], &c, 1) != 1 || c)
+			return 2;
+		int trc = pkbox_seal(NULL);
+		printf("seal with another thread running: %d (%s)\n", trc, pkbox_last_error());
+		if (write(go[1], &c, 1) != 1 || pthread_join(w, NULL))
+			return 2;
+		if (trc != -EBUSY || !strstr(pkbox_last_error(), "file policy") || pkbox_sealed()) {
+			printf("seal with another thread running: FAILED\n");
+			return 1;
+		}
 	}
 	struct pkbox_domain *d = pkbox_domain_create("after", NULL);
 	if (!d || pkbox_seal(NULL)) {
