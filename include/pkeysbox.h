@@ -338,6 +338,11 @@ int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, siz
 struct pkbox_seal_opts {
 	size_t sz;          /* sizeof(struct pkbox_seal_opts) */
 	unsigned int flags; /* PKBOX_SEAL_* */
+	/* NULL: files stay writable everywhere but beneath the directories of
+	 * the code in place (pkbox_seal(3), FILE POLICY).  Otherwise a
+	 * NULL-terminated list of paths: files are writable beneath these
+	 * only (never beneath those directories); needs Landlock. */
+	const char *const *allow_write;
 };
 
 /*

@@ -22,6 +22,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +86,7 @@ static struct {
 	int err;       /* why there is none: -ENOSYS, -EOPNOTSUPP (Landlock off) */
 	int rules;
 	bool keep_proc;
+	bool allow;    /* writes beneath an allow-list only */
 } ll = { .ruleset = -1 };
 
 int pkbox__landlock_abi(void)
@@ -303,7 +306,9 @@ static int add(int dirfd, const char *name, __u64 dir_rights, __u64 file_rights,
 	return rc;
 }
 
-static int rules_in(const char *path, bool top, __u64 handled)
+/* Rules for the entries of path (with writes: all but those fenced off);
+ * top: path is /, every entry of which gets reading at least. */
+static int rules_in(const char *path, bool top, bool writes, __u64 handled)
 {
 	DIR *dir = opendir(path);
 	struct dirent *e;
@@ -321,7 +326,7 @@ static int rules_in(const char *path, bool top, __u64 handled)
 		bool fenced = in(ll.anc, ll.nanc, child) || in(ll.dirs, ll.ndirs, child) || in(ll.dirs, ll.ndirs, "/");
 		if (top && !strcmp(child, "/proc"))
 			rc = ll.keep_proc ? add(dirfd(dir), e->d_name, handled, FS_FILE, handled) : 0;
-		else if (fenced && top)
+		else if ((fenced || !writes) && top)
 			rc = add(dirfd(dir), e->d_name, LANDLOCK_ACCESS_FS_READ_FILE, LANDLOCK_ACCESS_FS_READ_FILE, handled);
 		else if (!fenced)
 			rc = add(dirfd(dir), e->d_name, handled, FS_FILE, handled);
@@ -331,15 +336,54 @@ static int rules_in(const char *path, bool top, __u64 handled)
 }
 #endif
 
-int pkbox__files_prepare(unsigned flags)
+#ifdef HAVE_LANDLOCK_H
+/* Write rules beneath the paths of an allow-list only: one rule on a path
+ * with no executable code beneath it, the walk of the default policy on
+ * one above such code; none at all beneath such code. */
+static int allowed_rules(const char *const *allow, __u64 handled)
 {
+	int rc = 0;
+
+	for (int i = 0; !rc && allow[i]; i++) {
+		char real[PATH_MAX];
+		bool above = false;
+
+		if (!realpath(allow[i], real))
+			return pkbox__err(-errno, "pkbox_seal: allow_write: %s: %m", allow[i]);
+		for (int j = 0; j < ll.ndirs; j++)
+			if (covers(ll.dirs[j], real))
+				return pkbox__err(-EPERM, "pkbox_seal: allow_write: %s is beneath %s, a directory of "
+							  "executable code", real, ll.dirs[j]);
+		for (int j = 0; !rc && j < ll.nanc; j++)
+			if (covers(real, ll.anc[j])) {
+				above = true;
+				rc = rules_in(ll.anc[j], false, true, handled);
+			}
+		if (!above && !rc)
+			rc = add(AT_FDCWD, real, handled, FS_FILE, handled);
+	}
+	return rc;
+}
+#endif
+
+int pkbox__files_prepare(const struct pkbox_seal_opts *opts)
+{
+	unsigned flags = opts ? opts->flags : 0;
+	const char *const *allow = opts && opts->sz >= offsetof(struct pkbox_seal_opts, allow_write) +
+							     sizeof(opts->allow_write)
+					   ? opts->allow_write
+					   : NULL;
+
 	pkbox__files_drop();
 	ll.ndirs = ll.nanc = ll.nobjs = ll.nshared = ll.rules = ll.err = 0;
 	ll.keep_proc = !!(flags & PKBOX_SEAL_KEEP_PROC);
+	ll.allow = !!allow;
 #ifdef HAVE_LANDLOCK_H
 	int abi = pkbox__landlock_abi();
 	int rc;
 
+	if (!abi && allow)
+		return pkbox__err(-ENOTSUP, "pkbox_seal: allow_write needs Landlock, which this kernel lacks");
 	if (!abi) {
 		ll.err = errno == EOPNOTSUPP ? -EOPNOTSUPP : -ENOSYS;
 		return 0;
@@ -352,14 +396,21 @@ int pkbox__files_prepare(unsigned flags)
 	ll.ruleset = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
 	if (ll.ruleset < 0)
 		return pkbox__err(-errno, "pkbox_seal: landlock_create_ruleset: %m");
-	rc = rules_in("/", true, handled);
-	for (int i = 0; !rc && i < ll.nanc; i++)
+	bool all = !allow;
+	for (int i = 0; allow && allow[i]; i++)
+		all |= !strcmp(allow[i], "/");
+	rc = rules_in("/", true, all, handled);
+	for (int i = 0; !rc && all && i < ll.nanc; i++)
 		if (strcmp(ll.anc[i], "/"))
-			rc = rules_in(ll.anc[i], false, handled);
+			rc = rules_in(ll.anc[i], false, true, handled);
+	if (!rc && !all)
+		rc = allowed_rules(allow, handled);
 	if (rc)
 		pkbox__files_drop();
 	return rc;
 #else
+	if (allow)
+		return pkbox__err(-ENOTSUP, "pkbox_seal: allow_write needs Landlock, which this build lacks");
 	ll.err = -ENOSYS;
 	return 0;
 #endif
@@ -379,8 +430,9 @@ int pkbox__files_apply(void)
 	if (rc == 0 || rc == -ECANCELED)
 		pkbox__msg(PKBOX_INFO,
 			   "file policy: Landlock ABI %d, %d rules; %d executable objects, nothing beneath their %d "
-			   "directories writable",
-			   pkbox__landlock_abi(), ll.rules, ll.nobjs, ll.ndirs);
+			   "directories writable%s",
+			   pkbox__landlock_abi(), ll.rules, ll.nobjs, ll.ndirs,
+			   ll.allow ? ", nothing else but beneath the allow-list" : "");
 	pkbox__files_drop();
 	return rc;
 }

@@ -3,14 +3,18 @@
 #ifndef PKBOX_LANDLOCK_H
 #define PKBOX_LANDLOCK_H
 
+#include "pkeysbox.h"
+
 /* The Landlock ABI the running kernel offers; 0 without Landlock. */
 int pkbox__landlock_abi(void);
 
-/* Builds the policy for pkbox_seal()'s flags without changing the process.
+/* Builds the policy for pkbox_seal()'s options (flags, allow_write) without
+ * changing the process.
  * 0, or a negative errno that refuses the seal (other threads alive, an
  * executable object open for writing).  A kernel without Landlock is not an
- * error here: pkbox__files_apply() reports it. */
-int pkbox__files_prepare(unsigned flags);
+ * error here, unless opts asks for an allow-list: pkbox__files_apply()
+ * reports it. */
+int pkbox__files_prepare(const struct pkbox_seal_opts *opts);
 
 /* Restricts the calling thread and the threads it makes from now on.
  * 0: applied, /proc closed; -ECANCELED: applied, /proc kept open

@@ -882,7 +882,7 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 		goto unlock;
 	rc = inspect_process(sites, &nsites);
 	if (!rc)
-		rc = pkbox__files_prepare(flags);
+		rc = pkbox__files_prepare(opts);
 	if (rc)
 		goto unlock;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
