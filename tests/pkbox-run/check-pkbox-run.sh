@@ -96,6 +96,18 @@ if [ -n "$scratch" ]; then
 	else echo "FAIL without the seal, steal_pagecache: exit $got, expected 66 and a pwrite"; sed 's/^/  out: /' "$out"; fail=1; fi
 	rm -f "$scratch"
 fi
+# files: pkbox-run lets a plugin write none unless --allow-write names
+# where, and never beneath the directories of the code in place
+wdir=$(mktemp -d)
+expect 1 "a plugin writes no file without --allow-write" -- "$dir/libpkbox-thief.so" write_file -- "$wdir/f"
+has "$out" '^write_file: refused: Permission denied$' "write_file refused"
+if [ -e "$wdir/f" ]; then echo "FAIL write_file: the file was made"; fail=1; fi
+expect 0 "--allow-write=DIR lets it write there" -- --allow-write="$wdir" "$dir/libpkbox-thief.so" write_file -- "$wdir/f"
+expect 1 "... and nowhere else" -- --allow-write="$wdir" "$dir/libpkbox-thief.so" write_file -- "$dir/write-file-test"
+expect 64 "--allow-write beneath a directory of code is refused" -- --allow-write="$(dirname "$run")" "$dir/libpkbox-hello.so"
+has "$err" 'directory of executable code' "--allow-write refusal names the reason"
+expect 0 "--allow-write=/ still keeps the code's files" -- --allow-write=/ "$dir/libpkbox-thief.so" steal_pagecache
+rm -rf "$wdir"
 # a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
 for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report end_sigwait end_sigio \

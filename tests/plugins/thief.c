@@ -539,3 +539,17 @@ ENTRY(steal_pagecache)
 	printf("steal_pagecache: every write refused\n");
 	return 0;
 }
+
+/* pkbox-run --allow-write: writes argv[1] (0: written, 1: refused) */
+ENTRY(write_file)
+{
+	int fd = argc > 1 ? open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+
+	if (fd < 0 || write(fd, "x", 1) != 1) {
+		printf("write_file: refused: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("write_file: wrote %s\n", argv[1]);
+	close(fd);
+	return 0;
+}
