@@ -72,19 +72,23 @@ done
 # stands in for the library where O_TRUNC cannot be undone.
 scratch=$(dirname "$run")/pagecache-scratch-$be
 printf x 2>/dev/null >"$scratch" || scratch=
-n=$((n + 1))
-"$run" --backend="$be" --canary "$dir/libpkbox-thief.so" steal_pagecache -- ${scratch:+"$scratch"} >"$out" 2>"$err"
-got=$?
-if [ $got = 0 ] && grep -q '^steal_pagecache: every write refused$' "$out"; then
-	echo "ok   thief steal_pagecache: every write refused (exit 0)"
-elif [ $got = 86 ] && grep -Eq '^pkbox-run: violation: domain .*: syscall [0-9]+ refused by the policy' "$err"; then
-	echo "ok   thief steal_pagecache: a write refused by the seal (exit 86)"
-elif [ $got = 66 ] && grep -q 'sealed without Landlock' "$err"; then
-	echo "ok   thief steal_pagecache: writes the library's file: this kernel has no Landlock (documented)"
-else
-	echo "FAIL thief steal_pagecache: exit $got"; sed 's/^/  out: /' "$out"; sed 's/^/  err: /' "$err"; fail=1
-fi
-if [ $got != 66 ]; then hasnt "$out" 'WROTE' "thief steal_pagecache"; fi
+pagecache() { # DESCRIPTION -- ARGS...: runs pkbox-run ARGS, checks the contract above
+	what=$1; shift 2
+	n=$((n + 1))
+	"$run" --backend="$be" "$@" >"$out" 2>"$err"
+	got=$?
+	if [ $got = 0 ] && grep -q '^steal_pagecache: every write refused$' "$out"; then
+		echo "ok   $what: every write refused (exit 0)"
+	elif [ $got = 86 ] && grep -Eq '^pkbox-run: violation: domain .*: syscall [0-9]+ refused by the policy' "$err"; then
+		echo "ok   $what: a write refused by the seal (exit 86)"
+	elif [ $got = 66 ] && grep -q 'sealed without Landlock' "$err"; then
+		echo "ok   $what: writes the library's file: this kernel has no Landlock (documented)"
+	else
+		echo "FAIL $what: exit $got"; sed 's/^/  out: /' "$out"; sed 's/^/  err: /' "$err"; fail=1
+	fi
+	if [ $got != 66 ]; then hasnt "$out" 'WROTE' "$what"; fi
+}
+pagecache "thief steal_pagecache" -- --canary "$dir/libpkbox-thief.so" steal_pagecache -- ${scratch:+"$scratch"}
 canary_safe "thief steal_pagecache"
 # ... which, without the seal, writes the library (where the tree is writable)
 if [ -n "$scratch" ]; then
@@ -106,7 +110,7 @@ expect 0 "--allow-write=DIR lets it write there" -- --allow-write="$wdir" "$dir/
 expect 1 "... and nowhere else" -- --allow-write="$wdir" "$dir/libpkbox-thief.so" write_file -- "$dir/write-file-test"
 expect 64 "--allow-write beneath a directory of code is refused" -- --allow-write="$(dirname "$run")" "$dir/libpkbox-hello.so"
 has "$err" 'directory of executable code' "--allow-write refusal names the reason"
-expect 0 "--allow-write=/ still keeps the code's files" -- --allow-write=/ "$dir/libpkbox-thief.so" steal_pagecache
+pagecache "--allow-write=/ still keeps the code's files" -- --allow-write=/ "$dir/libpkbox-thief.so" steal_pagecache
 rm -rf "$wdir"
 # a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
