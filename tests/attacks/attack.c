@@ -17,6 +17,7 @@
  * the attack needs what this machine lacks (it says what), 2 on set-up
  * errors.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -886,6 +887,19 @@ static void *thread_body(void *a)
 	return (char *)a + 1;
 }
 
+static int threads_listed(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static intptr_t noop(void *a)
 {
 	return (intptr_t)a;
@@ -938,6 +952,10 @@ static int host_mode(void)
 		printf("seal with another thread running: %d (%s)\n", trc, pkbox_last_error());
 		if (write(go[1], &c, 1) != 1 || pthread_join(w, NULL))
 			return 2;
+		/* joined, the thread can still be listed for a while (its tid
+		 * is cleared before it leaves): wait until it is gone */
+		for (int i = 0; i < 2000 && threads_listed() > 1; i++)
+			usleep(1000);
 		if (trc != -EBUSY || !strstr(pkbox_last_error(), "file policy") || pkbox_sealed()) {
 			printf("seal with another thread running: FAILED\n");
 			return 1;
