@@ -258,7 +258,7 @@ static int threads_check(void)
 {
 	pid_t self = pkbox__gettid(), other = 0;
 
-	for (int tries = 0; tries < 20; tries++) {
+	for (int tries = 0; tries < 100; tries++) {
 		DIR *dir = opendir("/proc/self/task");
 		struct dirent *e;
 
