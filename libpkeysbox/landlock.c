@@ -68,7 +68,7 @@
 
 #define PATH_LEN 1024
 #define MAX_DIRS 64   /* directories of executable objects */
-#define MAX_ANC 256   /* their ancestors */
+#define MAX_ANC 128   /* their ancestors */
 #define MAX_OBJS 256  /* executable objects, and shared file mappings */
 
 struct obj {
@@ -82,7 +82,7 @@ static struct {
 	char anc[MAX_ANC][PATH_LEN];
 	struct obj objs[MAX_OBJS], shared[MAX_OBJS];
 	int ndirs, nanc, nobjs, nshared;
-	int ruleset;   /* prepared, not yet applied: > 0 */
+	int ruleset;   /* prepared, not yet applied: >= 0 */
 	int err;       /* why there is none: -ENOSYS, -EOPNOTSUPP (Landlock off) */
 	int rules;
 	bool keep_proc;
@@ -133,6 +133,11 @@ static int read_objects(void)
 		unsigned long ino;
 		int pos = 0;
 
+		if (!strchr(line, '\n') && !feof(f)) {
+			/* cut short: its directory would be wrong */
+			rc = pkbox__err(-E2BIG, "pkbox_seal: a mapped file's path is longer than %d bytes", PATH_LEN);
+			break;
+		}
 		if (sscanf(line, "%*x-%*x %7s %*x %x:%x %lu %n", perm, &maj, &min, &ino, &pos) < 4 || !pos)
 			continue;
 		char *path = line + pos;
