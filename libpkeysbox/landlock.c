@@ -70,6 +70,7 @@
 #define MAX_DIRS 64   /* directories of executable objects */
 #define MAX_ANC 128   /* their ancestors */
 #define MAX_OBJS 256  /* executable objects, and shared file mappings */
+#define MAX_FENCE (MAX_DIRS + MAX_ANC)
 
 struct obj {
 	dev_t dev;
@@ -81,7 +82,9 @@ static struct {
 	char dirs[MAX_DIRS][PATH_LEN];
 	char anc[MAX_ANC][PATH_LEN];
 	struct obj objs[MAX_OBJS], shared[MAX_OBJS];
-	int ndirs, nanc, nobjs, nshared;
+	struct obj fence[MAX_FENCE], walked[MAX_FENCE];
+	int ndirs, nanc, nobjs, nshared, nfence, nwalked;
+	bool all_fenced; /* an object lies in / */
 	int ruleset;   /* prepared, not yet applied: >= 0 */
 	int err;       /* why there is none: -ENOSYS, -EOPNOTSUPP (Landlock off) */
 	int rules;
@@ -190,6 +193,103 @@ static bool covers(const char *a, const char *b)
 	return !strcmp(a, "/") || (!strncmp(a, b, n) && (b[n] == 0 || b[n] == '/'));
 }
 
+/* mountinfo's octal escapes (\040 for a space, ...) undone in place */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++, d++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*d = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*d = *s;
+		}
+	}
+	*d = 0;
+}
+
+/* what follows a in b (covers(a, b)): "" or "/..." */
+static const char *tail(const char *a, const char *b)
+{
+	return !strcmp(a, "/") ? (strcmp(b, "/") ? b : "") : b + strlen(a);
+}
+
+/* Each mount: its file system, the directory of it mounted, and where;
+ * false at the end. */
+static bool next_mount(FILE *f, char *line, size_t cap, dev_t *dev, char **root, char **at)
+{
+	while (fgets(line, (int)cap, f)) {
+		unsigned maj, min;
+		int r0 = 0, r1 = 0, a0 = 0, a1 = 0;
+
+		if (sscanf(line, "%*d %*d %u:%u %n%*s%n %n%*s%n", &maj, &min, &r0, &r1, &a0, &a1) < 2 || !a1)
+			continue;
+		line[r1] = line[a1] = 0;
+		*dev = makedev(maj, min);
+		*root = line + r0;
+		*at = line + a0;
+		unescape(*root);
+		unescape(*at);
+		return true;
+	}
+	return false;
+}
+
+/* The same file system mounted elsewhere too (a bind mount, a device
+ * mounted twice) shows a directory of code at another path: each such path
+ * is fenced off as well. */
+static int aliases(void)
+{
+	static char line[3 * PATH_LEN], inner[MAX_DIRS][PATH_LEN];
+	static dev_t dev[MAX_DIRS];
+	size_t best[MAX_DIRS] = { 0 };
+	int n = ll.ndirs, rc = 0;
+	dev_t d;
+	char *root, *at;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return pkbox__err(-errno, "pkbox_seal: cannot read /proc/self/mountinfo: %m");
+	/* 1. the mount each directory is seen through (the last of the
+	 * longest mount points above it), and its path inside the file system */
+	while (next_mount(f, line, sizeof(line), &d, &root, &at))
+		for (int i = 0; i < n; i++)
+			if (covers(at, ll.dirs[i]) && strlen(at) + 1 > best[i]) {
+				const char *t = tail(at, ll.dirs[i]);
+
+				best[i] = strlen(at) + 1;
+				dev[i] = d;
+				snprintf(inner[i], PATH_LEN, "%s%s", strcmp(root, "/") || !*t ? root : "", t);
+			}
+	/* 2. every mount of the same file system that shows part of it */
+	rewind(f);
+	while (!rc && next_mount(f, line, sizeof(line), &d, &root, &at))
+		for (int i = 0; !rc && i < n; i++) {
+			char alias[PATH_LEN];
+
+			if (!best[i] || d != dev[i])
+				continue;
+			if (covers(root, inner[i])) {
+				const char *t = tail(root, inner[i]);
+				snprintf(alias, sizeof(alias), "%s%s", strcmp(at, "/") || !*t ? at : "", t);
+			} else if (covers(inner[i], root)) {
+				snprintf(alias, sizeof(alias), "%s", at);
+			} else {
+				continue;
+			}
+			if (in(ll.dirs, ll.ndirs, alias))
+				continue;
+			if (ll.ndirs == MAX_DIRS)
+				rc = pkbox__err(-E2BIG, "pkbox_seal: more than %d directories of executable objects", MAX_DIRS);
+			else
+				snprintf(ll.dirs[ll.ndirs++], PATH_LEN, "%s", alias);
+		}
+	fclose(f);
+	return rc;
+}
+
 /* Drops directories beneath others, and lists the ancestors of the rest. */
 static int ancestors(void)
 {
@@ -287,54 +387,81 @@ static int threads_check(void)
 			  (int)other);
 }
 
-/* One rule beneath (or on) dirfd/name, with the rights that apply to what
- * it is; symbolic links are skipped (their targets have rules of their own). */
-static int add(int dirfd, const char *name, __u64 dir_rights, __u64 file_rights, __u64 handled)
+/* Landlock attaches a rule to a directory, not to a path: the same
+ * directory seen through another mount gets the same rights.  So what is
+ * fenced off (the directories of code and those above them, through every
+ * path found) is told by device and inode. */
+static int fence_build(void)
 {
-	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	int rc = 0;
+	ll.nfence = ll.nwalked = 0;
+	for (int i = 0; i < ll.ndirs + ll.nanc; i++) {
+		struct stat st;
+		const char *p = i < ll.ndirs ? ll.dirs[i] : ll.anc[i - ll.ndirs];
 
-	if (fd < 0)
-		return 0; /* gone meanwhile */
-	if (!fstat(fd, &st) && !S_ISLNK(st.st_mode)) {
-		struct landlock_path_beneath_attr pb = {
-			.allowed_access = (S_ISDIR(st.st_mode) ? dir_rights : file_rights) & handled,
-			.parent_fd = fd,
-		};
-		if (pb.allowed_access && syscall(SYS_landlock_add_rule, ll.ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0))
-			rc = pkbox__err(-errno, "pkbox_seal: Landlock rule for %s: %m", name);
-		else if (pb.allowed_access)
-			ll.rules++;
+		if (stat(p, &st) || obj_in(ll.fence, ll.nfence, (struct obj){ st.st_dev, st.st_ino }))
+			continue;
+		if (ll.nfence == MAX_FENCE)
+			return pkbox__err(-E2BIG, "pkbox_seal: more than %d directories to fence off", MAX_FENCE);
+		ll.fence[ll.nfence++] = (struct obj){ st.st_dev, st.st_ino };
 	}
-	close(fd);
-	return rc;
+	return 0;
 }
 
-/* Rules for the entries of path (with writes: all but those fenced off);
- * top: path is /, every entry of which gets reading at least. */
+/* One rule beneath (a directory) or on (a file) fd. */
+static int rule(int fd, __u64 rights, const char *name)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = rights, .parent_fd = fd };
+
+	if (!rights)
+		return 0;
+	if (syscall(SYS_landlock_add_rule, ll.ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0))
+		return pkbox__err(-errno, "pkbox_seal: Landlock rule for %s: %m", name);
+	ll.rules++;
+	return 0;
+}
+
+/* Rules for the entries of path (with writes: every right on all but those
+ * fenced off); top: path is /, every entry of which gets reading at least.
+ * Symbolic links get none: their targets have rules of their own. */
 static int rules_in(const char *path, bool top, bool writes, __u64 handled)
 {
 	DIR *dir = opendir(path);
 	struct dirent *e;
+	struct stat st;
 	int rc = 0;
 
 	if (!dir)
 		return 0; /* unreadable: nothing beneath it can be written */
-	while (!rc && (e = readdir(dir))) {
-		char child[PATH_LEN];
+	if (writes && !fstat(dirfd(dir), &st)) {
+		/* the same directory through another path: done already */
+		struct obj o = { st.st_dev, st.st_ino };
 
+		if (obj_in(ll.walked, ll.nwalked, o) || ll.nwalked == MAX_FENCE) {
+			closedir(dir);
+			return obj_in(ll.walked, ll.nwalked, o) ? 0 : pkbox__err(-E2BIG, "pkbox_seal: too many walks");
+		}
+		ll.walked[ll.nwalked++] = o;
+	}
+	while (!rc && (e = readdir(dir))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		snprintf(child, sizeof(child), "%s%s%s", path, strcmp(path, "/") ? "/" : "", e->d_name);
-		/* a directory of objects, one above them: no write rights here */
-		bool fenced = in(ll.anc, ll.nanc, child) || in(ll.dirs, ll.ndirs, child) || in(ll.dirs, ll.ndirs, "/");
-		if (top && !strcmp(child, "/proc"))
-			rc = ll.keep_proc ? add(dirfd(dir), e->d_name, handled, FS_FILE, handled) : 0;
-		else if ((fenced || !writes) && top)
-			rc = add(dirfd(dir), e->d_name, LANDLOCK_ACCESS_FS_READ_FILE, LANDLOCK_ACCESS_FS_READ_FILE, handled);
-		else if (!fenced)
-			rc = add(dirfd(dir), e->d_name, handled, FS_FILE, handled);
+		int fd = openat(dirfd(dir), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		if (!fstat(fd, &st) && !S_ISLNK(st.st_mode)) {
+			__u64 all = S_ISDIR(st.st_mode) ? handled : FS_FILE & handled;
+			/* a directory of code, one above such: no write rights here */
+			bool fenced = ll.all_fenced ||
+				      (S_ISDIR(st.st_mode) && obj_in(ll.fence, ll.nfence, (struct obj){ st.st_dev, st.st_ino }));
+
+			if (top && !strcmp(e->d_name, "proc"))
+				rc = rule(fd, ll.keep_proc ? all : 0, e->d_name);
+			else if (top && (fenced || !writes))
+				rc = rule(fd, LANDLOCK_ACCESS_FS_READ_FILE, e->d_name);
+			else if (!fenced)
+				rc = rule(fd, all, e->d_name);
+		}
+		close(fd);
 	}
 	closedir(dir);
 	return rc;
@@ -364,8 +491,17 @@ static int allowed_rules(const char *const *allow, __u64 handled)
 				above = true;
 				rc = rules_in(ll.anc[j], false, true, handled);
 			}
-		if (!above && !rc)
-			rc = add(AT_FDCWD, real, handled, FS_FILE, handled);
+		if (!above && !rc) {
+			int fd = open(real, O_PATH | O_CLOEXEC);
+			struct stat st;
+
+			if (fd < 0 || fstat(fd, &st))
+				rc = pkbox__err(-errno, "pkbox_seal: allow_write: %s: %m", real);
+			else
+				rc = rule(fd, S_ISDIR(st.st_mode) ? handled : FS_FILE & handled, real);
+			if (fd >= 0)
+				close(fd);
+		}
 	}
 	return rc;
 }
@@ -393,8 +529,10 @@ int pkbox__files_prepare(const struct pkbox_seal_opts *opts)
 		ll.err = errno == EOPNOTSUPP ? -EOPNOTSUPP : -ENOSYS;
 		return 0;
 	}
-	if ((rc = threads_check()) || (rc = read_objects()) || (rc = writers_check()) || (rc = ancestors()))
+	if ((rc = threads_check()) || (rc = read_objects()) || (rc = writers_check()) || (rc = aliases()) ||
+	    (rc = ancestors()) || (rc = fence_build()))
 		return rc;
+	ll.all_fenced = in(ll.dirs, ll.ndirs, "/");
 	__u64 handled = FS_ABI1 | (abi >= 2 ? LANDLOCK_ACCESS_FS_REFER : 0) | (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0);
 	struct landlock_ruleset_attr ra = { .handled_access_fs = handled };
 
