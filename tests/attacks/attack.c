@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
@@ -58,6 +59,7 @@ struct ctx {
 	long rc[8];               /* what the attacker's syscalls returned */
 	uintptr_t aux[8];         /* addresses the attack needs */
 	int tampered;             /* a call that changes the policy got through */
+	int wrote_alias;          /* a16: a write through a bind mount worked */
 };
 
 static struct pkbox_domain *dom;
@@ -662,8 +664,10 @@ static intptr_t a14_stack(void *a)
  * offset of pkbox_exit's code, aux[2] that code's mapping as
  * /proc/self/map_files/LO-HI, aux[3] a scratch file beside this program
  * (for O_TRUNC, which cannot be undone), aux[4] a name on the same file
- * system for a hard link.  Every write puts back the bytes already there,
- * so a failing defence shows without damage; rc[i] is 1 where way i wrote. */
+ * system for a hard link, aux[5] the library's file seen through a bind
+ * mount of its directory (0: none could be made).  Every write puts back
+ * the bytes already there, so a failing defence shows without damage;
+ * rc[i] is 1 where way i wrote. */
 static int a16_rewrite(int fd, off_t off)
 {
 	uint8_t b[16];
@@ -697,6 +701,10 @@ static intptr_t a16_pagecache(void *a)
 	/* refused by the seal where Landlock has no TRUNCATE right (before 6.2) */
 	cx->rc[6] = stat(lib, &st) == 0 && truncate(lib, st.st_size) == 0;
 	cx->rc[7] = open(scratch, O_RDONLY | O_TRUNC) >= 0;
+	if (cx->aux[5]) {
+		int afd = open((const char *)cx->aux[5], O_RDWR);
+		cx->wrote_alias = afd >= 0 && a16_rewrite(afd, off);
+	}
 	return 0;
 }
 
@@ -753,6 +761,19 @@ static int a16_setup(const char *be)
 		return -1;
 	snprintf(buf, sizeof(buf), "%s/../a16-links/%d", exe, (int)getpid());
 	cx->aux[4] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	/* where this process may mount (root): the library's directory bound
+	 * a second time, in a mount namespace of its own */
+	char libdir[512];
+	snprintf(libdir, sizeof(libdir), "%s", di.dli_fname);
+	*strrchr(libdir, '/') = 0;
+	snprintf(buf, sizeof(buf), "%s/../a16-links/bound", exe);
+	if ((mkdir(buf, 0755) == 0 || errno == EEXIST) && unshare(CLONE_NEWNS) == 0 &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 && mount(libdir, buf, NULL, MS_BIND, NULL) == 0) {
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s", strrchr(di.dli_fname, '/'));
+		cx->aux[5] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	} else {
+		printf("  (no bind mount here: %s)\n", strerror(errno));
+	}
 	return cx->aux[0] && cx->aux[2] && cx->aux[3] && cx->aux[4] ? 0 : -1;
 }
 
@@ -1186,6 +1207,7 @@ int main(int argc, char **argv)
 	if (at->fn == a16_pagecache) {
 		for (int i = 0; i < 8; i++)
 			wrote |= cx->rc[i] > 0;
+		wrote |= cx->wrote_alias;
 		reported |= !wrote;
 	}
 
@@ -1211,10 +1233,15 @@ int main(int argc, char **argv)
 		printf("  the host ran the attacker's code with its own rights\n");
 	if (tampered)
 		printf("  the compartment changed the process's policy\n");
-	if (at->fn == a16_pagecache)
-		printf("  %s\n", wrote ? "a write to the host's code file went through (rc 1: pwrite, shared mapping, "
-					 "O_TRUNC, rename, hard link, map_files, truncate, O_RDONLY|O_TRUNC)"
-				       : "every write to the host's code file refused");
+	if (at->fn == a16_pagecache) {
+		printf("  %s\n", wrote && !cx->wrote_alias ? "a write to the host's code file went through (rc 1: pwrite, "
+							    "shared mapping, O_TRUNC, rename, hard link, map_files, "
+							    "truncate, O_RDONLY|O_TRUNC)"
+				 : !wrote ? "every write to the host's code file refused"
+					  : "writes to the host's code file (rc 1 where one went through)");
+		if (cx->aux[5])
+			printf("  through a bind mount of its directory: %s\n", cx->wrote_alias ? "WROTE" : "refused");
+	}
 	printf("  secret leaked: %s; secret changed: %s; host alive: yes; reported: %s\n", leaked ? "YES" : "no",
 	       changed ? "YES" : "no", reported ? "yes" : "NO");
 	bool ok = !leaked && !changed && !tampered && !wrote && reported;
