@@ -408,7 +408,10 @@ libpkeysbox itself): the library walks from / down to each such directory; every
 beside that path gets a rule with every right, every file directly in a directory on the path
 gets writing and truncating. So no file beneath those directories can be opened for writing,
 truncated, replaced, removed, renamed or linked elsewhere, and no entry can be made or removed
-in the directories above them; what is already there beside them stays writable. A compartment
+in the directories above them; what is already there beside them stays writable. The same
+directories seen through other mounts of their file system (bind mounts, a device mounted twice,
+found in /proc/self/mountinfo) are fenced off the same way; since Landlock attaches rules to
+directories, not paths, a directory is told by device and inode. A compartment
 therefore cannot change the code the host runs through the page cache (doc/THREAT_MODEL.md,
 A16). Where Landlock has no TRUNCATE right (before Linux 6.2), \fBtruncate\fP(2),
 \fBopen\fP(2) with O_RDONLY|O_TRUNC and \fBopenat2\fP(2) are refused by the syscall policy instead.
