@@ -432,8 +432,8 @@ paths), and warns when an executable object has several names (another name in a
 directory stays writable).
 .PP
 Cost: one rule per entry of / and per entry of each directory above the objects' directories
-(115 for a program in a build tree using /usr/lib; building them takes about 1 ms, against
-50 to 65 ms for the whole seal, most of it the seccomp filter's compilation). After the seal the host too cannot write beneath
+(115 for a program in a build tree using /usr/lib; building them takes 1 to 2 ms, against
+50 to 75 ms for the whole seal, most of it the seccomp filter's compilation). After the seal the host too cannot write beneath
 the objects' directories (a build directory's test programs cannot write there; coverage data
 written at exit is lost unless GCOV_PREFIX points elsewhere) nor create entries in the
 directories above them (a program in $HOME/bin cannot create files directly in $HOME).
