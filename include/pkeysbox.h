@@ -316,7 +316,8 @@ int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, siz
                                                  (reported as a fault) instead of failing
                                                  with EPERM */
 #define PKBOX_SEAL_KEEP_PROC       (1u << 1) /* do not close /proc to file access (then
-                                                 /proc/self/mem is NOT defended) */
+                                                 /proc/self/mem is NOT defended; the files
+                                                 of mapped code stay read-only) */
 #define PKBOX_SEAL_NO_SIGRETURN    (1u << 2) /* refuse rt_sigreturn to everyone (forged
                                                  signal frames); for hosts with no signal
                                                  handler that returns; needs STOP_ON_REFUSAL */
@@ -346,6 +347,11 @@ int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, siz
 struct pkbox_seal_opts {
 	size_t sz;          /* sizeof(struct pkbox_seal_opts) */
 	unsigned int flags; /* PKBOX_SEAL_* */
+	/* NULL: files stay writable everywhere but beneath the directories of
+	 * the code in place (pkbox_seal(3), FILE POLICY).  Otherwise a
+	 * NULL-terminated list of paths: files are writable beneath these
+	 * only (never beneath those directories); needs Landlock. */
+	const char *const *allow_write;
 };
 
 /*

@@ -19,9 +19,9 @@
  *  - every refusal raises SIGSYS: the handler makes the syscall return
  *    -EPERM and has the refusal recorded for the host (through the gate,
  *    with host rights, when a compartment made it).
- * Besides: the process becomes non-dumpable, /proc is closed to file access
- * with Landlock (/proc/self/mem), PR_SET_MDWE and mseal() are used where the
- * kernel has them.
+ * Besides: the process becomes non-dumpable, Landlock closes /proc
+ * (/proc/self/mem) and the files of mapped code (landlock.c), PR_SET_MDWE
+ * and mseal() are used where the kernel has them.
  */
 #include "config.h"
 
@@ -51,12 +51,8 @@
 #if HAVE_SECCOMP
 #include <seccomp.h>
 #endif
-#if __has_include(<linux/landlock.h>)
-#include <linux/landlock.h>
-#define HAVE_LANDLOCK_H 1
-#endif
-
 #include "internal.h"
+#include "landlock.h"
 
 #ifndef SYS_mseal
 #define SYS_mseal 462
@@ -64,11 +60,6 @@
 #ifndef PR_SET_MDWE
 #define PR_SET_MDWE 65
 #define PR_MDWE_REFUSE_EXEC_GAIN 1
-#endif
-#ifndef SYS_landlock_create_ruleset
-#define SYS_landlock_create_ruleset 444
-#define SYS_landlock_add_rule 445
-#define SYS_landlock_restrict_self 446
 #endif
 
 /* ---------------------------------------------------------------- token syscalls */
@@ -429,53 +420,6 @@ static int disable_sites(const struct pkbox_finding *sites, int n)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- Landlock */
-
-static int close_proc(void)
-{
-#ifdef HAVE_LANDLOCK_H
-	struct landlock_ruleset_attr ra = {
-		.handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE,
-	};
-	int rs = (int)syscall(SYS_landlock_create_ruleset, &ra, sizeof(ra), 0);
-
-	if (rs < 0)
-		return -errno;
-	DIR *dir = opendir("/");
-	struct dirent *e;
-	int rc = 0;
-
-	if (!dir) {
-		rc = -errno;
-		close(rs);
-		return rc;
-	}
-	while ((e = readdir(dir))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, "proc"))
-			continue;
-		int fd = openat(dirfd(dir), e->d_name, O_PATH | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		struct landlock_path_beneath_attr pb = {
-			.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE,
-			.parent_fd = fd,
-		};
-		if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0))
-			rc = -errno;
-		close(fd);
-		if (rc)
-			break;
-	}
-	closedir(dir);
-	if (!rc && syscall(SYS_landlock_restrict_self, rs, 0))
-		rc = -errno;
-	close(rs);
-	return rc;
-#else
-	return -ENOSYS;
-#endif
-}
-
 /* ---------------------------------------------------------------- mseal */
 
 struct relro_ctx {
@@ -683,6 +627,18 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 	RULE(SYS_shmat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, 040000 /* SHM_REMAP */, 040000));
 	/* foreign access, policy tampering, process tricks */
 	RULE(SYS_ptrace, 0);
+	/* files by handle: no path for the file policy (landlock.c) to check;
+	 * and where Landlock has no TRUNCATE right (ABI 3, Linux 6.2),
+	 * truncate(2) and O_TRUNC with O_RDONLY, which truncates a file that
+	 * is not opened for writing (openat2's flags are out of sight) */
+	RULE(SYS_open_by_handle_at, 0);
+	RULE(SYS_name_to_handle_at, 0);
+	if (pkbox__landlock_abi() < 3) {
+		RULE(SYS_truncate, 0);
+		RULE(SYS_open, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_TRUNC, O_TRUNC));
+		RULE(SYS_openat, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_TRUNC, O_TRUNC));
+		RULE(SYS_openat2, 0);
+	}
 	RULE(SYS_process_vm_readv, 0);
 	RULE(SYS_process_vm_writev, 0);
 	RULE(SYS_seccomp, 0);
@@ -938,6 +894,8 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	if (rc)
 		goto unlock;
 	rc = inspect_process(sites, &nsites);
+	if (!rc)
+		rc = pkbox__files_prepare(opts);
 	if (rc)
 		goto unlock;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -993,9 +951,10 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	pkbox__gc.strict = !!(flags & PKBOX_SEAL_NO_SIGRETURN);
 	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	int proc_rc = (flags & PKBOX_SEAL_KEEP_PROC) ? -ECANCELED : close_proc();
-	int mdwe_rc = prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) ? -errno : 0;
+	/* (mseal first: it reads /proc/self/maps, which the file policy closes) */
 	int mseal_rc = seal_code(&sealed_maps);
+	int proc_rc = pkbox__files_apply();
+	int mdwe_rc = prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) ? -errno : 0;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		rc = pkbox__err(-errno, "pkbox_seal: PR_SET_NO_NEW_PRIVS failed: %m");
 		seccomp_release(ctx);
@@ -1020,10 +979,13 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 		   nsites, nkeys, proc_rc ? "open" : "closed", mdwe_rc ? "unavailable" : "on",
 		   mseal_rc ? "unavailable" : "on", sealed_maps);
 	if (proc_rc && proc_rc != -ECANCELED)
-		pkbox__msg(PKBOX_WARN, "sealed without Landlock (%s): /proc/self/mem stays open to compartments",
+		pkbox__msg(PKBOX_WARN,
+			   "sealed without Landlock (%s): /proc/self/mem and the files of mapped code stay open to "
+			   "compartments",
 			   strerror(-proc_rc));
 	rc = 0;
 unlock:
+	pkbox__files_drop();
 	pkbox__unlock();
 	return rc;
 #endif

@@ -33,6 +33,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: pkbox-run [OPTIONS] PLUGIN.so [SYMBOL] [-- ARGS...]\n"
+		   "  --allow-write=PATH           the plugin may write files beneath PATH (repeatable;\n"
+		   "                               without it, no file at all)\n"
 		   "  --backend=auto|pku|mprotect  how compartments are kept apart (default auto)\n"
 		   "  --canary                     put 32 random bytes in the host's private memory, pass\n"
 		   "                               their address in PKBOX_CANARY, report whether they changed\n"
@@ -296,6 +298,7 @@ static struct run *prepare(const char *path, const char *sym, int pargc, char **
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "allow-write", required_argument, NULL, 'w' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "canary", no_argument, NULL, 'c' },
 		{ "no-seal", no_argument, NULL, 'n' },
@@ -306,6 +309,12 @@ int main(int argc, char **argv)
 	enum pkbox_backend be = PKBOX_BACKEND_AUTO;
 	int canary = 0, seal = 1, o;
 	unsigned int timeout_ms = 0;
+	/* where the plugin may write files: nowhere unless --allow-write */
+	const char **allow = calloc((size_t)argc + 1, sizeof(*allow));
+	int nallow = 0;
+
+	if (!allow)
+		return EX_USAGE_;
 
 	/* the process is sealed with eager binding only (see pkbox_seal(3)) */
 	if (!getenv("LD_BIND_NOW")) {
@@ -329,6 +338,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'c': canary = 1; break;
+		case 'w': allow[nallow++] = optarg; break;
 		case 'n': seal = 0; break;
 		case 't': {
 			char *end = NULL;
@@ -407,7 +417,8 @@ int main(int argc, char **argv)
 		struct pkbox_seal_opts so = { .sz = sizeof(so),
 					      .flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN |
 						       PKBOX_SEAL_NO_THREADS | PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT |
-						       PKBOX_SEAL_KEEP_STDIO };
+						       PKBOX_SEAL_KEEP_STDIO,
+					      .allow_write = allow };
 		if (pkbox_seal(&so)) {
 			fprintf(stderr, "pkbox-run: cannot seal: %s\n", pkbox_last_error());
 			return EX_USAGE_;

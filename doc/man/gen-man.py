@@ -342,7 +342,7 @@ fault at INFO). The default prints WARN messages to stderr; NULL silences everyt
          see=['pkbox_last_error']),
     dict(name='pkbox_seal', also=['pkbox_sealed', 'pkbox_refusal_count', 'pkbox_last_refusal'],
          brief='seal the process: code inspection and the syscall policy',
-         synopsis=['struct pkbox_seal_opts { size_t sz; unsigned int flags; };',
+         synopsis=['struct pkbox_seal_opts { size_t sz; unsigned int flags; const char *const *allow_write; };',
                    'int pkbox_seal(const struct pkbox_seal_opts *opts);',
                    'int pkbox_sealed(void);',
                    'unsigned long pkbox_refusal_count(void);',
@@ -351,11 +351,13 @@ fault at INFO). The default prints WARN messages to stderr; NULL silences everyt
 at every byte offset for WRPKRU, XRSTOR and XRSTORS (sequences split across pages and adjacent
 mappings included); overwrites the two known system sites (glibc's \fBpkey_set\fP(3) and the
 dynamic loader's lazy-binding XRSTOR) with UD2; reserves the free protection keys for later
-domains; makes the process non-dumpable; closes /proc to file access with Landlock; turns on
+domains; makes the process non-dumpable; with Landlock, closes /proc to file access and keeps
+the files of the code in place from being written (\fBFILE POLICY\fP below); turns on
 PR_SET_MDWE and mseals executable mappings where the kernel has them; and installs the seccomp
 policy: protection changes on the library's memory only through the library, no new executable
 memory, no \fBmremap\fP(2), no \fBptrace\fP(2), \fBprocess_vm_readv\fP(2), \fBseccomp\fP(2),
-\fBpersonality\fP(2) changes, \fBuserfaultfd\fP(2), io_uring, \fBexecve\fP(2), \fBrseq\fP(2), no new
+\fBpersonality\fP(2) changes, \fBuserfaultfd\fP(2), io_uring, \fBexecve\fP(2), \fBrseq\fP(2),
+\fBopen_by_handle_at\fP(2) and \fBname_to_handle_at\fP(2), no new
 signal handlers, no TIOCSTI \fBioctl\fP(2) (input pushed into the terminal), and no i386 or x32 entries. Everything that can fail is checked before anything
 changes, including that every signal handler in place is the host's code (not a plugin's) and that
 no thread the library has not seen still has an rseq area (glibc gives every thread one: seal
@@ -363,7 +365,8 @@ before starting threads, have them use the library first, or run with
 GLIBC_TUNABLES=glibc.pthread.rseq=0). \fIopts\fP may be NULL; \fIflags\fP:
 \fBPKBOX_SEAL_STOP_ON_REFUSAL\fP (a refused syscall ends the compartment's call, reported as a
 fault with signal SIGSYS and the syscall number as the address, instead of failing with EPERM),
-\fBPKBOX_SEAL_KEEP_PROC\fP (leave /proc open; /proc/self/mem is then not defended),
+\fBPKBOX_SEAL_KEEP_PROC\fP (leave /proc open; /proc/self/mem is then not defended; the rest of
+the file policy still applies),
 \fBPKBOX_SEAL_NO_SIGRETURN\fP (refuse \fBrt_sigreturn\fP(2) to everyone, so a forged signal frame
 cannot set PKRU; the library's handlers then leave by jumping to the gate's exits; for hosts
 with no signal handler that returns; needs STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_THREADS\fP (refuse
@@ -393,17 +396,64 @@ recorded with host rights: \fBpkbox_refusal_count\fP() counts all refusals,
 \fBpkbox_last_refusal\fP() copies the last one made by a compartment (\fIdomain\fP, \fInr\fP,
 \fIarch\fP, \fIip\fP; set \fIout->sz\fP first), and a WARN message goes to the print function.
 \fBpkbox_sealed\fP() returns 1 once sealed. \fBPKBOX_F_SEAL\fP in \fBpkbox_init\fP(3)'s flags
-seals at the end of set-up.''',
+seals at the end of set-up.
+.SH FILE POLICY
+Where the kernel has Landlock, the sealing thread (and every thread it starts afterwards) gets a
+ruleset that handles reading and every write-like access the kernel's Landlock ABI knows:
+writing (ABI 1), making and removing entries of every kind (ABI 1), linking and renaming across
+directories (REFER, ABI 2) and truncating (ABI 3). Reading is granted beneath every entry of /
+but /proc. Writing is granted everywhere except beneath the directory of any file-backed
+executable mapping in place at the seal (the program, its libraries, the dynamic loader,
+libpkeysbox itself): the library walks from / down to each such directory; every directory
+beside that path gets a rule with every right, every file directly in a directory on the path
+gets writing and truncating. So no file beneath those directories can be opened for writing,
+truncated, replaced, removed, renamed or linked elsewhere, and no entry can be made or removed
+in the directories above them; what is already there beside them stays writable. The same
+directories seen through other mounts of their file system (bind mounts, a device mounted twice,
+found in /proc/self/mountinfo) are fenced off the same way; since Landlock attaches rules to
+directories, not paths, a directory is told by device and inode. A compartment
+therefore cannot change the code the host runs through the page cache (doc/THREAT_MODEL.md,
+A16). Where Landlock has no TRUNCATE right (before Linux 6.2), \fBtruncate\fP(2),
+\fBopen\fP(2) with O_RDONLY|O_TRUNC and \fBopenat2\fP(2) are refused by the syscall policy instead.
+.PP
+\fIallow_write\fP (read only when \fIopts->sz\fP covers it) replaces that default with an
+allow-list: a NULL-terminated array of paths beneath which files may be written; nowhere else
+(an empty list: no file at all). A path beneath a directory of executable code refuses the seal
+(EPERM); a path above one is walked as / is by default, so the code's files stay read-only even
+with \fI/\fP in the list. Paths are resolved with \fBrealpath\fP(3) at the seal (one that does
+not exist refuses it). An allow-list needs Landlock: without it the seal fails with ENOTSUP.
+\fBpkbox-run\fP(1) seals with one (\fB\-\-allow\-write\fP).
+.PP
+Landlock restricts the calling thread and its future children only: where the kernel has it,
+\fBpkbox_seal\fP() refuses with EBUSY while any other thread runs (seal before starting threads).
+It also refuses (EPERM) while an executable object is open for writing in a descriptor or mapped
+shared (made by a plugin's constructor before the seal, such a descriptor would pass any rule on
+paths), and warns when an executable object has several names (another name in a writable
+directory stays writable).
+.PP
+Cost: one rule per entry of / and per entry of each directory above the objects' directories
+(115 for a program in a build tree using /usr/lib; building them takes 1 to 2 ms, against
+50 to 75 ms for the whole seal, most of it the seccomp filter's compilation). After the seal the host too cannot write beneath
+the objects' directories (a build directory's test programs cannot write there; coverage data
+written at exit is lost unless GCOV_PREFIX points elsewhere) nor create entries in the
+directories above them (a program in $HOME/bin cannot create files directly in $HOME).
+.PP
+Not covered: block and character devices that reach the same storage (as root, writing
+/dev/sdX under /usr's file system; /dev stays writable), files of objects mapped after the seal
+(plugins loaded later: their directories were not known), and kernels without Landlock (the seal
+then says so in a WARN message and goes on: the files stay writable and /proc stays open).''',
          errors=[('EALREADY', 'the process is sealed already'),
-                 ('EBUSY', 'a thread is inside a compartment, or another thread has an rseq area'),
-                 ('ENOTSUP', 'an object is bound lazily (link with \\-Wl,\\-z,now or set LD_BIND_NOW=1), or the library was built without libseccomp'),
-                 ('EPERM', 'an executable mapping contains a PKRU-writing sequence (the message names it), or a signal handler is not the host\'s code'),
+                 ('EBUSY', 'a thread is inside a compartment, another thread has an rseq area, or (where the kernel has\nLandlock) another thread runs: the file policy would restrict the sealing thread only'),
+                 ('ENOTSUP', 'an object is bound lazily (link with \\-Wl,\\-z,now or set LD_BIND_NOW=1), the library was built without libseccomp,\nor \\fIallow_write\\fP is given and the kernel has no Landlock'),
+                 ('ENOENT', 'a path in \\fIallow_write\\fP does not exist (other errors of \\fBrealpath\\fP(3) are passed on)'),
+                 ('EPERM', 'an executable mapping contains a PKRU-writing sequence (the message names it), a signal handler\nis not the host\'s code, an executable object is open for writing in a descriptor or mapped\nshared, or a path in \\fIallow_write\\fP is beneath a directory of executable code'),
+                 ('E2BIG', 'more executable mappings, objects or directories above them than the library keeps track of'),
                  ('EACCES', 'an execute-only mapping cannot be inspected'),
                  ('EINVAL', '\\fIopts->sz\\fP too small or unknown flags'),
                  ('ENODATA', '(pkbox_last_refusal) no compartment was refused a syscall')],
          notes=r'''After sealing the host cannot create executable memory, run programs, use
-\fBmremap\fP(2), open files under /proc, dump core, or set signal handlers (install them
-before sealing); \fBpkey_set\fP(3) and rseq are gone. Ordinary memory, files, sockets and threads work as before. What each
+\fBmremap\fP(2), open files under /proc, write files beneath the directories of its code, dump
+core, or set signal handlers (install them before sealing); \fBpkey_set\fP(3) and rseq are gone. Ordinary memory, files, sockets and threads work as before. What each
 rule defends, and what stays open, is in doc/THREAT_MODEL.md.''',
          see=['pkbox_inspect', 'pkbox_init', 'seccomp(2)', 'landlock(7)', 'pkeysbox(7)']),
     dict(name='pkbox_exit', brief='end the process',

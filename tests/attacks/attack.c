@@ -17,6 +17,7 @@
  * the attack needs what this machine lacks (it says what), 2 on set-up
  * errors.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,11 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/rseq.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -56,6 +59,7 @@ struct ctx {
 	long rc[8];               /* what the attacker's syscalls returned */
 	uintptr_t aux[8];         /* addresses the attack needs */
 	int tampered;             /* a call that changes the policy got through */
+	int wrote_alias;          /* a16: a write through a bind mount worked */
 };
 
 static struct pkbox_domain *dom;
@@ -694,6 +698,126 @@ static intptr_t a14_stack(void *a)
 	return recurse(NULL, 0);
 }
 
+/* ---------------------------------------------------------------- A16 */
+
+/* The host's code changed through its file, after the seal.  The host
+ * found, before it: aux[0] the path of libpkeysbox's file, aux[1] the file
+ * offset of pkbox_exit's code, aux[2] that code's mapping as
+ * /proc/self/map_files/LO-HI, aux[3] a scratch file beside this program
+ * (for O_TRUNC, which cannot be undone), aux[4] a name on the same file
+ * system for a hard link, aux[5] the library's file seen through a bind
+ * mount of its directory (0: none could be made).  Every write puts back
+ * the bytes already there, so a failing defence shows without damage;
+ * rc[i] is 1 where way i wrote. */
+static int a16_rewrite(int fd, off_t off)
+{
+	uint8_t b[16];
+
+	return pread(fd, b, sizeof(b), off) == (ssize_t)sizeof(b) && pwrite(fd, b, sizeof(b), off) == (ssize_t)sizeof(b);
+}
+
+static intptr_t a16_pagecache(void *a)
+{
+	const char *lib = (const char *)cx->aux[0], *scratch = (const char *)cx->aux[3];
+	const char *link_to = (const char *)cx->aux[4];
+	off_t off = (off_t)cx->aux[1];
+	struct stat st;
+
+	(void)a;
+	int fd = open(lib, O_RDWR);
+	cx->rc[0] = fd >= 0 && a16_rewrite(fd, off);
+	if (fd >= 0) {
+		volatile uint8_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off & ~4095L);
+		cx->rc[1] = m != MAP_FAILED && (m[off & 4095] = m[off & 4095], 1);
+		close(fd);
+	}
+	cx->rc[2] = open(scratch, O_WRONLY | O_TRUNC) >= 0;
+	cx->rc[3] = rename(lib, lib) == 0;
+	if (linkat(AT_FDCWD, lib, AT_FDCWD, link_to, AT_SYMLINK_FOLLOW) == 0) {
+		int lw = open(link_to, O_RDWR);
+		cx->rc[4] = lw >= 0 && a16_rewrite(lw, off);
+		unlink(link_to);
+	}
+	cx->rc[5] = open((const char *)cx->aux[2], O_RDWR) >= 0;
+	/* refused by the seal where Landlock has no TRUNCATE right (before 6.2) */
+	cx->rc[6] = stat(lib, &st) == 0 && truncate(lib, st.st_size) == 0;
+	cx->rc[7] = open(scratch, O_RDONLY | O_TRUNC) >= 0;
+	if (cx->aux[5]) {
+		int afd = open((const char *)cx->aux[5], O_RDWR);
+		cx->wrote_alias = afd >= 0 && a16_rewrite(afd, off);
+	}
+	return 0;
+}
+
+/* where pkbox_exit's code lies in libpkeysbox's file, and its mapping */
+struct a16_where {
+	uintptr_t addr, off, lo, hi;
+};
+
+static int a16_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct a16_where *w = data;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && w->addr >= lo && w->addr < lo + ph->p_memsz) {
+			w->off = w->addr - lo + ph->p_offset;
+			w->lo = lo & ~4095UL;
+			w->hi = (lo + ph->p_memsz + 4095) & ~4095UL;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* the host's part, before the seal */
+static int a16_setup(const char *be)
+{
+	Dl_info di;
+	struct a16_where w = { (uintptr_t)pkbox_exit, 0, 0, 0 };
+	char exe[512], buf[600];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0 || !dladdr((void *)pkbox_exit, &di) || !di.dli_fname || !dl_iterate_phdr(a16_cb, &w))
+		return -1;
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	cx->aux[0] = (uintptr_t)pkbox_copy_in(dom, di.dli_fname, strlen(di.dli_fname) + 1);
+	cx->aux[1] = w.off;
+	snprintf(buf, sizeof(buf), "/proc/self/map_files/%lx-%lx", (unsigned long)w.lo, (unsigned long)w.hi);
+	cx->aux[2] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	snprintf(buf, sizeof(buf), "%s/a16-scratch-%s", exe, be);
+	int fd = open(buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, "x", 1) != 1)
+		return -1;
+	close(fd);
+	cx->aux[3] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	/* beside this program's directory: writable after the seal, and most
+	 * likely on the library's file system */
+	snprintf(buf, sizeof(buf), "%s/../a16-links", exe);
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s/../a16-links/%d", exe, (int)getpid());
+	cx->aux[4] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	/* where this process may mount (root): the library's directory bound
+	 * a second time, in a mount namespace of its own */
+	char libdir[512];
+	snprintf(libdir, sizeof(libdir), "%s", di.dli_fname);
+	*strrchr(libdir, '/') = 0;
+	snprintf(buf, sizeof(buf), "%s/../a16-links/bound", exe);
+	if ((mkdir(buf, 0755) == 0 || errno == EEXIST) && unshare(CLONE_NEWNS) == 0 &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 && mount(libdir, buf, NULL, MS_BIND, NULL) == 0) {
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s", strrchr(di.dli_fname, '/'));
+		cx->aux[5] = (uintptr_t)pkbox_copy_in(dom, buf, strlen(buf) + 1);
+	} else {
+		printf("  (no bind mount here: %s)\n", strerror(errno));
+	}
+	return cx->aux[0] && cx->aux[2] && cx->aux[3] && cx->aux[4] ? 0 : -1;
+}
+
 /* ---------------------------------------------------------------- the harness */
 
 struct attack {
@@ -732,6 +856,8 @@ static const struct attack attacks[] = {
 	{ "a13-process", "A13", a13_process, 0, "personality, userfaultfd, io_uring, fork+exec" },
 	{ "a14-heap", "A14", a14_exhaust, 0, "allocate until the quota" },
 	{ "a14-stack", "A14", a14_stack, 0, "recurse until the stack ends" },
+	{ "a16-pagecache", "A16", a16_pagecache, 0,
+	  "write libpkeysbox's file (pwrite, shared mapping, O_TRUNC, rename, hard link, map_files, truncate)" },
 };
 
 /* The host calls in through a function of its own: its return address
@@ -823,6 +949,40 @@ static void *thread_body(void *a)
 	return (char *)a + 1;
 }
 
+static int threads_listed(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static intptr_t noop(void *a)
+{
+	return (intptr_t)a;
+}
+
+/* a thread the library knows (it made a call: no rseq area left), that
+ * says so on p[1], then waits for a byte on p[2] */
+static void *wait_pipe(void *a)
+{
+	int *p = a;
+	char c = 0;
+	intptr_t r = 0;
+	struct pkbox_domain *pre = pkbox_domain_create("pre", NULL);
+
+	if (!pre || pkbox_call(pre, noop, (void *)1, &r) || r != 1)
+		c = 1;
+	if (write(p[1], &c, 1) != 1 || c)
+		return a;
+	return read(p[2], &c, 1) == 1 ? NULL : a;
+}
+
 /* the host after sealing: threads, memory, files work as before */
 static int host_mode(void)
 {
@@ -837,6 +997,31 @@ static int host_mode(void)
 	if (brc != -EINVAL || brc2 != -EINVAL || brc3 != -EINVAL || pkbox_sealed()) {
 		printf("bad seal options: %d %d %d, sealed %d: FAILED\n", brc, brc2, brc3, pkbox_sealed());
 		return 1;
+	}
+	/* another thread running: Landlock would restrict the sealing thread
+	 * only, so the seal refuses where the kernel has it */
+	if (syscall(444 /* landlock_create_ruleset */, NULL, 0, 1U /* ..._VERSION */) > 0) {
+		int ready[2], go[2], p[3];
+		pthread_t w;
+		char c = 1;
+
+		if (pipe(ready) || pipe(go))
+			return 2;
+		p[0] = ready[0], p[1] = ready[1], p[2] = go[0];
+		if (pthread_create(&w, NULL, wait_pipe, p) || read(ready[0], &c, 1) != 1 || c)
+			return 2;
+		int trc = pkbox_seal(NULL);
+		printf("seal with another thread running: %d (%s)\n", trc, pkbox_last_error());
+		if (write(go[1], &c, 1) != 1 || pthread_join(w, NULL))
+			return 2;
+		/* joined, the thread can still be listed for a while (its tid
+		 * is cleared before it leaves): wait until it is gone */
+		for (int i = 0; i < 2000 && threads_listed() > 1; i++)
+			usleep(1000);
+		if (trc != -EBUSY || !strstr(pkbox_last_error(), "file policy") || pkbox_sealed()) {
+			printf("seal with another thread running: FAILED\n");
+			return 1;
+		}
 	}
 	struct pkbox_domain *d = pkbox_domain_create("after", NULL);
 	if (!d || pkbox_seal(NULL)) {
@@ -983,6 +1168,11 @@ int main(int argc, char **argv)
 		cx->aux[0] = (uintptr_t)pkbox_malloc(dom, 4096);
 	} else if (!strcmp(at->name, "a14-heap")) {
 		alloc_cb_id = pkbox_callback_register(dom, alloc_cb);
+	} else if (!strcmp(at->name, "a16-pagecache")) {
+		if (a16_setup(be)) {
+			fprintf(stderr, "attack: a16 set-up: %s\n", strerror(errno));
+			return 2;
+		}
 	} else if (!strcmp(at->name, "a11-state")) {
 		cx->aux[0] = 0x500002008000UL; /* the gate configuration (public layout) */
 		cx->aux[1] = 0x500000000000UL; /* the library's state */
@@ -1052,6 +1242,15 @@ int main(int argc, char **argv)
 		leaked = true;
 	bool reported = faults || refusals || quota_error;
 	bool tampered = cx->tampered;
+	/* A16: the file policy (Landlock) refuses with EACCES and tells no one;
+	 * every way refused is the report */
+	bool wrote = false;
+	if (at->fn == a16_pagecache) {
+		for (int i = 0; i < 8; i++)
+			wrote |= cx->rc[i] > 0;
+		wrote |= cx->wrote_alias;
+		reported |= !wrote;
+	}
 
 	printf("%s (%s, backend %s): %s\n", at->name, at->cls, be, at->what);
 	if (quota_error)
@@ -1075,9 +1274,18 @@ int main(int argc, char **argv)
 		printf("  the host ran the attacker's code with its own rights\n");
 	if (tampered)
 		printf("  the compartment changed the process's policy\n");
+	if (at->fn == a16_pagecache) {
+		printf("  %s\n", wrote && !cx->wrote_alias ? "a write to the host's code file went through (rc 1: pwrite, "
+							    "shared mapping, O_TRUNC, rename, hard link, map_files, "
+							    "truncate, O_RDONLY|O_TRUNC)"
+				 : !wrote ? "every write to the host's code file refused"
+					  : "writes to the host's code file (rc 1 where one went through)");
+		if (cx->aux[5])
+			printf("  through a bind mount of its directory: %s\n", cx->wrote_alias ? "WROTE" : "refused");
+	}
 	printf("  secret leaked: %s; secret changed: %s; host alive: yes; reported: %s\n", leaked ? "YES" : "no",
 	       changed ? "YES" : "no", reported ? "yes" : "NO");
-	bool ok = !leaked && !changed && !tampered && reported;
+	bool ok = !leaked && !changed && !tampered && !wrote && reported;
 	/* ATTACK_EXPECT_OPEN=1: a class doc/THREAT_MODEL.md says cannot be
 	 * defended here; the test checks exactly that, so that a change (a
 	 * kernel that closes it, or a regression elsewhere) is noticed */

@@ -6,7 +6,8 @@ set -u
 run=$1 dir=$2 gadget=$3 be=$4
 fail=0 n=0
 out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+scratch=
+trap 'rm -f "$out" "$err" ${scratch:+"$scratch"}' EXIT
 
 if [ "$be" = pku ] && ! "$run" --backend=pku "$dir/libpkbox-hello.so" >/dev/null 2>"$err"; then
 	if grep -q "pku backend requested" "$err"; then
@@ -76,6 +77,54 @@ for sym in steal_codefd_view steal_codefd_swap steal_codefd_close steal_codefd_r
 	has "$err" '^pkbox-run: violation: domain .*: syscall [0-9]+ refused by the policy' "thief $sym: refused syscall"
 	canary_safe "thief $sym"
 done
+# A16: the host's code changed through its file, with the bytes already
+# there written back (steal_pagecache).  Landlock refuses every write: exit 0
+# and a line that says so; where it has no TRUNCATE right (before Linux 6.2)
+# the seal refuses truncate(2) and O_RDONLY|O_TRUNC instead: a violation.  A
+# file beside pkbox-run (whose directory is that of an executable object)
+# stands in for the library where O_TRUNC cannot be undone.
+scratch=$(dirname "$run")/pagecache-scratch-$be
+printf x 2>/dev/null >"$scratch" || scratch=
+pagecache() { # DESCRIPTION -- ARGS...: runs pkbox-run ARGS, checks the contract above
+	what=$1; shift 2
+	n=$((n + 1))
+	"$run" --backend="$be" "$@" >"$out" 2>"$err"
+	got=$?
+	if [ $got = 0 ] && grep -q '^steal_pagecache: every write refused$' "$out"; then
+		echo "ok   $what: every write refused (exit 0)"
+	elif [ $got = 86 ] && grep -Eq '^pkbox-run: violation: domain .*: syscall [0-9]+ refused by the policy' "$err"; then
+		echo "ok   $what: a write refused by the seal (exit 86)"
+	elif [ $got = 66 ] && grep -q 'sealed without Landlock' "$err"; then
+		echo "ok   $what: writes the library's file: this kernel has no Landlock (documented)"
+	else
+		echo "FAIL $what: exit $got"; sed 's/^/  out: /' "$out"; sed 's/^/  err: /' "$err"; fail=1
+	fi
+	if [ $got != 66 ]; then hasnt "$out" 'WROTE' "$what"; fi
+}
+pagecache "thief steal_pagecache" -- --canary "$dir/libpkbox-thief.so" steal_pagecache -- ${scratch:+"$scratch"}
+canary_safe "thief steal_pagecache"
+# ... which, without the seal, writes the library (where the tree is writable)
+if [ -n "$scratch" ]; then
+	n=$((n + 1))
+	"$run" --backend="$be" --no-seal "$dir/libpkbox-thief.so" steal_pagecache -- "$scratch" >"$out" 2>"$err"
+	got=$?
+	if [ $got = 66 ] && grep -q '^steal_pagecache: open for writing, pwrite: WROTE$' "$out"; then
+		echo "ok   without the seal, steal_pagecache writes the library's file (exit 66)"
+	else echo "FAIL without the seal, steal_pagecache: exit $got, expected 66 and a pwrite"; sed 's/^/  out: /' "$out"; fail=1; fi
+	rm -f "$scratch"
+fi
+# files: pkbox-run lets a plugin write none unless --allow-write names
+# where, and never beneath the directories of the code in place
+wdir=$(mktemp -d)
+expect 1 "a plugin writes no file without --allow-write" -- "$dir/libpkbox-thief.so" write_file -- "$wdir/f"
+has "$out" '^write_file: refused: Permission denied$' "write_file refused"
+if [ -e "$wdir/f" ]; then echo "FAIL write_file: the file was made"; fail=1; fi
+expect 0 "--allow-write=DIR lets it write there" -- --allow-write="$wdir" "$dir/libpkbox-thief.so" write_file -- "$wdir/f"
+expect 1 "... and nowhere else" -- --allow-write="$wdir" "$dir/libpkbox-thief.so" write_file -- "$dir/write-file-test"
+expect 64 "--allow-write beneath a directory of code is refused" -- --allow-write="$(dirname "$run")" "$dir/libpkbox-hello.so"
+has "$err" 'directory of executable code' "--allow-write refusal names the reason"
+pagecache "--allow-write=/ still keeps the code's files" -- --allow-write=/ "$dir/libpkbox-thief.so" steal_pagecache
+rm -rf "$wdir"
 # a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
 for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report end_sigwait end_sigio \

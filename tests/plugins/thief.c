@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* thief.c - a plugin that tries the catalogue against pkbox-run's canary:
  * each entry point is one attack; all print what they could read. */
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <printf.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -530,5 +532,112 @@ ENTRY(steal_codefd_fixed) /* inspected code mapped over the host's: its exit pat
 	void *host = (void *)pkbox_exit; /* bound by the loader, as any call of it */
 	if (c >= 0 && host)
 		mmap((void *)((uintptr_t)host & ~4095UL), 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, c, 0);
+/* A16: the host's code changed through its file, after the seal.  Every
+ * write puts back the bytes already there, so a failing defence shows (the
+ * call worked) without damaging the build.  All refused: prints "every write
+ * refused" and returns 0; a write that worked: "WROTE ..." and 66.  On
+ * kernels whose Landlock has no TRUNCATE right (before 6.2) the seal refuses
+ * the truncating calls instead (exit 86). */
+static int pc_wrote;
+
+static void pc_try(const char *what, int ok)
+{
+	if (ok)
+		pc_wrote++;
+	printf("steal_pagecache: %s: %s%s\n", what, ok ? "WROTE" : "refused: ", ok ? "" : strerror(errno));
+	fflush(stdout);
+}
+
+/* the path of a loaded object, the file offset of its code and where
+ * that code is mapped */
+static const char *pc_object(const char *name, off_t *code, uintptr_t *lo, uintptr_t *hi)
+{
+	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+		if (!l->l_name || !strstr(l->l_name, name))
+			continue;
+		const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)l->l_addr;
+		const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(l->l_addr + eh->e_phoff);
+
+		for (int i = 0; i < eh->e_phnum; i++)
+			if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+				*code = (off_t)ph[i].p_offset;
+				*lo = (l->l_addr + ph[i].p_vaddr) & ~4095UL;
+				*hi = (l->l_addr + ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~4095UL;
+			}
+		return l->l_name;
+	}
+	return NULL;
+}
+
+/* writes the n bytes at off back where they are */
+static int pc_rewrite(int fd, off_t off)
+{
+	uint8_t b[16];
+
+	return pread(fd, b, sizeof(b), off) == (ssize_t)sizeof(b) && pwrite(fd, b, sizeof(b), off) == (ssize_t)sizeof(b);
+}
+
+/* argv[1]: a file the test made in the directory of pkbox-run (that of an
+ * executable object too), for what cannot be undone: O_TRUNC */
+ENTRY(steal_pagecache)
+{
+	off_t code = 0, c2;
+	uintptr_t lo = 0, hi = 0, l2, h2;
+	const char *lib = pc_object("libpkeysbox", &code, &lo, &hi), *libc = pc_object("libc.so", &c2, &l2, &h2);
+	const char *scratch = argc > 1 ? argv[1] : NULL;
+	const char *slash = strrchr(argv[0], '/');
+	char link_to[512], mf[96];
+
+	if (!lib)
+		return 3;
+	printf("steal_pagecache: %s, code at file offset %#lx\n", lib, (unsigned long)code);
+	int fd = open(lib, O_RDWR);
+	pc_try("open for writing, pwrite", fd >= 0 && pc_rewrite(fd, code));
+	if (fd >= 0) {
+		volatile uint8_t *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, code & ~4095L);
+		pc_try("a shared writable mapping", m != MAP_FAILED && (m[code & 4095] = m[code & 4095], 1));
+		close(fd);
+	}
+	int rd = open(lib, O_RDONLY);
+	pc_try("a shared writable mapping of a read-only descriptor",
+	       rd >= 0 && mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, rd, 0) != MAP_FAILED);
+	pc_try("the C library opened for writing", libc && open(libc, O_WRONLY) >= 0);
+	if (scratch && access(scratch, F_OK) == 0)
+		pc_try("O_TRUNC", open(scratch, O_WRONLY | O_TRUNC) >= 0);
+	pc_try("rename onto itself", rename(lib, lib) == 0);
+	/* beside the plugin: most likely the same file system */
+	snprintf(link_to, sizeof(link_to), "%.*s/pagecache-link-%d", slash ? (int)(slash - argv[0]) : 1,
+		 slash ? argv[0] : ".", (int)getpid());
+	int linked = linkat(AT_FDCWD, lib, AT_FDCWD, link_to, AT_SYMLINK_FOLLOW) == 0;
+	int lw = linked ? open(link_to, O_RDWR) : -1;
+	pc_try("a hard link, opened for writing", linked && lw >= 0 && pc_rewrite(lw, code));
+	if (linked)
+		unlink(link_to);
+	snprintf(mf, sizeof(mf), "/proc/self/map_files/%lx-%lx", (unsigned long)lo, (unsigned long)hi);
+	pc_try("/proc/self/map_files", open(mf, O_RDWR) >= 0);
+	/* the calls the seal refuses where Landlock has no TRUNCATE right */
+	struct stat st;
+	pc_try("truncate to its own size", rd >= 0 && fstat(rd, &st) == 0 && truncate(lib, st.st_size) == 0);
+	if (scratch && access(scratch, F_OK) == 0)
+		pc_try("O_RDONLY | O_TRUNC", open(scratch, O_RDONLY | O_TRUNC) >= 0);
+	if (pc_wrote) {
+		printf("steal_pagecache: WROTE through %d of the ways above\n", pc_wrote);
+		return 66;
+	}
+	printf("steal_pagecache: every write refused\n");
+	return 0;
+}
+
+/* pkbox-run --allow-write: writes argv[1] (0: written, 1: refused) */
+ENTRY(write_file)
+{
+	int fd = argc > 1 ? open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
+
+	if (fd < 0 || write(fd, "x", 1) != 1) {
+		printf("write_file: refused: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("write_file: wrote %s\n", argv[1]);
+	close(fd);
 	return 0;
 }
