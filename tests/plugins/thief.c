@@ -532,6 +532,9 @@ ENTRY(steal_codefd_fixed) /* inspected code mapped over the host's: its exit pat
 	void *host = (void *)pkbox_exit; /* bound by the loader, as any call of it */
 	if (c >= 0 && host)
 		mmap((void *)((uintptr_t)host & ~4095UL), 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, c, 0);
+	return 0;
+}
+
 /* A16: the host's code changed through its file, after the seal.  Every
  * write puts back the bytes already there, so a failing defence shows (the
  * call worked) without damaging the build.  All refused: prints "every write
