@@ -9,8 +9,10 @@
  *    block) only with the token, a random 64-bit value that lives in library
  *    memory and that the library puts in the syscall's unused argument
  *    registers (pkbox__tsys in gate.S);
- *  - no new executable memory: mmap, mprotect and pkey_mprotect with
- *    PROT_EXEC are refused; no mremap at all (it can move or grow code);
+ *  - no new executable memory: mprotect and pkey_mprotect with PROT_EXEC
+ *    only with the token, mmap with PROT_EXEC only from the loader's code
+ *    descriptor (loader.c), never writable, never at a fixed address; no
+ *    mremap at all (it can move or grow code);
  *  - pkey_alloc, pkey_free, pkey_mprotect only through the library;
  *  - ptrace, process_vm_*, seccomp, personality changes, userfaultfd,
  *    io_uring, execve, prctl changes of dumpability, seccomp or the mm;
