@@ -373,6 +373,8 @@ void pkbox__to_fault_exit(struct ucontext_t *uc, int ti, uint64_t addr, int sign
 int pkbox__fault_install(void);
 int pkbox__thread_signals(struct pkbox_thread *t);
 int pkbox__thread_rseq_off(void);
+struct rseq;
+int pkbox__rseq_find(struct rseq **area, unsigned *len);
 bool pkbox__plugin_code(uintptr_t a);
 bool pkbox__plugin_base(uintptr_t base);
 void pkbox__host_fs_set(int ti);
