@@ -328,6 +328,15 @@ int pkbox__fault_install(void)
 	return 0;
 }
 
+/* The signals the library owns and its handler for them (the seal checks
+ * that they are in place). */
+size_t pkbox__fault_signals(const int **sigs, void **fn)
+{
+	*sigs = fault_signals;
+	*fn = (void *)handler;
+	return NFAULT_SIGNALS;
+}
+
 PKBOX_EXPORT int pkbox_signals_install(void)
 {
 	int rc = pkbox__ensure_init();

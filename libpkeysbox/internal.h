@@ -375,6 +375,7 @@ int pkbox__thread_signals(struct pkbox_thread *t);
 int pkbox__thread_rseq_off(void);
 struct rseq;
 int pkbox__rseq_find(struct rseq **area, unsigned *len);
+size_t pkbox__fault_signals(const int **sigs, void **fn);
 bool pkbox__plugin_code(uintptr_t a);
 bool pkbox__plugin_base(uintptr_t base);
 void pkbox__host_fs_set(int ti);

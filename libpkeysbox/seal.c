@@ -57,6 +57,7 @@
 #endif
 
 #include "internal.h"
+#include "seal_check.h"
 
 #ifndef SYS_mseal
 #define SYS_mseal 462
@@ -848,36 +849,6 @@ static int handlers_check(void)
 	return 0;
 }
 
-/* rseq (see pkbox__thread_rseq_off() in fault.c): once sealed, no thread
- * may have an rseq area, and none can register one.  Threads the library
- * registered have none; the sealing thread drops its own; other threads
- * would keep theirs, and their new threads would die when glibc's rseq
- * registration is refused. */
-static int rseq_check(void)
-{
-	DIR *dir;
-	struct dirent *de;
-	pid_t self = pkbox__gettid();
-	int rc = 0;
-
-	if (__rseq_size == 0)
-		return 0; /* glibc runs without rseq (GLIBC_TUNABLES=glibc.pthread.rseq=0) */
-	dir = opendir("/proc/self/task");
-	if (!dir)
-		return pkbox__err(-errno, "pkbox_seal: cannot list this process's threads: %m");
-	while (!rc && (de = readdir(dir))) {
-		pid_t tid = (pid_t)atoi(de->d_name);
-		if (tid > 0 && tid != self && pkbox__tdir_index(tid) < 0)
-			rc = pkbox__err(-EBUSY,
-					"pkbox_seal: thread %d has an rseq area a compartment could redirect it "
-					"through; seal before starting threads, or run with "
-					"GLIBC_TUNABLES=glibc.pthread.rseq=0",
-					(int)tid);
-	}
-	closedir(dir);
-	return rc;
-}
-
 PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 {
 	int rc = pkbox__ensure_init();
@@ -885,6 +856,7 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	struct pkbox_finding sites[MAX_SITES];
 	int nsites = 0;
 	char lazy[256] = "";
+	int status_fd = -1;
 
 	if (rc)
 		return rc;
@@ -919,12 +891,15 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 				lazy);
 		goto unlock;
 	}
-	rc = rseq_check();
-	if (!rc)
-		rc = handlers_check();
+	rc = handlers_check();
 	if (rc)
 		goto unlock;
 	rc = inspect_process(sites, &nsites);
+	if (rc)
+		goto unlock;
+	/* the process as the kernel sees it (threads and their rseq areas
+	 * too): seal_check.c */
+	rc = pkbox__seal_check(&status_fd);
 	if (rc)
 		goto unlock;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -1009,6 +984,8 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 			   strerror(-proc_rc));
 	rc = 0;
 unlock:
+	if (status_fd >= 0)
+		close(status_fd);
 	pkbox__unlock();
 	return rc;
 #endif

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* seal_check.h - the seal's look at the process as the kernel sees it. */
+#ifndef PKBOX_SEAL_CHECK_H
+#define PKBOX_SEAL_CHECK_H
+
+/* Before anything changes: 0, or -EPERM/-EBUSY with the reason recorded
+ * (pkbox_last_error()).  *status_fd gets a descriptor of
+ * /proc/self/status (-1 when none); the caller closes it. */
+int pkbox__seal_check(int *status_fd);
+
+#endif
