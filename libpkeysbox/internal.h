@@ -199,6 +199,7 @@ struct pkbox_gatecfg {
 	int initialized;
 	int strict;               /* sealed with PKBOX_SEAL_NO_SIGRETURN: handlers leave by jumping */
 	int stop_on_refusal;      /* sealed with PKBOX_SEAL_STOP_ON_REFUSAL */
+	int seal_failed;          /* the policy loaded but did not verify: no call runs */
 	/* key-0 protection (pku): compartments cannot write key-0 memory; each
 	 * (domain, thread) runs with its own copy of the thread's static TLS,
 	 * kept at the bottom of its stack slot (domain.c) */
@@ -332,6 +333,7 @@ void pkbox__reset_range(uintptr_t base, size_t len);
 int pkbox__poke(uintptr_t a, const void *b, size_t n);
 void pkbox__sys_refused(void);
 int pkbox__sigsys_install(void);
+void *pkbox__sigsys_handler(void);
 void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip);
 
 /* fault.c */

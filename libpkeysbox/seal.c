@@ -254,6 +254,11 @@ int pkbox__sigsys_install(void)
 	return 0;
 }
 
+void *pkbox__sigsys_handler(void)
+{
+	return (void *)sigsys_handler;
+}
+
 /* ---------------------------------------------------------------- inspection */
 
 struct xmap {
@@ -874,6 +879,10 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	return pkbox__err(-ENOTSUP, "pkbox_seal: built without libseccomp");
 #else
 	pkbox__lock();
+	if (pkbox__gc.seal_failed) {
+		rc = pkbox__err(-EPERM, "pkbox_seal: an earlier seal did not verify; no compartment runs in this process");
+		goto unlock;
+	}
 	if (pkbox__st->sealed) {
 		rc = pkbox__err(-EALREADY, "pkbox_seal: the process is sealed already");
 		goto unlock;
@@ -972,6 +981,12 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	seccomp_release(ctx);
 	if (rc) {
 		rc = pkbox__err(rc, "pkbox_seal: seccomp_load failed: %s", strerror(-rc));
+		goto unlock;
+	}
+	/* loaded: the kernel must say so (two filters: the raw one and this) */
+	rc = pkbox__seal_verify(status_fd, 2);
+	if (rc) {
+		pkbox__seal_fail();
 		goto unlock;
 	}
 	pkbox__st->sealed = true;

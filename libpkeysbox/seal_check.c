@@ -28,6 +28,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/kcmp.h>
 #include <linux/magic.h>
@@ -872,4 +873,97 @@ int pkbox__seal_check(int *status_fd)
 	vmas_free(&m);
 	free(f.v);
 	return rc;
+}
+
+/* 0 when a syscall every policy refuses is refused, 1 when not, -errno
+ * when the probe cannot be made.  The syscall is made by a child (a copy with the same
+ * filters) with SIGSYS blocked: the kernel then ends it with SIGSYS
+ * instead of running a handler, so the answer is the child's end, and
+ * nothing in this process changes (no refusal counted, no message).  The
+ * child tells through a pipe how far it got, for hosts that do not wait
+ * for children (SIGCHLD ignored). */
+static int probe_refused(void)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid_t c = (pid_t)syscall(SYS_fork);
+	if (c < 0) {
+		int e = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return e;
+	}
+	if (c == 0) {
+		uint64_t set = 1ULL << (SIGSYS - 1);
+		char s = 'S';
+
+		close(p[0]);
+		pkbox__sys(SYS_rt_sigprocmask, 4, SIG_BLOCK, (long)(uintptr_t)&set, 0, 8, 0);
+		if (write(p[1], &s, 1) == 1) {
+			syscall(SYS_pkey_alloc, 0UL, 0UL);
+			s = 'A';
+			if (write(p[1], &s, 1) < 0)
+				pkbox_exit(1);
+		}
+		pkbox_exit(0);
+	}
+	close(p[1]);
+	char got[4];
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(p[0], got + n, sizeof(got) - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || (n += (size_t)r) == sizeof(got))
+			break;
+	}
+	close(p[0]);
+	int st = 0;
+	pid_t w;
+	do
+		w = waitpid(c, &st, 0);
+	while (w < 0 && errno == EINTR);
+	if (n != 1 || got[0] != 'S')
+		return 1;
+	if (w == c && !(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS))
+		return 1;
+	return 0;
+}
+
+int pkbox__seal_verify(int status_fd, int nfilters)
+{
+	char st[8192];
+	int rc = status_fd >= 0 ? read_status(status_fd, st, sizeof(st)) : -EBADF;
+
+	if (rc)
+		return pkbox__err(-EPERM, "pkbox_seal: cannot read /proc/self/status after loading the policy: %s",
+				  strerror(-rc));
+	long mode = status_field(st, "Seccomp"), n = status_field(st, "Seccomp_filters");
+	if (mode != 2 || (n >= 0 && n != nfilters))
+		return pkbox__err(-EPERM, "pkbox_seal: the kernel reports Seccomp: %ld, Seccomp_filters: %ld after "
+					  "the policy was loaded (expected 2 and %d)",
+				  mode, n, nfilters);
+	struct sigaction sa;
+	if (sigaction(SIGSYS, NULL, &sa) || !(sa.sa_flags & SA_SIGINFO) ||
+	    (void *)sa.sa_sigaction != pkbox__sigsys_handler())
+		return pkbox__err(-EPERM, "pkbox_seal: the library's SIGSYS handler is not in place after "
+					  "loading the policy");
+	rc = probe_refused();
+	if (rc < 0)
+		return pkbox__err(-EPERM, "pkbox_seal: cannot probe the policy: %s", strerror(-rc));
+	if (rc)
+		return pkbox__err(-EPERM, "pkbox_seal: pkey_alloc(), which the policy refuses, was not refused "
+					  "in a child with the same filters");
+	return 0;
+}
+
+void pkbox__seal_fail(void)
+{
+	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ | PROT_WRITE);
+	pkbox__gc.seal_failed = 1;
+	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ);
 }
