@@ -251,12 +251,14 @@ static int fds_check(int sfd, struct fds *out)
 
 /* ---------------------------------------------------------------- 3. processes */
 
-static char proc_state(pid_t pid)
+/* A process's state letter and start time (clock ticks after boot), from
+ * /proc/PID/stat; 0 when it is gone. */
+static char proc_stat(const char *pid, unsigned long long *start)
 {
-	char path[64], b[512];
+	char path[64], b[1024];
 	int fd, n;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -266,13 +268,59 @@ static char proc_state(pid_t pid)
 		return 0;
 	b[n] = 0;
 	char *p = strrchr(b, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	if (!p || p[1] != ' ')
+		return 0;
+	/* the state is field 3, the start time field 22 */
+	char *q = p + 2;
+	for (int f = 3; f < 22 && q; f++)
+		q = strchr(q, ' '), q = q ? q + 1 : NULL;
+	*start = q ? strtoull(q, NULL, 10) : 0;
+	return p[2];
+}
+
+/* Does process pid (the name of its /proc entry) hold this process's
+ * /proc/PID/mem or pagemap open?  One opened while this process could
+ * still be traced (before the seal makes it non-dumpable) keeps working:
+ * the kernel checks access when the file is opened, not when it is read
+ * or written.  Looked for in processes started after this one (any
+ * helper that code in it made) whose descriptors it may list. */
+static int holder_check(int procfd, const char *pid, pid_t self)
+{
+	char path[64], pre[32], t[256];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/fd", pid);
+	int fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	size_t np = (size_t)snprintf(pre, sizeof(pre), "/proc/%d/", (int)self);
+	struct dirent *de;
+	while (!rc && (de = readdir(d))) {
+		ssize_t n = readlinkat(dirfd(d), de->d_name, t, sizeof(t) - 1);
+
+		if (n <= (ssize_t)np || strncmp(t, pre, np))
+			continue;
+		t[n] = 0;
+		const char *last = strrchr(t, '/') + 1;
+		if (!strcmp(last, "mem") || !strcmp(last, "pagemap"))
+			rc = pkbox__err(-EBUSY, "pkbox_seal: process %s holds %s open: it reaches this process's "
+						"memory from outside the policy",
+					pid, t);
+	}
+	closedir(d);
+	return rc;
 }
 
 /* No child (the library makes none before the seal: one is someone
- * else's, made to read or share this process's memory from outside), and
- * no other process that shares this address space: a clone(CLONE_VM)
- * without CLONE_THREAD, which runs outside the policy. */
+ * else's, made to read or share this process's memory from outside); no
+ * other process that shares this address space (a clone(CLONE_VM) without
+ * CLONE_THREAD, which runs outside the policy), or that holds its
+ * /proc/PID/mem (a helper that left the tree by a double fork). */
 static int procs_check(void)
 {
 	DIR *d = opendir("/proc/self/task");
@@ -295,7 +343,11 @@ static int procs_check(void)
 
 			if (pid <= 0)
 				break;
-			if (proc_state((pid_t)pid) != 'Z')
+			char name[24];
+			unsigned long long t;
+
+			snprintf(name, sizeof(name), "%ld", pid);
+			if (proc_stat(name, &t) != 'Z')
 				rc = pkbox__err(-EBUSY, "pkbox_seal: a child process exists: pid %ld (it could reach "
 							"this process's memory from outside the policy); end and "
 							"wait for it before sealing",
@@ -308,6 +360,9 @@ static int procs_check(void)
 		return rc;
 
 	pid_t self = getpid();
+	bool kcmp = true;
+	unsigned long long born = 0, t;
+	proc_stat("self", &born);
 	d = opendir("/proc");
 	if (!d)
 		return pkbox__err(-EPERM, "pkbox_seal: cannot list processes: %m");
@@ -318,16 +373,19 @@ static int procs_check(void)
 
 		if (pid == self)
 			continue;
-		if (syscall(SYS_kcmp, self, pid, KCMP_VM, 0, 0) == 0) {
+		if (kcmp && syscall(SYS_kcmp, self, pid, KCMP_VM, 0, 0) == 0) {
 			rc = pkbox__err(-EBUSY, "pkbox_seal: process %d shares this process's address space "
 						"(clone(CLONE_VM) without CLONE_THREAD) and runs outside the policy",
 					(int)pid);
-		} else if (errno == ENOSYS) {
+		} else if (kcmp && errno == ENOSYS) {
 			/* a kernel without kcmp: only the children list above */
 			pkbox__msg(PKBOX_INFO, "pkbox_seal: no kcmp in this kernel: other processes that share the "
 					       "address space are found only among the children");
-			break;
+			kcmp = false;
 		}
+		/* a helper made by code in this process started after it */
+		if (!rc && proc_stat(de->d_name, &t) && t >= born)
+			rc = holder_check(dirfd(d), de->d_name, self);
 	}
 	closedir(d);
 	return rc;
