@@ -129,6 +129,52 @@ static int helper_end(void)
 	return waitpid(helper, NULL, 0) != helper;
 }
 
+/* a process that left this one's tree (a double fork) holding its
+ * /proc/PID/mem, opened while it could (before the seal) */
+static pid_t holder;
+
+static int mem_holder(void)
+{
+	int p[2];
+	char path[64];
+	pid_t self = getpid();
+
+	if (pipe(p))
+		return 1;
+	pid_t m = fork();
+	if (m == 0) {
+		if (fork() == 0) {
+			pid_t me = getpid();
+
+			snprintf(path, sizeof(path), "/proc/%d/mem", (int)self);
+			int fd = open(path, O_RDWR);
+			if (fd < 0 || write(p[1], &me, sizeof(me)) != sizeof(me))
+				_exit(1);
+			for (;;)
+				pause();
+		}
+		_exit(0);
+	}
+	bool ok = read(p[0], &holder, sizeof(holder)) == sizeof(holder);
+	close(p[0]);
+	close(p[1]);
+	return !ok || waitpid(m, NULL, 0) != m;
+}
+
+static int mem_holder_end(void)
+{
+	char path[64];
+
+	kill(holder, SIGKILL);
+	snprintf(path, sizeof(path), "/proc/%d/fd/3", (int)holder);
+	for (int i = 0; i < 2000; i++) {
+		if (access(path, F_OK))
+			return 0;
+		usleep(1000);
+	}
+	return 1;
+}
+
 /* a process that shares this address space: a sibling (CLONE_PARENT), so
  * that only the address-space comparison can find it */
 static volatile int stop;
@@ -365,6 +411,7 @@ static const struct cs cases[] = {
 	{ "pagemap_fd", EPERM, "/pagemap", pagemap_fd, close_kept },
 	{ "pidfd", EPERM, "pidfd", pidfd, close_kept },
 	{ "helper_child", EBUSY, "a child process exists", helper_child, helper_end },
+	{ "mem_holder", EBUSY, "/mem open", mem_holder, mem_holder_end },
 	{ "clone_vm_sibling", EBUSY, "shares this process's address space", clone_vm_sibling, clone_vm_end },
 	{ "unregistered_thread", EBUSY, "is not registered", unregistered_thread, thread_end },
 	{ "rseq_size_zeroed", EBUSY, "is not registered", rseq_size_zeroed, rseq_end },
