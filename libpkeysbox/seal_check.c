@@ -700,10 +700,8 @@ static int pool_check(const struct vmas *m, const struct fds *f)
 		for (size_t j = vma_first(m, at); !rc && j < m->n && at < x->hi; j++) {
 			const struct vma *v = &m->v[j];
 
-			if (v->hi <= at || v->lo >= x->hi)
-				continue;
 			if (v->lo > at)
-				break;
+				break; /* a hole */
 			if (v->prot != x->prot || (x->key >= 0 && v->pkey != x->key)) {
 				char kv[16] = "", kx[16] = "";
 
@@ -789,13 +787,18 @@ static int handlers_in_place(void)
 			return pkbox__err(-EPERM, "pkbox_seal: cannot read the handler of signal %d: %m", sigs[i]);
 		void *h = (sa.sa_flags & SA_SIGINFO) ? (void *)sa.sa_sigaction : (void *)sa.sa_handler;
 		if (!(sa.sa_flags & SA_SIGINFO) || h != fn || !(sa.sa_flags & SA_ONSTACK)) {
-			const char *name = sigabbrev_np(sigs[i]);
+			const char *abbrev = sigabbrev_np(sigs[i]);
+			char name[24];
 
+			if (abbrev)
+				snprintf(name, sizeof(name), "SIG%s", abbrev);
+			else
+				snprintf(name, sizeof(name), "signal %d", sigs[i]);
 			return pkbox__err(-EPERM,
-					  "pkbox_seal: SIG%s is not handled by the library (%s): a fault in a "
+					  "pkbox_seal: %s is not handled by the library (%s): a fault in a "
 					  "compartment would %s; call pkbox_signals_install() after installing "
 					  "handlers of your own",
-					  name ? name : "RTMIN+n",
+					  name,
 					  h == (void *)SIG_DFL ? "default action"
 					  : h == (void *)SIG_IGN ? "ignored"
 								  : "another handler",
