@@ -303,6 +303,22 @@ static int rekey_end(void)
 	return pkbox_backend() == PKBOX_BACKEND_PKU ? -1 : mprotect((void *)GC_PAGE, 4096, PROT_READ);
 }
 
+/* memory of its own in the library's pool: a page between the state and
+ * the gate configuration (reserved, no access) */
+#define POOL_GAP (GC_PAGE - 4 * 4096)
+
+static int pool_map(void)
+{
+	return mmap((void *)POOL_GAP, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+	       MAP_FAILED;
+}
+
+static int pool_map_end(void)
+{
+	return mmap((void *)POOL_GAP, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+		    0) == MAP_FAILED;
+}
+
 /* host code that never runs: patched in memory */
 __attribute__((noinline, used)) int seal_check_unused(int x);
 __attribute__((noinline, used)) int seal_check_unused(int x)
@@ -419,6 +435,7 @@ static const struct cs cases[] = {
 	{ "memfd_exec", EPERM, "not write-sealed", memfd_exec, memfd_end },
 	{ "file_exec_writable", EPERM, "open for writing", file_exec_writable, file_end },
 	{ "rekey_state", EPERM, "the kernel's view", rekey_state, rekey_end },
+	{ "pool_map", EPERM, "none of the library's", pool_map, pool_map_end },
 	{ "code_patched", EPERM, "differs from", code_patched, code_end },
 	{ "sig_dfl", EPERM, "SIGSEGV", sig_dfl, sig_end },
 };
