@@ -328,6 +328,15 @@ int pkbox__fault_install(void)
 	return 0;
 }
 
+/* The signals the library owns and its handler for them (the seal checks
+ * that they are in place). */
+size_t pkbox__fault_signals(const int **sigs, void **fn)
+{
+	*sigs = fault_signals;
+	*fn = (void *)handler;
+	return NFAULT_SIGNALS;
+}
+
 PKBOX_EXPORT int pkbox_signals_install(void)
 {
 	int rc = pkbox__ensure_init();
@@ -347,25 +356,61 @@ PKBOX_EXPORT int pkbox_signals_install(void)
  * creator's state), and the seal refuses rseq. */
 int pkbox__thread_rseq_off(void)
 {
-	if (__rseq_size == 0)
-		return 0;
-	struct rseq *area = (struct rseq *)(pkbox__thread_pointer() + (uintptr_t)__rseq_offset);
+	struct rseq *area;
+	unsigned len;
 
-	if ((int32_t)area->cpu_id < 0)
-		return 0; /* not registered */
+	/* sealed: rseq is refused, so no thread born since has an area, and
+	 * every thread alive at the seal was checked without one */
+	if (pkbox__st->sealed)
+		return 0;
+	int st = pkbox__rseq_find(&area, &len);
+
+	if (st == 0)
+		return 0;
+	if (st < 0)
+		return pkbox__err(st, "this thread has an rseq area the C library did not register "
+				      "(code that ran earlier registered its own)");
+	if (syscall(SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+		return pkbox__err(-errno, "cannot unregister this thread's rseq area: %s", strerror(errno));
+	return 0;
+}
+
+/* Which rseq area the kernel keeps for this thread, asked of the kernel:
+ * never of __rseq_size or of the area's cpu_id, which code that ran before
+ * the seal can rewrite.  A registration of a fresh area succeeds only when
+ * the thread has none; one of the C library's own area with the right
+ * length and signature fails with EBUSY only when that is the one
+ * registered.  0: none (or no rseq in this kernel); 1: the C library's, at
+ * *area, *len bytes; -EBUSY: another one. */
+int pkbox__rseq_find(struct rseq **area, unsigned *len)
+{
+	struct rseq probe; /* 32-byte aligned by its type */
+	int e;
+
+	memset(&probe, 0, sizeof(probe));
+	probe.cpu_id = (uint32_t)RSEQ_CPU_ID_UNINITIALIZED;
+	if (!syscall(SYS_rseq, &probe, 32, 0, RSEQ_SIG)) {
+		syscall(SYS_rseq, &probe, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+		return 0;
+	}
+	e = errno;
+	if (e == ENOSYS)
+		return 0;
 	/* glibc registers 32 bytes; later versions report a smaller
 	 * __rseq_size than they register */
+	struct rseq *a = (struct rseq *)(pkbox__thread_pointer() + (uintptr_t)__rseq_offset);
 	unsigned int sizes[] = { __rseq_size, 32 };
-	int e = 0;
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		if (!syscall(SYS_rseq, area, sizes[i], RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
-			return 0;
-		e = errno;
-		if (e != EINVAL)
-			break;
+		if (sizes[i] < 32)
+			continue;
+		if (syscall(SYS_rseq, a, sizes[i], 0, RSEQ_SIG) && errno == EBUSY) {
+			*area = a;
+			*len = sizes[i];
+			return 1;
+		}
 	}
-	return pkbox__err(-e, "cannot unregister this thread's rseq area: %s", strerror(e));
+	return -EBUSY;
 }
 
 /* Each thread that enters a compartment gets an alternate signal stack in

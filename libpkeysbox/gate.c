@@ -244,6 +244,8 @@ static int host_entry(const char *what)
 		return rc;
 	if (tls_inside)
 		return pkbox__err(-EPERM, "%s: called from inside a compartment", what);
+	if (pkbox__gc.seal_failed)
+		return pkbox__err(-EPERM, "%s: the seal's policy did not verify; no compartment runs", what);
 	return 0;
 }
 

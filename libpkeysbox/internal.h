@@ -196,6 +196,7 @@ struct pkbox_gatecfg {
 	int initialized;
 	int strict;               /* sealed with PKBOX_SEAL_NO_SIGRETURN: handlers leave by jumping */
 	int stop_on_refusal;      /* sealed with PKBOX_SEAL_STOP_ON_REFUSAL */
+	int seal_failed;          /* the policy loaded but did not verify: no call runs */
 	/* key-0 protection (pku): compartments cannot write key-0 memory; each
 	 * (domain, thread) runs with its own copy of the thread's static TLS,
 	 * kept at the bottom of its stack slot (domain.c) */
@@ -330,6 +331,7 @@ void pkbox__reset_range(uintptr_t base, size_t len);
 int pkbox__poke(uintptr_t a, const void *b, size_t n);
 void pkbox__sys_refused(void);
 int pkbox__sigsys_install(void);
+void *pkbox__sigsys_handler(void);
 void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip);
 
 /* fault.c */
@@ -371,6 +373,9 @@ void pkbox__to_fault_exit(struct ucontext_t *uc, int ti, uint64_t addr, int sign
 int pkbox__fault_install(void);
 int pkbox__thread_signals(struct pkbox_thread *t);
 int pkbox__thread_rseq_off(void);
+struct rseq;
+int pkbox__rseq_find(struct rseq **area, unsigned *len);
+size_t pkbox__fault_signals(const int **sigs, void **fn);
 bool pkbox__plugin_code(uintptr_t a);
 void pkbox__host_fs_set(int ti);
 uint64_t pkbox__fs_enter(int *ti);

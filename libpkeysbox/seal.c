@@ -55,6 +55,7 @@
 #endif
 #include "internal.h"
 #include "landlock.h"
+#include "seal_check.h"
 
 #ifndef SYS_mseal
 #define SYS_mseal 462
@@ -244,6 +245,11 @@ int pkbox__sigsys_install(void)
 	if (sigaction(SIGSYS, &sa, NULL))
 		return pkbox__err(-errno, "sigaction(SIGSYS) failed: %m");
 	return 0;
+}
+
+void *pkbox__sigsys_handler(void)
+{
+	return (void *)sigsys_handler;
 }
 
 /* ---------------------------------------------------------------- inspection */
@@ -819,36 +825,6 @@ static int handlers_check(void)
 	return 0;
 }
 
-/* rseq (see pkbox__thread_rseq_off() in fault.c): once sealed, no thread
- * may have an rseq area, and none can register one.  Threads the library
- * registered have none; the sealing thread drops its own; other threads
- * would keep theirs, and their new threads would die when glibc's rseq
- * registration is refused. */
-static int rseq_check(void)
-{
-	DIR *dir;
-	struct dirent *de;
-	pid_t self = pkbox__gettid();
-	int rc = 0;
-
-	if (__rseq_size == 0)
-		return 0; /* glibc runs without rseq (GLIBC_TUNABLES=glibc.pthread.rseq=0) */
-	dir = opendir("/proc/self/task");
-	if (!dir)
-		return pkbox__err(-errno, "pkbox_seal: cannot list this process's threads: %m");
-	while (!rc && (de = readdir(dir))) {
-		pid_t tid = (pid_t)atoi(de->d_name);
-		if (tid > 0 && tid != self && pkbox__tdir_index(tid) < 0)
-			rc = pkbox__err(-EBUSY,
-					"pkbox_seal: thread %d has an rseq area a compartment could redirect it "
-					"through; seal before starting threads, or run with "
-					"GLIBC_TUNABLES=glibc.pthread.rseq=0",
-					(int)tid);
-	}
-	closedir(dir);
-	return rc;
-}
-
 PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 {
 	int rc = pkbox__ensure_init();
@@ -856,6 +832,7 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	struct pkbox_finding sites[MAX_SITES];
 	int nsites = 0;
 	char lazy[256] = "";
+	int status_fd = -1;
 
 	if (rc)
 		return rc;
@@ -873,6 +850,10 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	return pkbox__err(-ENOTSUP, "pkbox_seal: built without libseccomp");
 #else
 	pkbox__lock();
+	if (pkbox__gc.seal_failed) {
+		rc = pkbox__err(-EPERM, "pkbox_seal: an earlier seal did not verify; no compartment runs in this process");
+		goto unlock;
+	}
 	if (pkbox__st->sealed) {
 		rc = pkbox__err(-EALREADY, "pkbox_seal: the process is sealed already");
 		goto unlock;
@@ -890,14 +871,17 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 				lazy);
 		goto unlock;
 	}
-	rc = rseq_check();
-	if (!rc)
-		rc = handlers_check();
+	rc = handlers_check();
 	if (rc)
 		goto unlock;
 	rc = inspect_process(sites, &nsites);
 	if (!rc)
 		rc = pkbox__files_prepare(opts);
+	if (rc)
+		goto unlock;
+	/* the process as the kernel sees it (threads and their rseq areas
+	 * too): seal_check.c */
+	rc = pkbox__seal_check(&status_fd);
 	if (rc)
 		goto unlock;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -975,6 +959,12 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 		rc = pkbox__err(rc, "pkbox_seal: seccomp_load failed: %s", strerror(-rc));
 		goto unlock;
 	}
+	/* loaded: the kernel must say so (two filters: the raw one and this) */
+	rc = pkbox__seal_verify(status_fd, 2);
+	if (rc) {
+		pkbox__seal_fail();
+		goto unlock;
+	}
 	pkbox__st->sealed = true;
 	pkbox__msg(PKBOX_INFO,
 		   "sealed: %d system PKRU sites disabled, %d keys reserved, /proc %s, MDWE %s, mseal %s (%u mappings)",
@@ -988,6 +978,8 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	rc = 0;
 unlock:
 	pkbox__files_drop();
+	if (status_fd >= 0)
+		close(status_fd);
 	pkbox__unlock();
 	return rc;
 #endif
