@@ -875,13 +875,13 @@ PKBOX_EXPORT int pkbox_seal(const struct pkbox_seal_opts *opts)
 	if (rc)
 		goto unlock;
 	rc = inspect_process(sites, &nsites);
+	/* the process as the kernel sees it (threads and their rseq areas
+	 * too): seal_check.c; then the file policy, which also refuses while
+	 * threads the library knows are running */
+	if (!rc)
+		rc = pkbox__seal_check(&status_fd);
 	if (!rc)
 		rc = pkbox__files_prepare(opts);
-	if (rc)
-		goto unlock;
-	/* the process as the kernel sees it (threads and their rseq areas
-	 * too): seal_check.c */
-	rc = pkbox__seal_check(&status_fd);
 	if (rc)
 		goto unlock;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
