@@ -49,7 +49,7 @@ static int code_memfd(const char *name, size_t len)
 {
 	char n[80];
 
-	snprintf(n, sizeof(n), "pkbox-code:%s", name);
+	snprintf(n, sizeof(n), "pkbox-plugin:%s", name);
 	int fd = (int)syscall(SYS_memfd_create, n, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
