@@ -114,7 +114,15 @@ pkbox__wrpkru_enter:
 	 * perhaps among it (pkbox_host_run(3)): it runs on this thread's exit
 	 * stack, in the library's state, which is hidden last, here */
 	movq	F_EXIT_TOP(%rdi), %rsp
+	pushq	%rdi
+	subq	$8, %rsp
 	call	pkbox__mp_enter_hook
+	addq	$8, %rsp
+	popq	%rdi
+	/* not 0: it could not hide everything, gave back what it had hidden
+	 * and released the lock: back to the host, the compartment not run */
+	testl	%eax, %eax
+	jnz	.Lmp_not_entered
 	movabsq	$PKBOX_GC_ADDR, %r11
 	movq	GC_META_LO(%r11), %rdi
 	movq	(%rdi), %r10		/* the policy's token (see pkbox__tsys) */
@@ -146,6 +154,22 @@ pkbox__wrpkru_enter:
 	movq	%r14, %rdi
 	movq	%r15, %r9
 	movq	%rbx, %r14
+	jmp	.Lcontinue
+
+	/* The frame (%rdi, kept on this thread's exit stack in the library's
+	 * state) says where the host is; nothing was switched */
+.Lmp_not_entered:
+	movq	$EXIT_NOT_ENTERED, F_REASON(%rdi)
+	movq	$FS_OUT, F_STATE(%rdi)
+	movq	F_HOST_RSP(%rdi), %rsp
+	movq	F_RBX(%rdi), %rbx
+	movq	F_RBP(%rdi), %rbp
+	movq	F_R12(%rdi), %r12
+	movq	F_R13(%rdi), %r13
+	movq	F_R14(%rdi), %r14
+	movq	F_R15(%rdi), %r15
+	movq	%rdi, %rax
+	jmp	*F_HOST_RET(%rdi)
 
 .Lcontinue:
 	/* rdx kind, r11 target, rdi argument or value, r9 status, r14 slot top */
