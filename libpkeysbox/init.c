@@ -335,6 +335,15 @@ static int do_init(const struct pkbox_config *cfg)
 		return pkbox__err(-ENOMEM, "cannot reserve %lu GiB of address space at %#lx: %s",
 				  (unsigned long)(PKBOX_POOL_SIZE >> 30), (unsigned long)PKBOX_POOL_BASE, strerror(e));
 	}
+	/* A child process gets none of it (MADV_DONTFORK): no domain's memory,
+	 * none of the library's state (attack A18).  Every mapping later made
+	 * of the reservation keeps the mark */
+	if (madvise(pool, PKBOX_POOL_SIZE, MADV_DONTFORK)) {
+		int e = errno;
+
+		munmap(pool, PKBOX_POOL_SIZE);
+		return pkbox__err(-e, "cannot keep the pool from child processes: %s", strerror(e));
+	}
 	if (mprotect((char *)PKBOX_GC_ADDR, PAGE, PROT_READ | PROT_WRITE)) {
 		int e = errno;
 
