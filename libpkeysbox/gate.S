@@ -114,11 +114,10 @@ pkbox__wrpkru_enter:
 	 * perhaps among it (pkbox_host_run(3)): it runs on this thread's exit
 	 * stack, in the library's state, which is hidden last, here */
 	movq	F_EXIT_TOP(%rdi), %rsp
-	pushq	%rdi
+	pushq	%rdi			/* the frame, at the top of the exit stack */
 	subq	$8, %rsp
 	call	pkbox__mp_enter_hook
 	addq	$8, %rsp
-	popq	%rdi
 	/* not 0: it could not hide everything, gave back what it had hidden
 	 * and released the lock: back to the host, the compartment not run */
 	testl	%eax, %eax
@@ -136,7 +135,7 @@ pkbox__wrpkru_enter:
 	xorl	%r9d, %r9d
 	xorl	%r10d, %r10d
 	testq	%rax, %rax
-	jnz	.Ldie
+	jnz	.Lmp_meta_failed
 	/* a timed call: its signal may come from here on (until the exit
 	 * path blocks it again), when the host's memory is hidden and the
 	 * fault exit is the way out */
@@ -156,9 +155,18 @@ pkbox__wrpkru_enter:
 	movq	%rbx, %r14
 	jmp	.Lcontinue
 
-	/* The frame (%rdi, kept on this thread's exit stack in the library's
-	 * state) says where the host is; nothing was switched */
+	/* The library's state could not be hidden (still visible then, and
+	 * the exit stack with it): everything else is given back */
+.Lmp_meta_failed:
+	movq	(%rsp), %rdi
+	movq	%rax, %rsi
+	subq	$8, %rsp
+	call	pkbox__mp_undo_hook
+	addq	$8, %rsp
+	/* The frame (kept on this thread's exit stack in the library's state)
+	 * says where the host is; nothing is switched */
 .Lmp_not_entered:
+	popq	%rdi
 	movq	$EXIT_NOT_ENTERED, F_REASON(%rdi)
 	movq	$FS_OUT, F_STATE(%rdi)
 	movq	F_HOST_RSP(%rdi), %rsp

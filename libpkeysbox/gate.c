@@ -99,6 +99,16 @@ void pkbox__mp_exit_hook(struct pkbox_frame *f)
 	pkbox__be->leave(&f->sw);
 }
 
+/* ... and this when the library's own state could not be hidden after
+ * the rest (err: the syscall's -errno): the rest is given back. */
+void pkbox__mp_undo_hook(struct pkbox_frame *f, long err)
+{
+	struct pkbox_switch sw = { 0, -1 };
+
+	pkbox__be->leave(&sw);
+	f->sw = (struct pkbox_switch){ err < 0 && err > -4096 ? (int)-err : ENOMEM, -1 };
+}
+
 static const char *owner_name(int owner)
 {
 	return owner >= 0 && owner < PKBOX_MAX_DOMAINS ? pkbox__st->doms[owner].name : "the library";

@@ -403,6 +403,18 @@ static int do_init(const struct pkbox_config *cfg)
 	}
 	/* only what is used is switched (the mprotect backend's cost grows with it) */
 	gc->meta_len = (tbase + PKBOX_MAX_THREADS * gc->thread_stride - gc->meta_lo + PAGE - 1) & ~(PAGE - 1);
+	/* mprotect backend: the rest back to the reservation, so that the part
+	 * gate.S hides and shows is one whole mapping (no split at a switch:
+	 * see mp_tag() in backend.c) */
+	if (b == PKBOX_BACKEND_MPROTECT && gc->meta_len < PKBOX_META_SIZE) {
+		uintptr_t rest = gc->meta_lo + gc->meta_len;
+
+		if (mprotect((void *)rest, PKBOX_META_SIZE - gc->meta_len, PROT_NONE) ||
+		    madvise((void *)rest, PKBOX_META_SIZE - gc->meta_len, MADV_DODUMP)) {
+			rc = pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	pthread_mutexattr_t ma;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);

@@ -405,6 +405,7 @@ struct pkbox_cbret { intptr_t val; long status; };
 struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
 int pkbox__mp_enter_hook(struct pkbox_frame *f);
 void pkbox__mp_exit_hook(struct pkbox_frame *f);
+void pkbox__mp_undo_hook(struct pkbox_frame *f, long err);
 extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
 
 /* fmt.c: the library formats its messages itself, never through the C
