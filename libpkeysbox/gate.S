@@ -24,6 +24,7 @@
 #define SIG_BLOCK 0
 #define SIG_UNBLOCK 1
 #define SYS_exit 60
+#define SYS_sched_yield 24
 
 /* wrpkru; rdfsbase %rcx; wrfsbase %rcx */
 #define WRPKRU .byte 0x0f,0x01,0xef
@@ -277,7 +278,10 @@ pkbox__wrpkru_exit:
 	jnz	.Ldie
 	jmp	.Lexit_ident
 .Lexit_mp:
-	movl	$SYS_mprotect, %eax
+	/* a few tries (the kernel short of memory for a moment); no split is
+	 * needed, the library's state being one mapping of its own */
+	movl	$4, %r14d
+1:	movl	$SYS_mprotect, %eax
 	movq	GC_META_LO(%r11), %rdi
 	movq	GC_META_LEN(%r11), %rsi
 	movl	$3, %edx
@@ -287,7 +291,13 @@ pkbox__wrpkru_exit:
 	.hidden pkbox__mp_exit_syscall
 pkbox__mp_exit_syscall:
 	testq	%rax, %rax
-	jnz	.Ldie
+	jz	.Lexit_ident
+	decl	%r14d
+	jz	.Ldie
+	movl	$SYS_sched_yield, %eax
+	syscall
+	movabsq	$PKBOX_GC_ADDR, %r11
+	jmp	1b
 .Lexit_ident:
 	movabsq	$PKBOX_GC_ADDR, %r11
 	/* which thread: from the stack slot the stack pointer is in */
