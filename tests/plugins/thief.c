@@ -528,3 +528,15 @@ ENTRY(end_sigdfl)
 	volatile int *volatile bad = NULL;
 	return *bad;
 }
+
+ENTRY(end_sigign) /* the same with SIG_IGN, through sigaction() */
+{
+	(void)argc; (void)argv;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	volatile int *volatile bad = NULL;
+	return *bad;
+}
