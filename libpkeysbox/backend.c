@@ -103,9 +103,14 @@ const struct pkbox_backend_ops pkbox__be_pku = {
 static int mp_tag(uintptr_t base, size_t len, int prot, int pkey)
 {
 	(void)pkey;
-	if (pkbox__mprotect((void *)base, len, prot))
+	/* the mark first: where it fails, the memory is left as it was
+	 * (madvise says EAGAIN where mprotect says ENOMEM: no mapping left) */
+	if (pkbox__madvise(base, len, MADV_DONTDUMP)) {
+		if (errno == EAGAIN)
+			errno = ENOMEM;
 		return -1;
-	return pkbox__madvise(base, len, MADV_DONTDUMP);
+	}
+	return pkbox__mprotect((void *)base, len, prot);
 }
 
 /* after pkbox__reset_range(): back into the reservation it merges with */

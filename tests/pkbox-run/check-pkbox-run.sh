@@ -75,7 +75,7 @@ done
 # processes): each run carries a marker argument that a child would carry too
 survivors() { # MARKER: pids of processes whose command line has it (/proc: busybox's ps differs)
 	for c in /proc/[0-9]*/cmdline; do
-		cmd=$(tr '\0' ' ' <"$c" 2>/dev/null)
+		cmd=$(tr '\0' ' ' 2>/dev/null <"$c")
 		case $cmd in *"$1"*) p=${c#/proc/}; echo "${p%/cmdline}";; esac
 	done
 }
