@@ -243,6 +243,51 @@ static void test_hiding_fails_closed(void **state)
 	assert_int_equal(pkbox_free(pkbox_host_domain(), bait), 0);
 }
 
+/* Giving memory back that cannot be given back (unsealed, the compartment
+ * unmapped a page of the host's allocation): retried, then reported; the
+ * rest of the host's memory comes back and the domain is marked faulted. */
+static char *scratch;
+
+static intptr_t unmap_scratch(void *p)
+{
+	(void)p;
+	return munmap(scratch + PAGE_SZ, PAGE_SZ);
+}
+
+static void test_giving_back_fails_reported(void **state)
+{
+	(void)state;
+	pkbox_signals_install(); /* ahead of cmocka's handlers */
+	if (pkbox_backend() != PKBOX_BACKEND_MPROTECT) {
+		printf("# (mprotect backend only: pku gives nothing back at a switch)\n");
+		return;
+	}
+	scratch = pkbox_malloc(pkbox_host_domain(), 3 * PAGE_SZ); /* (a whole number of pages: page-aligned) */
+	assert_non_null(scratch);
+	intptr_t ret = -1;
+	fresh(other);
+	int rc = pkbox_call(other, unmap_scratch, NULL, &ret);
+	printf("# a page of the host's unmapped inside: %d %s\n", rc, rc ? pkbox_last_error() : "");
+	assert_int_equal(rc, -ENOMEM);
+	assert_non_null(strstr(pkbox_last_error(), "cannot give memory of domain host back after a call into domain other"));
+	assert_int_equal(pkbox_domain_faulted(other), 1);
+	/* the rest is the host's again: the secret, and the allocation's first page */
+	assert_string_equal(secret, SECRET);
+	scratch[0] = 1;
+	assert_int_equal(pkbox_call(other, answer, NULL, &ret), -ENOTRECOVERABLE);
+	fresh(other);
+	/* with the hole in the host's memory, hiding it fails: closed */
+	assert_int_equal(pkbox_call(other, answer, NULL, &ret), -ENOMEM);
+	/* the host fills the hole as the reservation was, and frees it all */
+	assert_true(mmap(scratch + PAGE_SZ, PAGE_SZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+			 -1, 0) == scratch + PAGE_SZ);
+	assert_int_equal(madvise(scratch + PAGE_SZ, PAGE_SZ, MADV_DONTFORK), 0);
+	assert_int_equal(pkbox_free(pkbox_host_domain(), scratch), 0);
+	ret = -1;
+	assert_int_equal(pkbox_call(other, answer, NULL, &ret), 0);
+	assert_int_equal(ret, 42);
+}
+
 /* A18: a process made inside a compartment has none of the domains' memory
  * (MADV_DONTFORK on the pool): the child's read of the host's secret ends
  * it, and what it writes to the host's pipe is never the secret. */
@@ -363,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_mapping_count_used_up),
 		cmocka_unit_test(test_used_up_then_read),
 		cmocka_unit_test(test_hiding_fails_closed),
+		cmocka_unit_test(test_giving_back_fails_reported),
 		cmocka_unit_test(test_fork_inside),
 		cmocka_unit_test(test_fork_host),
 	};
