@@ -327,8 +327,10 @@ int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, siz
                                               * for hosts that need none after sealing, so no
                                               * compartment can make a GOT writable or map over
                                               * it where the kernel lacks mseal */
-#define PKBOX_SEAL_NO_THREADS      (1u << 3) /* refuse new threads (clone with CLONE_VM);
-                                                 for hosts that make none after sealing */
+#define PKBOX_SEAL_NO_THREADS      (1u << 3) /* no new threads or processes: clone (with
+                                              * or without CLONE_VM), clone3, fork and vfork
+                                              * refused to everyone; for hosts that make
+                                              * none after sealing */
 #define PKBOX_SEAL_NO_EXIT         (1u << 5) /* no compartment can end, stop or kill the
                                               * process: exit, exit_group, blocking signals
                                               * (a fault with SIGSEGV blocked ends a process),

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -62,28 +63,60 @@ static int pku_tag(uintptr_t base, size_t len, int prot, int pkey)
 	return pkbox__pkey_mprotect(base, len, prot, pkey);
 }
 
-static void nothing_enter(struct pkbox_dom *d)
+static void nothing_untag(uintptr_t base, size_t len)
 {
-	(void)d;
+	(void)base;
+	(void)len;
 }
 
-static void nothing_leave(void)
+static int nothing_enter(struct pkbox_dom *d, struct pkbox_switch *sw)
 {
+	(void)d;
+	(void)sw;
+	return 0;
+}
+
+static int nothing_leave(struct pkbox_switch *sw)
+{
+	(void)sw;
+	return 0;
 }
 
 const struct pkbox_backend_ops pkbox__be_pku = {
 	.name = "pku",
 	.tag = pku_tag,
+	.untag = nothing_untag,
 	.enter = nothing_enter,
 	.leave = nothing_leave,
 };
 
 /* ---------------------------------------------------------------- mprotect */
 
+/* The memory this backend switches carries VM_DONTDUMP; the reservation
+ * around it (guard pages, gaps, freed memory) does not.  So hidden memory
+ * (PROT_NONE) never merges with its PROT_NONE neighbours, and hiding or
+ * showing it changes whole mappings: no split, so no new mapping that
+ * vm.max_map_count could refuse.  (Merged on the way in, it needed a split
+ * per region on the way out, and a compartment that used up the mapping
+ * count during its call kept the host's memory hidden: attack A17.)  A side
+ * effect: this memory is left out of core dumps. */
 static int mp_tag(uintptr_t base, size_t len, int prot, int pkey)
 {
 	(void)pkey;
+	/* the mark first: where it fails, the memory is left as it was
+	 * (madvise says EAGAIN where mprotect says ENOMEM: no mapping left) */
+	if (pkbox__madvise(base, len, MADV_DONTDUMP)) {
+		if (errno == EAGAIN)
+			errno = ENOMEM;
+		return -1;
+	}
 	return pkbox__mprotect((void *)base, len, prot);
+}
+
+/* after pkbox__reset_range(): back into the reservation it merges with */
+static void mp_untag(uintptr_t base, size_t len)
+{
+	pkbox__madvise(base, len, MADV_DODUMP);
 }
 
 #define mp_cur (pkbox__st->mp_cur)
@@ -115,63 +148,51 @@ static int row_extent(const struct pkbox_dom *d)
 	return 0;
 }
 
-/* Called by gate.S with host rights right before the switch, on the
- * thread's exit stack in meta, which gate.S hides right after (nothing of
- * the library is touched then).
- * The library lock stays held until mp_leave(): no other thread can change
- * a protection (map a new region, say) while memory is hidden.  Threads
- * that want it meanwhile fault on the hidden lock word and are parked by
- * the fault handler until the call is over. */
-static void mp_enter(struct pkbox_dom *dom)
+/* One protection change of a switch, checked.  The first failure is kept
+ * in *sw (its errno and whose memory) for the caller's report. */
+static int mp_set(struct pkbox_switch *sw, int owner, uintptr_t a, size_t len, int prot)
 {
-	struct pkbox_state *st = pkbox__st;
-	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-
-	pkbox__lock();
-	atomic_fetch_add(&gp->gen, 1);
-	atomic_store(&gp->phase, PHASE_DOMAIN);
-	mp_cur = dom->idx;
-	for (int i = 0; i < PKBOX_MAX_DOMAINS; i++) {
-		struct pkbox_dom *o = &st->doms[i];
-
-		if (!o->used || i == dom->idx)
-			continue;
-		if (o->next > slot_lo(i) + PAGE)
-			pkbox__mprotect((void *)slot_lo(i), o->next - slot_lo(i), PROT_NONE);
-		int hi = row_extent(o);
-		if (hi)
-			pkbox__mprotect((void *)row_lo(i), (uintptr_t)hi << pkbox__gc.stride_shift, PROT_NONE);
+	if (!pkbox__mprotect((void *)a, len, prot))
+		return 0;
+	if (!sw->err) {
+		sw->err = errno ? errno : ENOMEM;
+		sw->owner = owner;
 	}
-	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
-		struct pkbox_region *g = &st->regions[r];
-
-		if (!g->used || g->dom == dom->idx)
-			continue;
-		if (g->foreign) /* other domains' plugin segments */
-			pkbox__mprotect((void *)g->base, g->pages * PAGE, PROT_NONE);
-		for (int k = 0; k < g->ngrants; k++)
-			if (g->grants[k].dom == dom->idx)
-				pkbox__mprotect((void *)g->base, g->pages * PAGE,
-					 g->grants[k].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE
-										: PROT_READ);
-	}
-	pkbox__mprotect((void *)pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_NONE);
-	pkbox__mprotect(gp, PAGE, PROT_READ);
-	/* meta last, by gate.S: this runs on a stack in there */
+	return -1;
 }
 
-/* After gate.S gave meta back: everything else. */
-static void mp_leave(void)
+/* Giving memory back: a failure is retried (ENOMEM may be the kernel short
+ * of memory for a moment); what still fails is reported, and the rest is
+ * given back all the same. */
+static void mp_show(struct pkbox_switch *sw, int owner, uintptr_t a, size_t len, int prot)
+{
+	for (int i = 0; i < 3; i++) {
+		if (!pkbox__mprotect((void *)a, len, prot))
+			return;
+		if (errno != ENOMEM && errno != EAGAIN)
+			break;
+		sched_yield();
+	}
+	if (!sw->err) {
+		sw->err = errno ? errno : ENOMEM;
+		sw->owner = owner;
+	}
+}
+
+/* Everything the host may touch, visible again (after a call, or after an
+ * entry that could not hide it all); the library lock is still held. */
+static void mp_show_all(struct pkbox_switch *sw)
 {
 	struct pkbox_state *st = pkbox__st;
 	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
 
-	/* the lock taken in mp_enter() is still held */
+	/* the gate page first: the lock word and the phase live there */
+	mp_show(sw, -1, (uintptr_t)gp, PAGE, PROT_READ | PROT_WRITE);
 	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
 		struct pkbox_region *g = &st->regions[r];
 
 		if (g->used && g->dom != mp_cur)
-			pkbox__mprotect((void *)g->base, g->pages * PAGE, g->foreign ? g->prot : PROT_READ | PROT_WRITE);
+			mp_show(sw, g->dom, g->base, g->pages * PAGE, g->foreign ? g->prot : PROT_READ | PROT_WRITE);
 	}
 	for (int i = 0; i < PKBOX_MAX_DOMAINS; i++) {
 		struct pkbox_dom *o = &st->doms[i];
@@ -180,20 +201,86 @@ static void mp_leave(void)
 			continue;
 		for (int ti = 0; ti < PKBOX_MAX_THREADS; ti++)
 			if (o->stacks_mapped[ti / 64] & (1ULL << (ti % 64)))
-				pkbox__mprotect((void *)(pkbox__stack_top(i, ti) - pkbox__gc.stack_size),
-					 pkbox__gc.stack_size, PROT_READ | PROT_WRITE);
+				mp_show(sw, i, pkbox__stack_top(i, ti) - pkbox__gc.stack_size, pkbox__gc.stack_size,
+					PROT_READ | PROT_WRITE);
 	}
 	mp_cur = -1;
-	pkbox__mprotect((void *)pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
-	pkbox__mprotect(gp, PAGE, PROT_READ | PROT_WRITE);
+	mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
 	atomic_store(&gp->phase, PHASE_HOST);
 	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
 	pkbox__unlock();
 }
 
+/* Called by gate.S with host rights right before the switch, on the
+ * thread's exit stack in meta, which gate.S hides right after (nothing of
+ * the library is touched then).
+ * The library lock stays held until mp_leave(): no other thread can change
+ * a protection (map a new region, say) while memory is hidden.  Threads
+ * that want it meanwhile fault on the hidden lock word and are parked by
+ * the fault handler until the call is over.
+ * Fails closed: when any hiding fails, what was hidden is given back, the
+ * lock released, and gate.S returns to the host without entering (0, or
+ * -errno with the details in *sw). */
+static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
+{
+	struct pkbox_state *st = pkbox__st;
+	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
+	int bad = 0;
+
+	pkbox__lock();
+	atomic_fetch_add(&gp->gen, 1);
+	atomic_store(&gp->phase, PHASE_DOMAIN);
+	mp_cur = dom->idx;
+	for (int i = 0; i < PKBOX_MAX_DOMAINS && !bad; i++) {
+		struct pkbox_dom *o = &st->doms[i];
+
+		if (!o->used || i == dom->idx)
+			continue;
+		if (o->next > slot_lo(i) + PAGE)
+			bad |= mp_set(sw, i, slot_lo(i), o->next - slot_lo(i), PROT_NONE);
+		int hi = row_extent(o);
+		if (hi && !bad)
+			bad |= mp_set(sw, i, row_lo(i), (uintptr_t)hi << pkbox__gc.stride_shift, PROT_NONE);
+	}
+	for (int r = 0; r < PKBOX_MAX_REGIONS && !bad; r++) {
+		struct pkbox_region *g = &st->regions[r];
+
+		if (!g->used || g->dom == dom->idx)
+			continue;
+		if (g->foreign) /* other domains' plugin segments */
+			bad |= mp_set(sw, g->dom, g->base, g->pages * PAGE, PROT_NONE);
+		for (int k = 0; k < g->ngrants && !bad; k++)
+			if (g->grants[k].dom == dom->idx)
+				bad |= mp_set(sw, g->dom, g->base, g->pages * PAGE,
+					      g->grants[k].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE
+										     : PROT_READ);
+	}
+	if (!bad)
+		bad |= mp_set(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_NONE);
+	if (!bad)
+		bad |= mp_set(sw, -1, (uintptr_t)gp, PAGE, PROT_READ);
+	if (!bad)
+		return 0; /* meta last, by gate.S: this runs on a stack in there */
+	/* no compartment code runs: the host gets back what was hidden */
+	int err = sw->err;
+	mp_show_all(sw);
+	sw->err = err;
+	return -err;
+}
+
+/* After gate.S gave meta back: everything else (0, or -errno with the
+ * details in *sw: memory the host may find missing). */
+static int mp_leave(struct pkbox_switch *sw)
+{
+	/* the lock taken in mp_enter() is still held */
+	mp_show_all(sw);
+	return -sw->err;
+}
+
 const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.name = "mprotect",
 	.tag = mp_tag,
+	.untag = mp_untag,
 	.enter = mp_enter,
 	.leave = mp_leave,
 };

@@ -247,6 +247,7 @@ static void dom_clear(struct pkbox_dom *d)
 	}
 	/* give the whole slot back: mmap over it also resets the keys */
 	pkbox__reset_range(slot_lo(d->idx), PKBOX_SLOT_SIZE);
+	pkbox__be->untag(slot_lo(d->idx), PKBOX_SLOT_SIZE);
 	d->next = slot_lo(d->idx) + PAGE;
 	d->used_bytes = 0;
 	if (pkbox__arena_dir()[d->idx]) {
@@ -278,6 +279,7 @@ PKBOX_EXPORT int pkbox_domain_destroy(struct pkbox_domain *h)
 		dom_clear(d);
 		uintptr_t row = pkbox__gc.stacks_lo + ((uintptr_t)d->idx * PKBOX_MAX_THREADS << pkbox__gc.stride_shift);
 		pkbox__reset_range(row, (uintptr_t)PKBOX_MAX_THREADS << pkbox__gc.stride_shift);
+		pkbox__be->untag(row, (uintptr_t)PKBOX_MAX_THREADS << pkbox__gc.stride_shift);
 		memset((void *)(pkbox__gc.records_lo + (uintptr_t)d->idx * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE),
 		       0, PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE);
 		pkbox__pkey_free(d->pkey);
@@ -418,14 +420,17 @@ static void region_release(struct pkbox_region *g)
 		/* a plugin's segment: back to key 0 (it may be unmapped already) */
 		if (pkbox__gc.backend == BACKEND_PKU)
 			pkbox__pkey_mprotect(g->base, g->pages * PAGE, g->prot, 0);
-		else
+		else {
 			pkbox__mprotect((void *)g->base, g->pages * PAGE, g->prot);
+			pkbox__be->untag(g->base, g->pages * PAGE);
+		}
 		memset(g, 0, sizeof(*g));
 		return;
 	}
 
 	/* zero it and make it fault: a use after free is caught at once */
 	pkbox__reset_range(g->base, g->pages * PAGE);
+	pkbox__be->untag(g->base, g->pages * PAGE);
 	if (g->gkey >= 0)
 		pkbox__pkey_free(g->gkey);
 	d->used_bytes -= g->pages * PAGE;

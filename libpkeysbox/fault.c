@@ -211,10 +211,43 @@ static __thread PKBOX_TLS uintptr_t retry_addr;
 static __thread PKBOX_TLS int retry_count;
 static __thread PKBOX_TLS uint32_t retry_gen;
 
+static long raw4(long nr, long a, long b, long c, long d)
+{
+	long r;
+	register long r10 __asm__("r10") = d;
+
+	__asm__ volatile("syscall" : "=a"(r) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+	return r;
+}
+
+/* A child process (a fork() made inside a compartment, or by the host) has
+ * no pool (MADV_DONTFORK, init.c): none of the library's state to read, and
+ * each read of it would fault again, for ever.  Asked of the kernel without
+ * touching memory (mincore fails with ENOMEM on an unmapped page); the
+ * child then ends as it would with no handler. */
+static void child_without_pool(int sig, const siginfo_t *si)
+{
+	unsigned char v;
+
+	if (raw4(SYS_mincore, (long)PKBOX_GC_ADDR, (long)PAGE, (long)(uintptr_t)&v, 0) != -ENOMEM)
+		return;
+	long dfl[4] = { 0 /* SIG_DFL */, 0, 0, 0 };
+
+	if (!raw4(SYS_rt_sigaction, sig, (long)(uintptr_t)dfl, 0, 8)) {
+		if (si->si_code > 0)
+			return; /* the fault again, now with the default action */
+		raw4(SYS_kill, raw4(SYS_getpid, 0, 0, 0, 0), sig, 0, 0);
+	}
+	for (;;)
+		raw4(SYS_exit_group, 128 + sig, 0, 0, 0);
+}
+
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	int fti;
+
+	child_without_pool(sig, si);
 	/* first: off a compartment's TLS copy (nothing above touches TLS) */
 	uint64_t dom_fs = pkbox__fs_enter(&fti);
 	uintptr_t a = (uintptr_t)si->si_addr;

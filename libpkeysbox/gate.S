@@ -24,6 +24,7 @@
 #define SIG_BLOCK 0
 #define SIG_UNBLOCK 1
 #define SYS_exit 60
+#define SYS_sched_yield 24
 
 /* wrpkru; rdfsbase %rcx; wrfsbase %rcx */
 #define WRPKRU .byte 0x0f,0x01,0xef
@@ -114,7 +115,14 @@ pkbox__wrpkru_enter:
 	 * perhaps among it (pkbox_host_run(3)): it runs on this thread's exit
 	 * stack, in the library's state, which is hidden last, here */
 	movq	F_EXIT_TOP(%rdi), %rsp
+	pushq	%rdi			/* the frame, at the top of the exit stack */
+	subq	$8, %rsp
 	call	pkbox__mp_enter_hook
+	addq	$8, %rsp
+	/* not 0: it could not hide everything, gave back what it had hidden
+	 * and released the lock: back to the host, the compartment not run */
+	testl	%eax, %eax
+	jnz	.Lmp_not_entered
 	movabsq	$PKBOX_GC_ADDR, %r11
 	movq	GC_META_LO(%r11), %rdi
 	movq	(%rdi), %r10		/* the policy's token (see pkbox__tsys) */
@@ -128,7 +136,7 @@ pkbox__wrpkru_enter:
 	xorl	%r9d, %r9d
 	xorl	%r10d, %r10d
 	testq	%rax, %rax
-	jnz	.Ldie
+	jnz	.Lmp_meta_failed
 	/* a timed call: its signal may come from here on (until the exit
 	 * path blocks it again), when the host's memory is hidden and the
 	 * fault exit is the way out */
@@ -146,6 +154,31 @@ pkbox__wrpkru_enter:
 	movq	%r14, %rdi
 	movq	%r15, %r9
 	movq	%rbx, %r14
+	jmp	.Lcontinue
+
+	/* The library's state could not be hidden (still visible then, and
+	 * the exit stack with it): everything else is given back */
+.Lmp_meta_failed:
+	movq	(%rsp), %rdi
+	movq	%rax, %rsi
+	subq	$8, %rsp
+	call	pkbox__mp_undo_hook
+	addq	$8, %rsp
+	/* The frame (kept on this thread's exit stack in the library's state)
+	 * says where the host is; nothing is switched */
+.Lmp_not_entered:
+	popq	%rdi
+	movq	$EXIT_NOT_ENTERED, F_REASON(%rdi)
+	movq	$FS_OUT, F_STATE(%rdi)
+	movq	F_HOST_RSP(%rdi), %rsp
+	movq	F_RBX(%rdi), %rbx
+	movq	F_RBP(%rdi), %rbp
+	movq	F_R12(%rdi), %r12
+	movq	F_R13(%rdi), %r13
+	movq	F_R14(%rdi), %r14
+	movq	F_R15(%rdi), %r15
+	movq	%rdi, %rax
+	jmp	*F_HOST_RET(%rdi)
 
 .Lcontinue:
 	/* rdx kind, r11 target, rdi argument or value, r9 status, r14 slot top */
@@ -245,7 +278,10 @@ pkbox__wrpkru_exit:
 	jnz	.Ldie
 	jmp	.Lexit_ident
 .Lexit_mp:
-	movl	$SYS_mprotect, %eax
+	/* a few tries (the kernel short of memory for a moment); no split is
+	 * needed, the library's state being one mapping of its own */
+	movl	$4, %r14d
+1:	movl	$SYS_mprotect, %eax
 	movq	GC_META_LO(%r11), %rdi
 	movq	GC_META_LEN(%r11), %rsi
 	movl	$3, %edx
@@ -255,7 +291,13 @@ pkbox__wrpkru_exit:
 	.hidden pkbox__mp_exit_syscall
 pkbox__mp_exit_syscall:
 	testq	%rax, %rax
-	jnz	.Ldie
+	jz	.Lexit_ident
+	decl	%r14d
+	jz	.Ldie
+	movl	$SYS_sched_yield, %eax
+	syscall
+	movabsq	$PKBOX_GC_ADDR, %r11
+	jmp	1b
 .Lexit_ident:
 	movabsq	$PKBOX_GC_ADDR, %r11
 	/* which thread: from the stack slot the stack pointer is in */

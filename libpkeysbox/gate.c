@@ -80,19 +80,43 @@ void pkbox__tls_fixup(uintptr_t lo, uintptr_t hi, intptr_t delta)
 		*(int *)(a + (uintptr_t)delta) = 1;
 }
 
-/* gate.S calls this (mprotect backend) just before the switch. */
-void pkbox__mp_enter_hook(struct pkbox_frame *f)
+/* gate.S calls this (mprotect backend) just before the switch; not 0:
+ * nothing is hidden, and gate.S goes back to the host without entering
+ * (EXIT_NOT_ENTERED). */
+int pkbox__mp_enter_hook(struct pkbox_frame *f)
 {
-	pkbox__be->enter(f->dom);
+	f->sw = (struct pkbox_switch){ 0, -1 };
+	return pkbox__be->enter(f->dom, &f->sw);
 }
 
 /* ... and this on the way out, on the thread's exit stack, once the
  * library's state is visible again: everything else, before the host's
- * stack (which may be hidden memory of the host's domain) is used. */
+ * stack (which may be hidden memory of the host's domain) is used.  What
+ * could not be given back stays in f->sw for call_run() to report. */
 void pkbox__mp_exit_hook(struct pkbox_frame *f)
 {
-	(void)f;
-	pkbox__be->leave();
+	f->sw = (struct pkbox_switch){ 0, -1 };
+	pkbox__be->leave(&f->sw);
+}
+
+/* ... and this when the library's own state could not be hidden after
+ * the rest (err: the syscall's -errno): the rest is given back. */
+void pkbox__mp_undo_hook(struct pkbox_frame *f, long err)
+{
+	struct pkbox_switch sw = { 0, -1 };
+
+	pkbox__be->leave(&sw);
+	f->sw = (struct pkbox_switch){ err < 0 && err > -4096 ? (int)-err : ENOMEM, -1 };
+}
+
+static const char *owner_name(int owner)
+{
+	return owner >= 0 && owner < PKBOX_MAX_DOMAINS ? pkbox__st->doms[owner].name : "the library";
+}
+
+static const char *switch_hint(int err)
+{
+	return err == ENOMEM ? " (the mapping count is exhausted?)" : "";
 }
 
 static struct pkbox_record *record_of(int row, int ti)
@@ -165,7 +189,8 @@ __attribute__((noinline)) static int call_run(struct pkbox_frame *f)
 		/* (mprotect backend: the exit path gave the host its memory back) */
 		if (pkbox__gc.backend != BACKEND_MPROTECT)
 			__atomic_store_n(&f->rec->magic, 0, __ATOMIC_RELEASE);
-		if (f->reason != EXIT_CALLBACK)
+		/* (memory not given back: no callback runs with the host short of it) */
+		if (f->reason != EXIT_CALLBACK || f->sw.err)
 			break;
 
 		/* a host callback: run it here, with host rights, then resume */
@@ -216,7 +241,30 @@ __attribute__((noinline)) static int call_run(struct pkbox_frame *f)
 	pkbox__lock();
 	d->active--;
 	pkbox__calls_adjust(-1);
-	if (f->reason == EXIT_RETURN) {
+	if (f->reason == EXIT_NOT_ENTERED) {
+		/* nothing of the compartment ran (again): a call it was in the
+		 * middle of (a host callback's return) is lost, as after a fault */
+		int e = f->sw.err ? f->sw.err : ENOMEM;
+
+		if (f->e_kind != KIND_CALL) {
+			d->faulted = true;
+			UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+		}
+		rc = pkbox__err(-e, "pkbox_call: cannot hide memory of domain %s from domain %s: %s%s%s",
+				owner_name(f->sw.owner), d->name, strerror(e), switch_hint(e),
+				f->e_kind != KIND_CALL ? "; the call it was in is lost" : "");
+	} else if (f->sw.err) {
+		/* left, but some memory could not be given back: reported, and
+		 * the domain is not entered again until it is reset */
+		int e = f->sw.err;
+
+		if (f->reason == EXIT_FAULT)
+			record_fault(d, f);
+		d->faulted = true;
+		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+		rc = pkbox__err(-e, "pkbox_call: cannot give memory of domain %s back after a call into domain %s: %s%s",
+				owner_name(f->sw.owner), d->name, strerror(e), switch_hint(e));
+	} else if (f->reason == EXIT_RETURN) {
 		if (f->ret)
 			*f->ret = (intptr_t)f->val[0];
 		rc = 0;

@@ -77,6 +77,7 @@
 #define EXIT_RETURN 1
 #define EXIT_FAULT 2
 #define EXIT_CALLBACK 3
+#define EXIT_NOT_ENTERED 4 /* mprotect backend: the memory to hide could not all be hidden */
 #define KIND_CALL 1
 #define KIND_RESUME 2
 

@@ -335,6 +335,15 @@ static int do_init(const struct pkbox_config *cfg)
 		return pkbox__err(-ENOMEM, "cannot reserve %lu GiB of address space at %#lx: %s",
 				  (unsigned long)(PKBOX_POOL_SIZE >> 30), (unsigned long)PKBOX_POOL_BASE, strerror(e));
 	}
+	/* A child process gets none of it (MADV_DONTFORK): no domain's memory,
+	 * none of the library's state (attack A18).  Every mapping later made
+	 * of the reservation keeps the mark */
+	if (madvise(pool, PKBOX_POOL_SIZE, MADV_DONTFORK)) {
+		int e = errno;
+
+		munmap(pool, PKBOX_POOL_SIZE);
+		return pkbox__err(-e, "cannot keep the pool from child processes: %s", strerror(e));
+	}
 	if (mprotect((char *)PKBOX_GC_ADDR, PAGE, PROT_READ | PROT_WRITE)) {
 		int e = errno;
 
@@ -394,6 +403,18 @@ static int do_init(const struct pkbox_config *cfg)
 	}
 	/* only what is used is switched (the mprotect backend's cost grows with it) */
 	gc->meta_len = (tbase + PKBOX_MAX_THREADS * gc->thread_stride - gc->meta_lo + PAGE - 1) & ~(PAGE - 1);
+	/* mprotect backend: the rest back to the reservation, so that the part
+	 * gate.S hides and shows is one whole mapping (no split at a switch:
+	 * see mp_tag() in backend.c) */
+	if (b == PKBOX_BACKEND_MPROTECT && gc->meta_len < PKBOX_META_SIZE) {
+		uintptr_t rest = gc->meta_lo + gc->meta_len;
+
+		if (mprotect((void *)rest, PKBOX_META_SIZE - gc->meta_len, PROT_NONE) ||
+		    madvise((void *)rest, PKBOX_META_SIZE - gc->meta_len, MADV_DODUMP)) {
+			rc = pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	pthread_mutexattr_t ma;
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);

@@ -45,6 +45,12 @@ struct pkbox_record {
 	uint64_t pad[2];
 };
 
+/* mprotect backend: the first protection change of a switch that failed */
+struct pkbox_switch {
+	int err;   /* its errno (0: none failed) */
+	int owner; /* whose memory: a domain slot, or -1 for the library's */
+};
+
 /* A call frame: one per nesting level per thread, in library memory.
  * The assembler offsets are in gate_layout.h. */
 struct pkbox_frame {
@@ -75,6 +81,7 @@ struct pkbox_frame {
 	intptr_t *ret;
 	int prev_depth;
 	bool outer_lock;
+	struct pkbox_switch sw;  /* mprotect backend: what the last switch could not do */
 };
 
 struct pkbox_thread {
@@ -274,10 +281,14 @@ void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);
 struct pkbox_backend_ops {
 	const char *name;
 	int (*tag)(uintptr_t base, size_t len, int prot, int pkey);
-	/* hide everything domain dom may not touch (mprotect) */
-	void (*enter)(struct pkbox_dom *dom);
-	/* give the host its rights back (mprotect); meta is already exposed */
-	void (*leave)(void);
+	/* after pkbox__reset_range(): what tag() marked, unmarked */
+	void (*untag)(uintptr_t base, size_t len);
+	/* hide everything domain dom may not touch (mprotect); on failure
+	 * nothing stays hidden and the lock is released: -errno, *sw says more */
+	int (*enter)(struct pkbox_dom *dom, struct pkbox_switch *sw);
+	/* give the host its rights back (mprotect); meta is already exposed;
+	 * -errno when some memory could not be given back (*sw says which) */
+	int (*leave)(struct pkbox_switch *sw);
 };
 extern const struct pkbox_backend_ops pkbox__be_pku, pkbox__be_mprotect;
 int pkbox__pkey_alloc(void);
@@ -394,8 +405,9 @@ void pkbox__thread_die(void);
 void pkbox__jump_to(const long long *gregs);
 struct pkbox_cbret { intptr_t val; long status; };
 struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
-void pkbox__mp_enter_hook(struct pkbox_frame *f);
+int pkbox__mp_enter_hook(struct pkbox_frame *f);
 void pkbox__mp_exit_hook(struct pkbox_frame *f);
+void pkbox__mp_undo_hook(struct pkbox_frame *f, long err);
 extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
 
 /* fmt.c: the library formats its messages itself, never through the C

@@ -35,6 +35,9 @@ int pkbox__jit_setup(void)
 	close(fd);
 	if (rw == MAP_FAILED || rx == MAP_FAILED)
 		return pkbox__err(-ENOMEM, "cannot map the code area: %m");
+	/* new mappings over the pool: kept from child processes like the rest */
+	if (madvise(rw, PKBOX_JIT_SIZE, MADV_DONTFORK) || madvise(rx, PKBOX_JIT_SIZE, MADV_DONTFORK))
+		return pkbox__err(-errno, "cannot keep the code area from child processes: %m");
 	/* left unpopulated (zero pages, no memory): each commit fills its own
 	 * padding with INT3; the mprotect backend hides and shows the whole
 	 * write view at every switch, which costs little while few of its

@@ -710,8 +710,13 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 	if (flags & PKBOX_SEAL_NO_SIGRETURN)
 		RULE(SYS_rt_sigreturn, 0);
 	if (flags & PKBOX_SEAL_NO_THREADS) {
-		RULE(SYS_clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, CLONE_VM));
+		/* no new threads or processes: a child (with or without
+		 * CLONE_VM) outlives the call, runs outside the gate's reach and
+		 * may spin or wait for ever (A18) */
+		RULE(SYS_clone, 0);
 		RULE(SYS_clone3, 0);
+		RULE(SYS_fork, 0);
+		RULE(SYS_vfork, 0);
 	}
 	/* rseq: an area names code the kernel sends the thread to.  No thread
 	 * has one once sealed (rseq_check), so none of glibc's new threads

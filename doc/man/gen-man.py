@@ -198,7 +198,15 @@ Inside \fIfn\fP, \fBpkbox_host_call\fP(3) reaches the host callbacks registered 
                  ('EDEADLK', 'this thread is inside \\fId\\fP already (a callback calling back into its caller)'),
                  ('ELOOP', 'calls are nested 16 deep'),
                  ('EPERM', 'called from inside a compartment'),
-                 ('EAGAIN', 'more than 256 threads use the library')],
+                 ('EAGAIN', 'more than 256 threads use the library'),
+                 ('ENOMEM', r'''the mprotect backend could not hide the memory \fId\fP may not touch ("cannot hide memory of
+domain X from domain Y"): nothing of \fIfn\fP ran and what was hidden is visible again; or a
+stack for \fId\fP could not be mapped.  The usual cause is a used-up mapping count
+(\fIvm.max_map_count\fP, a compartment's doing); the call can be tried again once mappings are
+freed.  When the host could not get all of its memory back after the call ("cannot give memory
+of domain X back"), the call fails with this (or another errno of \fBmprotect\fP(2)) and \fId\fP
+is marked faulted.  A call into \fId\fP left in a host callback that cannot be resumed is lost,
+and \fId\fP marked faulted''')],
          example=r'''static intptr_t parse(void *arg) { return strlen(arg); }
 \&...
 intptr_t n;
@@ -369,9 +377,10 @@ fault with signal SIGSYS and the syscall number as the address, instead of faili
 the file policy still applies),
 \fBPKBOX_SEAL_NO_SIGRETURN\fP (refuse \fBrt_sigreturn\fP(2) to everyone, so a forged signal frame
 cannot set PKRU; the library's handlers then leave by jumping to the gate's exits; for hosts
-with no signal handler that returns; needs STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_THREADS\fP (refuse
-\fBclone\fP(2) with CLONE_VM and \fBclone3\fP; for hosts that make no thread after sealing; needs
-STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_REMAP\fP (refuse \fBmprotect\fP(2), \fBmunmap\fP(2),
+with no signal handler that returns; needs STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_THREADS\fP (no new
+threads or processes: \fBclone\fP(2) with or without CLONE_VM, \fBclone3\fP, \fBfork\fP(2) and
+\fBvfork\fP(2) refused to everyone, so no child outlives a call or waits for ever; for hosts that
+make no thread or process after sealing; needs STOP_ON_REFUSAL), \fBPKBOX_SEAL_NO_REMAP\fP (refuse \fBmprotect\fP(2), \fBmunmap\fP(2),
 \fBmadvise\fP(2), \fBmseal\fP(2) and \fBmmap\fP(2) with MAP_FIXED everywhere, the library's own calls
 aside: no compartment can make a GOT writable or map over it, even where the kernel lacks
 \fBmseal\fP(2); for hosts that change no mapping after sealing), \fBPKBOX_SEAL_NO_EXIT\fP (no

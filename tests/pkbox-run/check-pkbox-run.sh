@@ -128,10 +128,26 @@ rm -rf "$wdir"
 # a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
 for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report end_sigwait end_sigio \
-	end_nonblock; do
+	end_nonblock end_sigdfl end_sigign end_maps; do
 	expect 86 "plugin $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
 	has "$err" '^pkbox-run: violation: domain ' "plugin $sym: violation line"
 	canary_safe "plugin $sym"
+done
+# nor leave a process behind (PKBOX_SEAL_NO_THREADS: no new threads or
+# processes): each run carries a marker argument that a child would carry too
+survivors() { # MARKER: pids of processes whose command line has it (/proc: busybox's ps differs)
+	for c in /proc/[0-9]*/cmdline; do
+		cmd=$(tr '\0' ' ' 2>/dev/null <"$c")
+		case $cmd in *"$1"*) p=${c#/proc/}; echo "${p%/cmdline}";; esac
+	done
+}
+for sym in end_fork end_vfork end_clone_vm_proc; do
+	mark="pkbox-check-$$-$sym"
+	expect 86 "plugin $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym" -- "$mark"
+	has "$err" '^pkbox-run: violation: domain .*: syscall [0-9]+ refused' "plugin $sym: violation line"
+	canary_safe "plugin $sym"
+	left=$(survivors "$mark")
+	if [ -n "$left" ]; then echo "FAIL plugin $sym: left process(es) $left behind"; kill -9 $left; fail=1; fi
 done
 # the self-test says whether key-0 memory is writable in the compartment;
 # either way, steal_stack above finds pkbox-run's frames out of its reach
@@ -143,6 +159,19 @@ n=$((n + 1))
 got=$?
 if [ $got -gt 128 ]; then echo "ok   without the seal, end_blocked_fault ends pkbox-run (status $got)"
 else echo "FAIL without the seal, end_blocked_fault: exit $got, expected death by signal"; fail=1; fi
+n=$((n + 1))
+"$run" --backend="$be" --no-seal "$dir/libpkbox-thief.so" end_sigdfl >"$out" 2>"$err"
+got=$?
+if [ $got -gt 128 ]; then echo "ok   without the seal, end_sigdfl ends pkbox-run (status $got)"
+else echo "FAIL without the seal, end_sigdfl: exit $got, expected death by signal"; fail=1; fi
+# ... and a process sharing the address space outlives the call
+n=$((n + 1))
+mark="pkbox-check-$$-noseal-clone"
+"$run" --backend="$be" --no-seal "$dir/libpkbox-thief.so" end_clone_vm_proc -- "$mark" >"$out" 2>"$err"
+sleep 0.2
+left=$(survivors "$mark")
+if [ -n "$left" ]; then echo "ok   without the seal, end_clone_vm_proc leaves a process behind"; kill -9 $left
+else echo "FAIL without the seal, end_clone_vm_proc: no process left behind"; fail=1; fi
 n=$((n + 1))
 "$run" --backend="$be" --no-seal --canary "$dir/libpkbox-thief.so" end_report >"$out" 2>"$err"
 if ! grep -q '^pkbox-run: canary ' "$err"; then echo "ok   without the seal, end_report hides pkbox-run's report"

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <printf.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -643,4 +644,102 @@ ENTRY(write_file)
 	printf("write_file: wrote %s\n", argv[1]);
 	close(fd);
 	return 0;
+}
+
+/* A17: the process's mappings (vm.max_map_count) used up, so that the
+ * library's own protection changes fail; then a read of the canary.  Single
+ * pages with alternating protections never merge, and plain mmap is all
+ * the strict seal leaves a compartment. */
+static long use_up_mappings(void)
+{
+	long n = 0;
+
+	for (;;) {
+		int prot = (n & 1) ? PROT_READ : PROT_READ | PROT_WRITE;
+		void *p = mmap(NULL, 4096, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			break;
+		n++;
+	}
+	return n;
+}
+
+ENTRY(end_maps)
+{
+	(void)argc; (void)argv;
+	use_up_mappings();
+	show(canary());
+	return 0;
+}
+
+/* A18: other processes.  Each child would outlive the call (pkbox-run
+ * waits for nobody): spinning, or (vfork) with pkbox-run suspended until
+ * it ends.  Bounded here (about half a minute) so that a failed check
+ * leaves nothing running for ever. */
+static void spin_a_while(void)
+{
+	for (volatile unsigned long i = 0; i < 20000000000UL; i++)
+		;
+}
+
+ENTRY(end_fork)
+{
+	(void)argc; (void)argv;
+	pid_t p = fork();
+	if (p == 0) {
+		spin_a_while();
+		syscall(SYS_exit, 0);
+	}
+	return 0;
+}
+
+ENTRY(end_vfork)
+{
+	(void)argc; (void)argv;
+	if (vfork() == 0) {
+		spin_a_while();
+		syscall(SYS_exit, 0);
+	}
+	return 0;
+}
+
+static int clone_child(void *a)
+{
+	(void)a;
+	spin_a_while();
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+ENTRY(end_clone_vm_proc) /* a process sharing the address space: not a thread */
+{
+	(void)argc; (void)argv;
+	static uint8_t stack[65536] __attribute__((aligned(16)));
+	clone(clone_child, stack + sizeof(stack), CLONE_VM | SIGCHLD, NULL);
+	return 0;
+}
+
+/* A9: the fault signals back to their default action, then a fault: the
+ * kernel would end pkbox-run before it can report */
+ENTRY(end_sigdfl)
+{
+	(void)argc; (void)argv;
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], SIG_DFL);
+	volatile int *volatile bad = NULL;
+	return *bad;
+}
+
+ENTRY(end_sigign) /* the same with SIG_IGN, through sigaction() */
+{
+	(void)argc; (void)argv;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	volatile int *volatile bad = NULL;
+	return *bad;
 }
