@@ -240,8 +240,10 @@ static void load(struct run *r)
 	for (int i = 0; pargv && i < r->argc; i++)
 		if (!(pargv[i] = pkbox_copy_in(r->dom, r->argv[i], strlen(r->argv[i]) + 1)))
 			pargv = NULL;
+	/* the plugin's constructors ran: what they used up (memory, mappings)
+	 * is the plugin's doing */
 	if (!pargv || !r->c)
-		end(r, "pkbox-run: ", pkbox_last_error(), EX_USAGE_);
+		end(r, "pkbox-run: violation: after the plugin's constructors ran, ", pkbox_last_error(), EX_VIOLATION);
 	r->c->fn = (int (*)(int, char **))fn;
 	r->c->argc = r->argc;
 	r->c->argv = pargv;
