@@ -367,10 +367,10 @@ memory, no \fBmremap\fP(2), no \fBptrace\fP(2), \fBprocess_vm_readv\fP(2), \fBse
 \fBpersonality\fP(2) changes, \fBuserfaultfd\fP(2), io_uring, \fBexecve\fP(2), \fBrseq\fP(2),
 \fBopen_by_handle_at\fP(2) and \fBname_to_handle_at\fP(2), no new
 signal handlers, no TIOCSTI \fBioctl\fP(2) (input pushed into the terminal), and no i386 or x32 entries. Everything that can fail is checked before anything
-changes, including that every signal handler in place is the host's code (not a plugin's) and that
-no thread the library has not seen still has an rseq area (glibc gives every thread one: seal
-before starting threads, have them use the library first, or run with
-GLIBC_TUNABLES=glibc.pthread.rseq=0). \fIopts\fP may be NULL; \fIflags\fP:
+changes, including that every signal handler in place is the host's code (not a plugin's), and
+that the process, as the kernel reports it, holds nothing that code run before the seal could
+have left behind (see NOTES for the list). After loading the policy, the seal asks the kernel
+whether it applies it. \fIopts\fP may be NULL; \fIflags\fP:
 \fBPKBOX_SEAL_STOP_ON_REFUSAL\fP (a refused syscall ends the compartment's call, reported as a
 fault with signal SIGSYS and the syscall number as the address, instead of failing with EPERM),
 \fBPKBOX_SEAL_KEEP_PROC\fP (leave /proc open; /proc/self/mem is then not defended; the rest of
@@ -451,16 +451,62 @@ Not covered: block and character devices that reach the same storage (as root, w
 /dev/sdX under /usr's file system; /dev stays writable), files of objects mapped after the seal
 (plugins loaded later: their directories were not known), and kernels without Landlock (the seal
 then says so in a WARN message and goes on: the files stay writable and /proc stays open).''',
+         ret=r'''0 on success, or a negative errno value (and \fIerrno\fP set) on failure. A seal refused by the
+checks in NOTES changes nothing: no filter is loaded, no handler replaced, and
+\fBpkbox_sealed\fP() stays 0. A policy that was loaded but that the kernel does not apply cannot
+be taken back: the call fails with EPERM and the process can enter no compartment from then on.''',
          errors=[('EALREADY', 'the process is sealed already'),
-                 ('EBUSY', 'a thread is inside a compartment, another thread has an rseq area, or (where the kernel has\nLandlock) another thread runs: the file policy would restrict the sealing thread only'),
+                 ('EBUSY', 'a thread is inside a compartment; a thread the library has not registered exists, or the calling\nthread has an rseq area the C library did not register; a child process exists; another process\nshares the address space or holds its /proc/PID/mem; or (where the kernel has Landlock) another\nthread runs: the file policy would restrict the sealing thread only'),
                  ('ENOTSUP', 'an object is bound lazily (link with \\-Wl,\\-z,now or set LD_BIND_NOW=1), the library was built without libseccomp,\nor \\fIallow_write\\fP is given and the kernel has no Landlock'),
                  ('ENOENT', 'a path in \\fIallow_write\\fP does not exist (other errors of \\fBrealpath\\fP(3) are passed on)'),
-                 ('EPERM', 'an executable mapping contains a PKRU-writing sequence (the message names it), a signal handler\nis not the host\'s code, an executable object is open for writing in a descriptor or mapped\nshared, or a path in \\fIallow_write\\fP is beneath a directory of executable code'),
+                 ('EPERM', 'an executable mapping contains a PKRU-writing sequence (the message names it); a signal handler\nis not the host\'s code; an executable object is open for writing in a descriptor or mapped\nshared, or a path in \\fIallow_write\\fP is beneath a directory of executable code; one of the kernel-view checks in NOTES failed (the message names the\ndescriptor, mapping, signal or address); or the policy was loaded but the kernel does not apply it\n(then no compartment call runs in the process any more, and a second seal is refused)'),
                  ('E2BIG', 'more executable mappings, objects or directories above them than the library keeps track of'),
                  ('EACCES', 'an execute-only mapping cannot be inspected'),
                  ('EINVAL', '\\fIopts->sz\\fP too small or unknown flags'),
                  ('ENODATA', '(pkbox_last_refusal) no compartment was refused a syscall')],
-         notes=r'''After sealing the host cannot create executable memory, run programs, use
+         notes=r'''Before anything changes, the seal reads the kernel's account of the process (/proc/self/status,
+maps or smaps, fd, task, the children lists, \fBkcmp\fP(2), \fBfcntl\fP(2),
+\fBsigaction\fP(2), \fBrseq\fP(2)), never a value in writable memory, and refuses when:
+.IP \(bu 2
+a seccomp filter is in place already (Seccomp: or Seccomp_filters: not 0): one the library did not
+load could make its calls fail or pretend to succeed; a process started under a container's
+seccomp profile cannot be sealed;
+.IP \(bu
+a descriptor is open on a /proc/PID file or directory (mem, pagemap, environ, ...; /proc files that
+name no process, such as /proc/cpuinfo, are fine), or is a pidfd, a userfaultfd (or
+/dev/userfaultfd), an io_uring, /dev/mem or /dev/kmem (EPERM);
+.IP \(bu
+a child process exists (zombies aside), another process shares the address space
+(\fBclone\fP(2) with CLONE_VM but not CLONE_THREAD, found with \fBkcmp\fP(2); without kcmp
+only among the children), or a process started after this one, whose descriptors it can list,
+holds its /proc/PID/mem or pagemap open (EBUSY);
+.IP \(bu
+a thread other than the caller has not been registered by the library (a thread registers the
+first time it enters the library: \fBpkbox_call\fP(3), \fBpkbox_host_run\fP(3)), whatever
+glibc's __rseq_size says; or the calling thread has an rseq area other than the C library's
+(EBUSY);
+.IP \(bu
+a mapping is writable and executable; an executable mapping is System V or /dev/shm shared memory,
+a memfd without F_SEAL_WRITE (or F_SEAL_FUTURE_WRITE) or one no descriptor shows the seals of, a
+file this process has open for writing, or an object with a writable shared view (EPERM);
+.IP \(bu
+the library's memory (its state, gate configuration, gate page, thread directory, gate records,
+code area, domains' memory, stacks and plugin segments) does not have the protection and, on
+pku, the protection key the library recorded, something else is mapped in its pool, or part of
+the pool is unmapped (EPERM);
+.IP \(bu
+a fault signal the library owns (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, the timeout signal) is
+not handled by the library's handler: call \fBpkbox_signals_install\fP(3) after installing
+handlers of your own (EPERM);
+.IP \(bu
+an executable file mapping differs from its file's bytes at its offset (host code patched in
+memory), or its file cannot be read (EPERM).
+.PP
+After the policy is loaded the seal checks that /proc/self/status reports Seccomp: 2 and the two
+filters it loaded, that its SIGSYS handler is in place, and that a forked child with SIGSYS
+blocked is ended by the kernel when it calls \fBpkey_alloc\fP(2).
+.PP
+After sealing the host cannot create executable memory, run programs, use
 \fBmremap\fP(2), open files under /proc, write files beneath the directories of its code, dump
 core, or set signal handlers (install them before sealing); \fBpkey_set\fP(3) and rseq are gone. Ordinary memory, files, sockets and threads work as before. What each
 rule defends, and what stays open, is in doc/THREAT_MODEL.md.''',
@@ -489,36 +535,66 @@ and XRSTORS (0F C7 /3 with a memory operand) at every byte offset of [\fIcode\fP
          see=['pkbox_seal']),
     dict(name='pkbox_plugin_load', also=['pkbox_plugin_domain', 'pkbox_plugin_sym', 'pkbox_plugin_unload'],
          brief='load a shared object into a compartment',
-         synopsis=['struct pkbox_plugin_opts { size_t sz; size_t quota; size_t heap; };',
+         synopsis=['struct pkbox_plugin_opts { size_t sz; size_t quota; size_t heap; unsigned int flags; unsigned int timeout_ms; };',
                    'struct pkbox_plugin *pkbox_plugin_load(const char *path, const char *name, const struct pkbox_plugin_opts *opts);',
                    'struct pkbox_domain *pkbox_plugin_domain(const struct pkbox_plugin *p);',
                    'void *pkbox_plugin_sym(const struct pkbox_plugin *p, const char *symbol);',
                    'int pkbox_plugin_unload(struct pkbox_plugin *p);'],
          desc=r'''Loads the shared object at \fIpath\fP into a new domain named \fIname\fP (NULL: the file's
-name). The file is read and checked (ELF, 64-bit, x86-64, a shared object), its executable
-segments are inspected for WRPKRU, XRSTOR and XRSTORS, and objects with IFUNC resolvers are
-refused (they would run with host rights while loading). Its constructors and destructors
-are taken out of the dynamic section; a sealed \fBmemfd_create\fP(2) copy is loaded with
-RTLD_NOW|RTLD_LOCAL, so the code that runs is the code that was inspected. Its references to
-\fBmalloc\fP(3), \fBfree\fP, \fBcalloc\fP, \fBrealloc\fP, \fBreallocarray\fP, \fBmemalign\fP,
-\fBposix_memalign\fP, \fBaligned_alloc\fP, \fBstrdup\fP and \fBstrndup\fP go to an arena in the
-domain (\fIheap\fP bytes, default half the quota). Its writable segments (data, bss, relro after
-relocation) become the domain's memory. Then its constructors run inside the compartment.
+name), in a process that \fBpkbox_seal\fP(3) has sealed: no instruction of the plugin, its
+constructors included, runs before the policy is in force.
+.PP
+The library loads it itself; the dynamic loader never sees it. The file is read into the
+host's private domain and checked (ELF, 64-bit, x86-64, a shared object, no segment both
+writable and executable, no code page shared with data, no text relocations, no thread-local
+storage, no IFUNC resolvers, which would run with host rights while loading). Its code pages
+are written to a new \fBmemfd_create\fP(2) image at their offsets, with zeros everywhere else;
+the image is write-sealed, then inspected as sealed for WRPKRU, XRSTOR and XRSTORS at every
+byte offset, and put on the library's \fIcode descriptor\fP. The seal lets executable memory be
+mapped from that descriptor only (never writable, never at a fixed address), and lets no one
+but the library close or replace it, so everything that can ever run from it was inspected.
+The object is mapped whole from it; its data pages are then made writable (losing execute),
+filled from the file and relocated by the library: its references to the \fBmalloc\fP(3)
+family (\fBfree\fP, \fBcalloc\fP, \fBrealloc\fP, \fBreallocarray\fP, \fBmemalign\fP,
+\fBposix_memalign\fP, \fBaligned_alloc\fP, \fBstrdup\fP, \fBstrndup\fP) and to stdio output go
+to the domain's own, through any relocation (GOT, PLT or a data pointer); other symbols resolve
+in the object first, then in the objects loaded with it, then in the process. Its writable
+segments (data, bss, and RELRO, read-only after relocation) become the domain's memory.
+.PP
+Objects it needs (DT_NEEDED) that the process has already (the C library) are shared. Others
+are found as the dynamic loader would (its RUNPATH, \fB$ORIGIN\fP expanded, then the system's
+library directories), loaded the same way into the same domain, and listed in the load's
+message; up to seven.
+.PP
+Then the constructors (DT_INIT and DT_INIT_ARRAY) run inside the compartment, those of the
+objects it brought first, each with \fIopts->timeout_ms\fP as in \fBpkbox_call_timed\fP(3) when
+it is not 0. A constructor that is stopped (a fault, a syscall the policy refuses under
+\fBPKBOX_SEAL_STOP_ON_REFUSAL\fP, its time running out) fails the load with \fBEFAULT\fP and a
+message that says how; the domain is destroyed and the host carries on.
+.PP
+\fIopts\fP may be NULL. Its \fIsz\fP is \fBsizeof\fP the caller's struct: fields past it are never
+read, a struct smaller than the first version (\fIsz\fP, \fIquota\fP, \fIheap\fP) is refused,
+and a larger one is accepted only when its bytes past the fields known here are zero.
+\fIflags\fP: \fBPKBOX_PLUGIN_UNSEALED\fP loads before the seal; its constructors then run with
+no policy in force and can leave behind what the seal cannot see (a descriptor, a process, a
+filter): for comparisons and trusted objects only.
 .PP
 \fBpkbox_plugin_domain\fP() returns the domain to call into with \fBpkbox_call\fP(3);
-\fBpkbox_plugin_sym\fP() the address of a function the plugin itself defines;
-\fBpkbox_plugin_unload\fP() runs the destructors inside (unless the domain faulted), destroys the
-domain and unloads the object. Its dependencies (DT_NEEDED) are loaded the usual way and stay
-shared.''',
+\fBpkbox_plugin_sym\fP() the address of a function the plugin itself defines, looked up in the
+host's copy of its file; \fBpkbox_plugin_unload\fP() runs the destructors inside (unless the
+domain faulted), destroys the domain and unmaps the objects.''',
          ret='A handle, a domain, an address, or NULL with errno set; unload returns 0 or a negative errno value.',
-         errors=[('EINVAL', 'a NULL or empty argument, or \\fIopts->sz\\fP too small'),
-                 ('ENOENT', 'no such file, no such symbol in the plugin, or an unknown plugin handle'),
-                 ('ENOEXEC', 'not an ELF shared object for x86-64, damaged, or the loader refused it (message: why)'),
-                 ('EPERM', 'its code contains a PKRU-writing sequence, or the process is sealed already'),
-                 ('ENOTSUP', 'it has IFUNC resolvers'),
-                 ('EFAULT', 'a constructor faulted in the compartment (the fault is recorded)'),
-                 ('ENOSPC', 'too many plugins or domains'), ('EBUSY', '(unload) a thread is inside it')],
-         notes='Load plugins before \\fBpkbox_seal\\fP(3): a sealed process makes no new executable memory.',
+         errors=[('EINVAL', 'a NULL or empty argument, \\fIopts->sz\\fP too small, unknown flags, or a non-zero tail past the\nknown fields'),
+                 ('ENOENT', 'no such file, a dependency not found, an undefined symbol, no such symbol in the plugin, or\nan unknown plugin handle'),
+                 ('ENOEXEC', 'not an ELF shared object for x86-64, damaged, a segment writable and executable, code and\ndata on one page, text relocations, or a relocation type the loader does not know (message: why)'),
+                 ('EPERM', 'its code contains a PKRU-writing sequence, or the process is not sealed (and\n\\fBPKBOX_PLUGIN_UNSEALED\\fP was not given)'),
+                 ('ENOTSUP', 'it has IFUNC resolvers or thread-local storage'),
+                 ('EFAULT', 'a constructor was stopped in the compartment (a fault, a refused syscall, its time limit)'),
+                 ('ENOSPC', 'too many plugins or domains'),
+                 ('E2BIG', 'it needs more than seven objects the process does not have'),
+                 ('EBUSY', '(unload) a thread is inside it')],
+         notes=r'''Seal first, then load (\fBpkbox-run\fP(1) does). The host must not close the library's code
+descriptor before sealing (a \fBmemfd\fP named \fIpkbox-plugin:none\fP); once sealed, nothing can.''',
          see=['pkbox_call', 'pkbox_copy_in', 'pkbox_seal', 'pkbox-run(1)']),
     dict(name='pkbox_copy_in', also=['pkbox_copy_out'], brief='copy data across the compartment boundary',
          synopsis=['void *pkbox_copy_in(struct pkbox_domain *d, const void *src, size_t n);',
