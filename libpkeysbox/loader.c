@@ -39,6 +39,16 @@
 #include "internal.h"
 #include "loader.h"
 
+/* Under AddressSanitizer: a plugin built with it registers its globals,
+ * and the shadow of its pages outlives our munmap; memory mapped again at
+ * those addresses starts clean. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define FRESH(a, n) __asan_unpoison_memory_region((const void *)(a), (n))
+#else
+#define FRESH(a, n) ((void)(a), (void)(n))
+#endif
+
 #define PG_DOWN(x) ((x) & ~(PAGE - 1))
 #define PG_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
 #define MAX_OBJ_SIZE (256UL << 20)
@@ -205,6 +215,7 @@ static int code_image(const struct pkbox_elf *e, const char *path, const char *n
 		rc = pkbox__err(-errno, "plugin %s: cannot read its code image back: %m", path);
 	if (!rc) {
 		struct pkbox_finding f[1];
+		FRESH(m, span);
 		if (pkbox__scan(NULL, 0, m, span, e->lo, f, 1))
 			rc = pkbox__err(-EPERM, "plugin %s: %s at address %#lx of its code; refused", path,
 					pkbox__insn_name(f[0].kind), (unsigned long)f[0].addr);
@@ -235,6 +246,7 @@ static int map_obj(const struct pkbox_elf *e, struct pkbox_obj *o, const char *p
 	void *m = (void *)syscall(SYS_mmap, 0UL, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, cfd, 0UL);
 	if (m == MAP_FAILED)
 		return pkbox__err(-errno, "plugin %s: cannot map it: %m", path);
+	FRESH(m, span);
 	o->map_lo = (uintptr_t)m;
 	o->map_len = span;
 	o->bias = (uintptr_t)m - e->lo;
