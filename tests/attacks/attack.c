@@ -505,6 +505,19 @@ static intptr_t a9_own(void *a)
 	return 0;
 }
 
+/* Before the seal (a plugin's constructor runs in its compartment then):
+ * a handler in the compartment's memory, which the kernel would run with
+ * its default PKRU.  The seal must refuse while it is in place. */
+static intptr_t a9_preseal(void *a)
+{
+	(void)a;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = (void (*)(int))(uintptr_t)cx->out;
+	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+}
+
 /* ---------------------------------------------------------------- A10 */
 
 static intptr_t a10_seccomp(void *a)
@@ -1344,6 +1357,20 @@ int main(int argc, char **argv)
 	if (st && *st == '1')
 		so.flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS;
 	cx->strict = !!(so.flags & PKBOX_SEAL_NO_SIGRETURN);
+	if (at->fn == a9_own && !(ns && *ns == '1')) {
+		intptr_t prc = -1;
+		int pcrc = pkbox_call(dom, a9_preseal, NULL, &prc);
+		int src = pcrc || prc ? -1 : pkbox_seal(&so);
+
+		printf("  seal with a handler the compartment installed before it (in its memory): %s%s\n",
+		       pcrc || prc ? "could not be installed: " : src ? "refused: " : "ACCEPTED",
+		       pcrc || prc ? strerror((int)-prc) : src ? pkbox_last_error() : "");
+		if (!src) {
+			printf("%s: NOT DEFENDED\n", at->name);
+			return 1;
+		}
+		signal(SIGUSR1, SIG_DFL);
+	}
 	int rc = ns && *ns == '1' ? 0 : pkbox_seal(&so);
 	if (rc) {
 		fprintf(stderr, "attack: pkbox_seal: %s\n", pkbox_last_error());
