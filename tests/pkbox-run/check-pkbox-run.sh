@@ -129,7 +129,8 @@ rm -rf "$wdir"
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
 for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report end_sigwait end_sigio \
 	end_nonblock end_sigdfl end_sigign end_maps end_exit_thread end_tkill end_tgkill end_sigqueue \
-	end_tgsigqueue end_pidfd_signal end_setitimer end_timer end_setrlimit end_prlimit; do
+	end_tgsigqueue end_pidfd_signal end_setitimer end_timer end_setrlimit end_prlimit end_report_dup2 \
+	end_report_close; do
 	expect 86 "plugin $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
 	has "$err" '^pkbox-run: violation: domain ' "plugin $sym: violation line"
 	canary_safe "plugin $sym"
