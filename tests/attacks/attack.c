@@ -580,9 +580,9 @@ static intptr_t a11_payload(void *a)
 static intptr_t a11_state(void *a)
 {
 	(void)a;
-	/* 1. the saved host state: library memory, host-keyed */
-	/* 2. the gate configuration: make it writable, point the gate records at
+	/* 1. the gate configuration: make it writable, point the gate records at
 	 *    our memory, forge a record for PKRU 0 and enter the gate with it */
+	/* 2. the saved host state: library memory, host-keyed */
 	volatile uint64_t *gc = (volatile uint64_t *)cx->aux[0];
 	STEP(0)
 	cx->rc[0] = syscall(SYS_mprotect, cx->aux[0], 4096, PROT_READ | PROT_WRITE);
@@ -596,24 +596,24 @@ static intptr_t a11_state(void *a)
 	}
 	STEP(2)
 	{
-	uint64_t stacks_lo = gc[0], shift = gc[3];
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t top = (sp | ((1UL << shift) - 1)) + 1;
-	uint64_t idx = ((top - stacks_lo) >> shift) - 1;
-	static uint64_t fake[8] __attribute__((aligned(64)));
-	fake[0] = 0x786f62656b70ULL; /* magic */
-	fake[1] = 0;                 /* PKRU: every key open */
-	fake[2] = 1;                 /* KIND_CALL */
-	fake[3] = (uintptr_t)a11_payload;
-	gc[6] = (uintptr_t)fake - idx * 64; /* records_lo: faults unless mprotect worked */
-	__asm__ volatile("movq %0, %%r14\n\t"
-			 "xorl %%eax, %%eax\n\t"
-			 "xorl %%ecx, %%ecx\n\t"
-			 "xorl %%edx, %%edx\n\t"
-			 "call *%1\n\t"
-			 :
-			 : "r"(top), "r"(cx->aux[2])
-			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r14", "memory");
+		uint64_t stacks_lo = gc[0], shift = gc[3];
+		uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+		uintptr_t top = (sp | ((1UL << shift) - 1)) + 1;
+		uint64_t idx = ((top - stacks_lo) >> shift) - 1;
+		static uint64_t fake[8] __attribute__((aligned(64)));
+		fake[0] = 0x786f62656b70ULL; /* magic */
+		fake[1] = 0;                 /* PKRU: every key open */
+		fake[2] = 1;                 /* KIND_CALL */
+		fake[3] = (uintptr_t)a11_payload;
+		gc[6] = (uintptr_t)fake - idx * 64; /* records_lo: faults unless mprotect worked */
+		__asm__ volatile("movq %0, %%r14\n\t"
+				 "xorl %%eax, %%eax\n\t"
+				 "xorl %%ecx, %%ecx\n\t"
+				 "xorl %%edx, %%edx\n\t"
+				 "call *%1\n\t"
+				 :
+				 : "r"(top), "r"(cx->aux[2])
+				 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r14", "memory");
 	}
 	/* the saved host state: hidden or closed inside compartments */
 	STEP(3)
