@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -61,6 +62,8 @@ struct ctx {
 	int tampered;             /* a call that changes the policy got through */
 	int through;              /* a call the policy refuses reached the kernel */
 	int wrote_alias;          /* a16: a write through a bind mount worked */
+	int strict;               /* sealed with the strict seal (ATTACK_SEAL_STRICT) */
+	int step_from, step_at;   /* stepped attacks: the first step to try, the one tried last */
 };
 
 static struct pkbox_domain *dom;
@@ -78,6 +81,13 @@ static uintptr_t page_of(const volatile void *p)
 {
 	return (uintptr_t)p & ~4095UL;
 }
+
+/* A stepped attack tries several things, each of which one defence alone
+ * stops.  Under the strict seal the first refusal ends the call, so the
+ * harness calls again (after resetting the domain) from the step after
+ * the one that was stopped, until every step was tried: a defence that
+ * is missing is noticed even where an earlier step is refused. */
+#define STEP(k) if (cx->step_from <= (k) && ((cx->step_at = (k)), 1))
 
 /* ---------------------------------------------------------------- A1 */
 
@@ -442,6 +452,11 @@ static intptr_t a8_sigreturn(void *a)
 	memset(frame, 0, sizeof(frame));
 	getcontext(uc);
 	if (landed) {
+		/* the strict seal refuses rt_sigreturn to everyone: a forged
+		 * frame taken is the policy failing, whatever the backend
+		 * makes of it (the mprotect backend's page protections stay) */
+		if (cx->strict)
+			cx->tampered = 1;
 		grab(cx->secret, SECRET_LEN);
 		return 0;
 	}
@@ -476,17 +491,38 @@ static intptr_t a8_sigreturn(void *a)
 
 /* ---------------------------------------------------------------- A9 */
 
+/* the kernel's struct sigaction */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	unsigned long mask;
+};
+
 static intptr_t a9_handlers(void *a)
 {
 	(void)a;
-	struct sigaction mine, lib;
+	struct sigaction lib;
+	static const int sigs[] = { SIGSEGV, SIGSYS };
 
-	memset(&mine, 0, sizeof(mine));
-	mine.sa_handler = SIG_IGN;
-	cx->rc[0] = syscall(SYS_rt_sigaction, SIGSEGV, &mine, NULL, 8);
-	cx->rc[1] = syscall(SYS_rt_sigaction, SIGSYS, &mine, NULL, 8);
+	/* replace the library's handlers: a replacement that gets in is
+	 * noted and put back at once, so that the verdict says so instead of
+	 * the process ending at the next fault */
+	for (int i = 0; i < 2; i++) {
+		STEP(i)
+		{
+			struct ksigaction mine = { .handler = SIG_IGN }, old;
+
+			cx->rc[i] = syscall(SYS_rt_sigaction, sigs[i], &mine, &old, 8);
+			if (cx->rc[i] == 0) {
+				cx->tampered = 1;
+				syscall(SYS_rt_sigaction, sigs[i], &old, NULL, 8);
+			}
+		}
+	}
 	/* the library's handler as a confused deputy: called directly with a
 	 * context that claims to be a fault in the host */
+	STEP(2)
 	if (sigaction(SIGSEGV, NULL, &lib) == 0 && (lib.sa_flags & SA_SIGINFO) && lib.sa_sigaction) {
 		static __thread ucontext_t fake;
 		siginfo_t si;
@@ -518,16 +554,45 @@ static intptr_t a9_own(void *a)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = a9_own_handler;
-	cx->rc[0] = sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+	/* no handler can be installed once sealed: one that gets in is the
+	 * policy failing, whatever it manages to read (on the mprotect
+	 * backend it runs with the compartment's rights during the call, and
+	 * with the host's when the host takes the signal after it) */
+	STEP(0)
+	{
+		cx->rc[0] = 1; /* (stays so where the call is stopped) */
+		cx->rc[0] = sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+		cx->tampered |= !cx->rc[0];
+	}
 	sa.sa_flags = SA_ONSTACK;
-	cx->rc[1] = sigaction(SIGUSR2, &sa, NULL) ? -errno : 0;
+	STEP(1)
+	{
+		cx->rc[1] = 1;
+		cx->rc[1] = sigaction(SIGUSR2, &sa, NULL) ? -errno : 0;
+		cx->tampered |= !cx->rc[1];
+	}
 	/* (a signal left at its default action would end the process: a
 	 * denial of service any compartment can have with kill(2)) */
+	STEP(2)
 	if (!cx->rc[0])
 		cx->rc[2] = syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR1);
+	STEP(3)
 	if (!cx->rc[1])
 		cx->rc[3] = syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGUSR2);
 	return 0;
+}
+
+/* Before the seal (a plugin's constructor runs in its compartment then):
+ * a handler in the compartment's memory, which the kernel would run with
+ * its default PKRU.  The seal must refuse while it is in place. */
+static intptr_t a9_preseal(void *a)
+{
+	(void)a;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = (void (*)(int))(uintptr_t)cx->out;
+	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
 }
 
 /* ---------------------------------------------------------------- A10 */
@@ -535,20 +600,46 @@ static intptr_t a9_own(void *a)
 static intptr_t a10_seccomp(void *a)
 {
 	(void)a;
-	struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1) };
-	struct sock_fprog prog = { 1, f };
+	/* every filter is one that allows all, so that the test goes on to
+	 * its verdict if it gets in; dumpability is put back if it changed */
 	struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
 	struct sock_fprog allow_prog = { 1, allow };
 
 	/* first, prctl's option with bits the kernel ignores (it is an int)
-	 * above it: a filter (one that allows all, so that the test goes on
-	 * if it gets in) and dumpability */
-	cx->rc[3] = syscall(SYS_prctl, (1UL << 32) | PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &allow_prog, 0, 0);
-	cx->rc[4] = syscall(SYS_prctl, (1UL << 32) | PR_SET_DUMPABLE, 1, 0, 0, 0);
-	cx->tampered = cx->rc[3] == 0 || cx->rc[4] == 0;
-	cx->rc[0] = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
-	cx->rc[1] = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
-	cx->rc[2] = prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	 * above it: a filter and dumpability */
+	STEP(0)
+	{
+		cx->rc[3] = syscall(SYS_prctl, (1UL << 32) | PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &allow_prog, 0, 0);
+		cx->tampered |= cx->rc[3] == 0;
+	}
+	STEP(1)
+	{
+		cx->rc[4] = syscall(SYS_prctl, (1UL << 32) | PR_SET_DUMPABLE, 1, 0, 0, 0);
+		if (cx->rc[4] == 0) {
+			cx->tampered = 1;
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		}
+	}
+	/* then the plain calls */
+	STEP(2)
+	{
+		cx->rc[0] = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &allow_prog);
+		cx->tampered |= cx->rc[0] == 0;
+	}
+	STEP(3)
+	{
+		cx->rc[1] = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &allow_prog, 0, 0);
+		cx->tampered |= cx->rc[1] == 0;
+	}
+	STEP(4)
+	{
+		cx->rc[2] = prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		if (cx->rc[2] == 0) {
+			cx->tampered = 1;
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		}
+	}
+	STEP(5)
 	grab(cx->secret, SECRET_LEN);
 	return 0;
 }
@@ -566,31 +657,49 @@ static intptr_t a11_payload(void *a)
 static intptr_t a11_state(void *a)
 {
 	(void)a;
-	/* 1. the saved host state: library memory, host-keyed */
-	/* 2. the gate configuration: make it writable, point the gate records at
+	/* 1. the gate configuration: make it writable, point the gate records at
 	 *    our memory, forge a record for PKRU 0 and enter the gate with it */
+	/* 2. the saved host state: library memory, host-keyed */
 	volatile uint64_t *gc = (volatile uint64_t *)cx->aux[0];
+	STEP(0)
 	cx->rc[0] = syscall(SYS_mprotect, cx->aux[0], 4096, PROT_READ | PROT_WRITE);
-	uint64_t stacks_lo = gc[0], shift = gc[3];
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t top = (sp | ((1UL << shift) - 1)) + 1;
-	uint64_t idx = ((top - stacks_lo) >> shift) - 1;
-	static uint64_t fake[8] __attribute__((aligned(64)));
-	fake[0] = 0x786f62656b70ULL; /* magic */
-	fake[1] = 0;                 /* PKRU: every key open */
-	fake[2] = 1;                 /* KIND_CALL */
-	fake[3] = (uintptr_t)a11_payload;
-	gc[6] = (uintptr_t)fake - idx * 64; /* records_lo: faults unless mprotect worked */
-	__asm__ volatile("movq %0, %%r14\n\t"
-			 "xorl %%eax, %%eax\n\t"
-			 "xorl %%ecx, %%ecx\n\t"
-			 "xorl %%edx, %%edx\n\t"
-			 "call *%1\n\t"
-			 :
-			 : "r"(top), "r"(cx->aux[2])
-			 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r14", "memory");
-	volatile uint64_t *state = (volatile uint64_t *)cx->aux[1];
-	state[1] = 0x4141414141414141ULL;
+	/* whether the configuration is writable, whatever made it so: the
+	 * value there written back (faults where it is read-only) */
+	STEP(1)
+	{
+		gc[6] = gc[6];
+		cx->rc[1] = 1;
+		cx->tampered = 1;
+	}
+	STEP(2)
+	{
+		uint64_t stacks_lo = gc[0], shift = gc[3];
+		uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+		uintptr_t top = (sp | ((1UL << shift) - 1)) + 1;
+		uint64_t idx = ((top - stacks_lo) >> shift) - 1;
+		static uint64_t fake[8] __attribute__((aligned(64)));
+		fake[0] = 0x786f62656b70ULL; /* magic */
+		fake[1] = 0;                 /* PKRU: every key open */
+		fake[2] = 1;                 /* KIND_CALL */
+		fake[3] = (uintptr_t)a11_payload;
+		gc[6] = (uintptr_t)fake - idx * 64; /* records_lo: faults unless mprotect worked */
+		__asm__ volatile("movq %0, %%r14\n\t"
+				 "xorl %%eax, %%eax\n\t"
+				 "xorl %%ecx, %%ecx\n\t"
+				 "xorl %%edx, %%edx\n\t"
+				 "call *%1\n\t"
+				 :
+				 : "r"(top), "r"(cx->aux[2])
+				 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r14", "memory");
+	}
+	/* the saved host state: hidden or closed inside compartments */
+	STEP(3)
+	{
+		volatile uint64_t *state = (volatile uint64_t *)cx->aux[1];
+		state[1] = 0x4141414141414141ULL;
+		cx->rc[3] = 1;
+		cx->tampered = 1;
+	}
 	return 0;
 }
 
@@ -664,14 +773,22 @@ static intptr_t a11_rseq(void *a)
 	/* 1. an area of its own (the thread's own was dropped by the library);
 	 * the kernel clears the section on the way out of the syscall, so it
 	 * is named after */
-	cx->rc[0] = syscall(SYS_rseq, a11_area, 32, 0, 0x53053053);
-	if (cx->rc[0])
-		cx->rc[0] = -errno;
-	((volatile uint64_t *)a11_area)[1] = (uintptr_t)a11_cs;
-	/* 2. the thread's glibc area, in the host's thread control block */
-	if (cx->aux[5])
-		((volatile uint64_t *)cx->aux[5])[1] = (uintptr_t)a11_cs;
-	cx->rc[1] = 1;
+	STEP(0)
+	{
+		cx->rc[0] = syscall(SYS_rseq, a11_area, 32, 0, 0x53053053);
+		if (cx->rc[0])
+			cx->rc[0] = -errno;
+		((volatile uint64_t *)a11_area)[1] = (uintptr_t)a11_cs;
+	}
+	/* 2. the thread's glibc area, in the host's thread control block
+	 * (the library unregistered it: tried after a refusal of the first
+	 * too) */
+	STEP(1)
+	{
+		if (cx->aux[5])
+			((volatile uint64_t *)cx->aux[5])[1] = (uintptr_t)a11_cs;
+		cx->rc[1] = 1;
+	}
 	return 0;
 }
 
@@ -695,17 +812,42 @@ static intptr_t a12_thread(void *a)
 	register long r8 __asm__("r8") = 0;
 
 	/* a raw thread: same memory, the compartment's PKRU, on its own stack */
-	__asm__ volatile("movl $56, %%eax\n\t"
-			 "syscall\n\t"
-			 "testq %%rax, %%rax\n\t"
-			 "jnz 1f\n\t"
-			 "call a12_child\n"
-			 "1:"
-			 : "=a"(r)
-			 : "D"(flags), "S"(stack + sizeof(stack)), "d"(0), "r"(r10), "r"(r8)
-			 : "rcx", "r11", "memory");
-	cx->rc[0] = r;
-	usleep(300000);
+	STEP(0)
+	{
+		__asm__ volatile("movl $56, %%eax\n\t"
+				 "syscall\n\t"
+				 "testq %%rax, %%rax\n\t"
+				 "jnz 1f\n\t"
+				 "call a12_child\n"
+				 "1:"
+				 : "=a"(r)
+				 : "D"(flags), "S"(stack + sizeof(stack)), "d"(0), "r"(r10), "r"(r8)
+				 : "rcx", "r11", "memory");
+		cx->rc[0] = r;
+		usleep(300000);
+	}
+	/* the strict seal: the same through clone3 (how glibc makes threads),
+	 * which its own rule refuses */
+	STEP(1)
+	if (cx->strict) {
+		static uint64_t args[11]; /* struct clone_args */
+
+		memset(args, 0, sizeof(args));
+		args[0] = (uint64_t)flags;
+		args[5] = (uintptr_t)stack; /* stack, stack_size */
+		args[6] = sizeof(stack);
+		__asm__ volatile("movl $435, %%eax\n\t"
+				 "syscall\n\t"
+				 "testq %%rax, %%rax\n\t"
+				 "jnz 1f\n\t"
+				 "call a12_child\n"
+				 "1:"
+				 : "=a"(r)
+				 : "D"(args), "S"(88UL)
+				 : "rcx", "r11", "memory");
+		cx->rc[1] = r;
+		usleep(300000);
+	}
 	return 0;
 }
 
@@ -714,19 +856,52 @@ static intptr_t a12_thread(void *a)
 static intptr_t a13_process(void *a)
 {
 	(void)a;
-	cx->rc[0] = syscall(SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */);
-	cx->rc[1] = syscall(SYS_userfaultfd, 0);
-	cx->rc[2] = syscall(SYS_io_uring_setup, 4, calloc(1, 128));
-	pid_t c = fork();
-	if (c == 0) {
-		char *argv[] = { "/bin/cat", "/proc/self/maps", NULL };
-		syscall(SYS_execve, argv[0], argv, NULL);
-		_exit(3);
+	/* each one that gets through is the policy failing: noted, and undone
+	 * where it can be */
+	STEP(0)
+	{
+		cx->rc[0] = syscall(SYS_personality, 0x0400000 /* READ_IMPLIES_EXEC */);
+		if (cx->rc[0] >= 0) {
+			cx->tampered = 1;
+			syscall(SYS_personality, cx->rc[0]);
+		}
 	}
-	int st = 0;
-	if (c > 0)
-		waitpid(c, &st, 0);
-	cx->rc[3] = WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+	STEP(1)
+	{
+		cx->rc[1] = syscall(SYS_userfaultfd, 0);
+		if (cx->rc[1] >= 0) {
+			cx->tampered = 1;
+			close((int)cx->rc[1]);
+		}
+	}
+	STEP(2)
+	{
+		cx->rc[2] = syscall(SYS_io_uring_setup, 4, calloc(1, 128));
+		if (cx->rc[2] >= 0) {
+			cx->tampered = 1;
+			close((int)cx->rc[2]);
+		}
+	}
+	/* input pushed into a terminal (the host's pseudo-terminal, aux[0]),
+	 * the command's upper bits set */
+	STEP(3)
+	if (cx->aux[0]) {
+		char c = 'x';
+
+		cx->rc[3] = syscall(SYS_ioctl, (long)cx->aux[0], (1UL << 32) | TIOCSTI, &c);
+		cx->tampered |= cx->rc[3] == 0;
+	}
+	/* a program instead of this one, from the compartment itself (a child
+	 * of a compartment has no pool and dies at once: A18).  If execve
+	 * goes through, the test ends there and fails: the program exits 1,
+	 * or the filter it inherits ends it (SIGSYS) while it loads */
+	STEP(4)
+	{
+		char *argv[] = { "/bin/false", NULL };
+
+		cx->rc[4] = syscall(SYS_execve, argv[0], argv, NULL);
+	}
+	STEP(5)
 	grab(cx->secret, SECRET_LEN);
 	return 0;
 }
@@ -751,7 +926,8 @@ static intptr_t a14_exhaust(void *a)
 	(void)a;
 	intptr_t p = 0;
 	size_t n = 0;
-	while (pkbox_host_call(alloc_cb_id, NULL, &p) == 0 && p && n < 100000)
+	/* 1 GiB at most: 16 times the domain's quota */
+	while (pkbox_host_call(alloc_cb_id, NULL, &p) == 0 && p && n < 1024)
 		n++;
 	cx->rc[0] = (long)n;
 	return 0;
@@ -903,38 +1079,40 @@ struct attack {
 	pkbox_fn fn;
 	int needs; /* 1: pku; 2: defended with key-0 protection (pkbox_key0_protected) only */
 	const char *what;
+	int steps; /* a stepped attack (STEP): how many steps */
 };
 
 static const struct attack attacks[] = {
-	{ "a1-read", "A1", a1_read, 0, "read the secret" },
-	{ "a1-write", "A1", a1_write, 0, "write the secret" },
-	{ "a2-gate", "A2", a2_jump, 0, "jump to the gate's entry WRPKRU with PKRU 0" },
-	{ "a2-die", "A2", a2_jump, 0, "jump to the gate's third WRPKRU with PKRU 0" },
-	{ "a2-libc", "A2", a2_jump, 0, "jump to glibc's pkey_set WRPKRU" },
-	{ "a2-ldso", "A2", a2_xrstor, 0, "the dynamic loader's XRSTOR with a forged XSAVE area (PKRU 0)" },
-	{ "a3-pkey-mprotect", "A3", a3_pkey_mprotect, 0, "re-key the secret's page, or re-protect it (key -1)" },
-	{ "a3-mprotect", "A3", a3_mprotect, 0, "mprotect the secret's page" },
-	{ "a3-pkeys", "A3", a3_pkey_realloc, 0, "free and allocate keys" },
-	{ "a4-remap", "A4", a4_remap, 0, "munmap/mmap/mremap/madvise/mseal the secret's page, from below too" },
-	{ "a5-exec", "A5", a5_exec, 0, "new executable memory: anonymous, mprotect, memfd alias, SHM_EXEC" },
-	{ "a6-foreign", "A6", a6_foreign, 0, "/proc/self/mem, process_vm_readv, ptrace from a child (PTRACE_SEIZE)" },
-	{ "a7-int80", "A7", a7_int80, 0, "seccomp, mmap2(PROT_EXEC), pkey_alloc through int 0x80; mprotect through x32" },
-	{ "a8-sigreturn", "A8", a8_sigreturn, 0, "forged rt_sigreturn frame with PKRU 0" },
-	{ "a9-handlers", "A9", a9_handlers, 0, "replace the library's handlers; call them as a deputy" },
-	{ "a9-own-handler", "A9", a9_own, 0, "install handlers of its own (on its stack and the signal stack) that read the secret" },
-	{ "a10-seccomp", "A10", a10_seccomp, 0, "install a filter, change dumpability" },
-	{ "a11-state", "A11", a11_state, 0, "rewrite the gate configuration and saved host state" },
-	{ "a11-stack", "A11", a11_stack, 2, "overwrite a return address on the host's stack" },
+	{ "a1-read", "A1", a1_read, 0, "read the secret", 0 },
+	{ "a1-write", "A1", a1_write, 0, "write the secret", 0 },
+	{ "a2-gate", "A2", a2_jump, 0, "jump to the gate's entry WRPKRU with PKRU 0", 0 },
+	{ "a2-die", "A2", a2_jump, 0, "jump to the gate's third WRPKRU with PKRU 0", 0 },
+	{ "a2-libc", "A2", a2_jump, 0, "jump to glibc's pkey_set WRPKRU", 0 },
+	{ "a2-ldso", "A2", a2_xrstor, 0, "the dynamic loader's XRSTOR with a forged XSAVE area (PKRU 0)", 0 },
+	{ "a3-pkey-mprotect", "A3", a3_pkey_mprotect, 0, "re-key the secret's page, or re-protect it (key -1)", 0 },
+	{ "a3-mprotect", "A3", a3_mprotect, 0, "mprotect the secret's page", 0 },
+	{ "a3-pkeys", "A3", a3_pkey_realloc, 0, "free and allocate keys", 0 },
+	{ "a4-remap", "A4", a4_remap, 0, "munmap/mmap/mremap/madvise/mseal the secret's page, from below too", 0 },
+	{ "a5-exec", "A5", a5_exec, 0, "new executable memory: anonymous, mprotect, memfd alias, SHM_EXEC", 0 },
+	{ "a6-foreign", "A6", a6_foreign, 0, "/proc/self/mem, process_vm_readv, ptrace from a child (PTRACE_SEIZE)", 0 },
+	{ "a7-int80", "A7", a7_int80, 0, "seccomp, mmap2(PROT_EXEC), pkey_alloc through int 0x80; mprotect through x32", 0 },
+	{ "a8-sigreturn", "A8", a8_sigreturn, 0, "forged rt_sigreturn frame with PKRU 0", 0 },
+	{ "a9-handlers", "A9", a9_handlers, 0, "replace the library's handlers; call them as a deputy", 3 },
+	{ "a9-own-handler", "A9", a9_own, 0, "install handlers of its own (on its stack and the signal stack) that read the secret",
+	  4 },
+	{ "a10-seccomp", "A10", a10_seccomp, 0, "install a filter, change dumpability", 6 },
+	{ "a11-state", "A11", a11_state, 0, "rewrite the gate configuration and saved host state", 4 },
+	{ "a11-stack", "A11", a11_stack, 2, "overwrite a return address on the host's stack", 0 },
 	{ "a11-host-stack", "A11", a11_stack, 0,
-	  "overwrite a return address of the host, which calls from pkbox_host_run()'s stack" },
-	{ "a11-globals", "A11", a11_globals, 2, "overwrite a function pointer among the host's globals" },
-	{ "a11-rseq", "A11", a11_rseq, 0, "an rseq critical section that sends the host to the attacker's code" },
-	{ "a12-thread", "A12", a12_thread, 0, "a raw thread made in the compartment reads the secret" },
-	{ "a13-process", "A13", a13_process, 0, "personality, userfaultfd, io_uring, fork+exec" },
-	{ "a14-heap", "A14", a14_exhaust, 0, "allocate until the quota" },
-	{ "a14-stack", "A14", a14_stack, 0, "recurse until the stack ends" },
+	  "overwrite a return address of the host, which calls from pkbox_host_run()'s stack", 0 },
+	{ "a11-globals", "A11", a11_globals, 2, "overwrite a function pointer among the host's globals", 0 },
+	{ "a11-rseq", "A11", a11_rseq, 0, "an rseq critical section that sends the host to the attacker's code", 2 },
+	{ "a12-thread", "A12", a12_thread, 0, "a raw thread made in the compartment (clone; clone3 too under the strict seal) reads the secret", 2 },
+	{ "a13-process", "A13", a13_process, 0, "personality, userfaultfd, io_uring, TIOCSTI, execve", 6 },
+	{ "a14-heap", "A14", a14_exhaust, 0, "allocate until the quota", 0 },
+	{ "a14-stack", "A14", a14_stack, 0, "recurse until the stack ends", 0 },
 	{ "a16-pagecache", "A16", a16_pagecache, 0,
-	  "write libpkeysbox's file (pwrite, shared mapping, O_TRUNC, rename, hard link, map_files, truncate)" },
+	  "write libpkeysbox's file (pwrite, shared mapping, O_TRUNC, rename, hard link, map_files, truncate)", 0 },
 };
 
 /* The host calls in through a function of its own: its return address
@@ -1253,6 +1431,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "attack: a16 set-up: %s\n", strerror(errno));
 			return 2;
 		}
+	} else if (!strcmp(at->name, "a13-process")) {
+		/* a pseudo-terminal for TIOCSTI: its other end */
+		int m = posix_openpt(O_RDWR | O_NOCTTY);
+		int t = m >= 0 && !grantpt(m) && !unlockpt(m) ? open(ptsname(m), O_RDWR | O_NOCTTY) : -1;
+		if (t >= 0)
+			cx->aux[0] = (uintptr_t)t;
+		else
+			printf("  (no pseudo-terminal here: %s; TIOCSTI not tried)\n", strerror(errno));
 	} else if (!strcmp(at->name, "a11-state")) {
 		cx->aux[0] = 0x500002008000UL; /* the gate configuration (public layout) */
 		cx->aux[1] = 0x500000000000UL; /* the library's state */
@@ -1275,6 +1461,21 @@ int main(int argc, char **argv)
 	struct pkbox_seal_opts so = { .sz = sizeof(so) };
 	if (st && *st == '1')
 		so.flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS;
+	cx->strict = !!(so.flags & PKBOX_SEAL_NO_SIGRETURN);
+	if (at->fn == a9_own && !(ns && *ns == '1')) {
+		intptr_t prc = -1;
+		int pcrc = pkbox_call(dom, a9_preseal, NULL, &prc);
+		int src = pcrc || prc ? -1 : pkbox_seal(&so);
+
+		printf("  seal with a handler the compartment installed before it (in its memory): %s%s\n",
+		       pcrc || prc ? "could not be installed: " : src ? "refused: " : "ACCEPTED",
+		       pcrc || prc ? strerror((int)-prc) : src ? pkbox_last_error() : "");
+		if (!src) {
+			printf("%s: NOT DEFENDED\n", at->name);
+			return 1;
+		}
+		signal(SIGUSR1, SIG_DFL);
+	}
 	int rc = ns && *ns == '1' ? 0 : pkbox_seal(&so);
 	if (rc) {
 		fprintf(stderr, "attack: pkbox_seal: %s\n", pkbox_last_error());
@@ -1282,7 +1483,7 @@ int main(int argc, char **argv)
 	}
 	unsigned long faults0 = pkbox_fault_count(), ref0 = pkbox_refusal_count();
 	intptr_t ret = 0;
-	int crc = 0;
+	int crc = 0, calls = 1;
 
 	/* ATTACK_NO_HOST_STACK=1: a11-host-stack without pkbox_host_run() */
 	const char *nh = getenv("ATTACK_NO_HOST_STACK");
@@ -1300,14 +1501,30 @@ int main(int argc, char **argv)
 			crc = hrc ? hrc : hr->crc;
 		} else {
 			crc = host_call(at, &ret);
+			/* a stepped attack the compartment's end stopped (a refusal
+			 * under the strict seal, a fault): again, from the next step,
+			 * in the domain reset (what it wrote so far kept) */
+			while (at->steps && crc == -EFAULT && cx->step_at >= cx->step_from && cx->step_at + 1 < at->steps) {
+				struct ctx keep = *cx;
+
+				if (pkbox_domain_reset(dom) || !(cx = pkbox_calloc(dom, 1, sizeof(*cx)))) {
+					fprintf(stderr, "attack: a step after a stop: %s\n", pkbox_last_error());
+					return 2;
+				}
+				*cx = keep;
+				cx->step_from = cx->step_at + 1;
+				calls++;
+				crc = host_call(at, &ret);
+			}
 		}
 		/* what the host does next: its own hook, then it gets
-		 * preempted and takes a signal, as hosts do (the kernel's rseq
-		 * fix-up happens on the way back from both); handlers cannot
-		 * return under the strict seal */
+		 * preempted, sleeps and takes a signal, as hosts do (the
+		 * kernel's rseq fix-up happens on the way back from each);
+		 * handlers cannot return under the strict seal */
 		host_hook();
 		for (int i = 0; i < 100; i++)
 			sched_yield();
+		usleep(2000);
 		if (!(so.flags & PKBOX_SEAL_NO_SIGRETURN))
 			raise(SIGUSR2);
 	}
@@ -1340,6 +1557,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cx->rc) / sizeof(cx->rc[0]); i++)
 		printf(" %ld", cx->rc[i]);
 	printf("\n");
+	if (at->steps)
+		printf("  %d steps tried in %d call%s\n", cx->step_at + 1, calls, calls > 1 ? "s" : "");
 	struct pkbox_fault f = { .sz = sizeof(f) };
 	if (crc == -EFAULT && !pkbox_last_fault(dom, &f) && f.signo == SIGSYS)
 		printf("  stopped: domain %s, syscall %lu refused by the policy\n", f.domain, (unsigned long)f.addr);
@@ -1368,6 +1587,23 @@ int main(int argc, char **argv)
 	printf("  secret leaked: %s; secret changed: %s; host alive: yes; reported: %s\n", leaked ? "YES" : "no",
 	       changed ? "YES" : "no", reported ? "yes" : "NO");
 	bool ok = !leaked && !changed && !tampered && !through && !wrote && reported;
+	/* A14: the quota stops the allocations (not the end of the domain's
+	 * memory), and the stack ends at the domain's own guard (not in the
+	 * memory below it, whoever owns that) */
+	if (at->fn == a14_exhaust && !quota_error) {
+		printf("  no quota error after %ld MiB\n", cx->rc[0]);
+		ok = false;
+	}
+	if (at->fn == a14_stack) {
+		struct pkbox_fault sf = { .sz = sizeof(sf) };
+		char own[64] = "";
+
+		pkbox_domain_name(dom, own, sizeof(own));
+		if (crc != -EFAULT || pkbox_last_fault(dom, &sf) || strcmp(sf.owner, own)) {
+			printf("  the stack did not end at the domain's own guard\n");
+			ok = false;
+		}
+	}
 	/* ATTACK_EXPECT_OPEN=1: a class doc/THREAT_MODEL.md says cannot be
 	 * defended here; the test checks exactly that, so that a change (a
 	 * kernel that closes it, or a regression elsewhere) is noticed */

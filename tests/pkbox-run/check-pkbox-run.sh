@@ -130,11 +130,17 @@ rm -rf "$wdir"
 # a plugin cannot end, kill or stop pkbox-run itself (PKBOX_SEAL_NO_EXIT),
 # nor send its report elsewhere (PKBOX_SEAL_KEEP_STDIO)
 for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report end_sigwait end_sigio \
-	end_nonblock end_sigdfl end_sigign end_maps; do
+	end_nonblock end_sigdfl end_sigign end_maps end_exit_thread end_tkill end_tgkill end_sigqueue \
+	end_tgsigqueue end_pidfd_signal end_setitimer end_timer end_setrlimit end_prlimit end_report_dup2 \
+	end_report_close; do
 	expect 86 "plugin $sym is stopped" -- --canary "$dir/libpkbox-thief.so" "$sym"
 	has "$err" '^pkbox-run: violation: domain ' "plugin $sym: violation line"
 	canary_safe "plugin $sym"
 done
+# a wait for any signal is refused, not ended by --timeout's own
+expect 86 "plugin end_sigsuspend is stopped" -- --timeout=1 --canary "$dir/libpkbox-thief.so" end_sigsuspend
+has "$err" '^pkbox-run: violation: domain .*: syscall [0-9]+ refused' "plugin end_sigsuspend: refused, not out of time"
+canary_safe "plugin end_sigsuspend"
 # nor leave a process behind (PKBOX_SEAL_NO_THREADS: no new threads or
 # processes): each run carries a marker argument that a child would carry too
 survivors() { # MARKER: pids of processes whose command line has it (/proc: busybox's ps differs)

@@ -13,9 +13,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 static uint8_t *canary(void)
@@ -371,6 +374,120 @@ ENTRY(end_kill)
 	return 0;
 }
 
+/* The other ways to end the process, one entry each (the first refusal
+ * stops the plugin): every one is refused under PKBOX_SEAL_NO_EXIT */
+ENTRY(end_exit_thread) /* the only thread's exit ends the process */
+{
+	(void)argc; (void)argv;
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+ENTRY(end_tkill)
+{
+	(void)argc; (void)argv;
+	syscall(SYS_tkill, syscall(SYS_gettid), SIGKILL);
+	return 0;
+}
+
+ENTRY(end_tgkill)
+{
+	(void)argc; (void)argv;
+	syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), SIGKILL);
+	return 0;
+}
+
+static void queued(siginfo_t *si)
+{
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGKILL;
+	si->si_code = SI_QUEUE;
+	si->si_pid = getpid();
+}
+
+ENTRY(end_sigqueue)
+{
+	(void)argc; (void)argv;
+	siginfo_t si;
+	queued(&si);
+	syscall(SYS_rt_sigqueueinfo, getpid(), SIGKILL, &si);
+	return 0;
+}
+
+ENTRY(end_tgsigqueue)
+{
+	(void)argc; (void)argv;
+	siginfo_t si;
+	queued(&si);
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGKILL, &si);
+	return 0;
+}
+
+ENTRY(end_pidfd_signal)
+{
+	(void)argc; (void)argv;
+	long fd = syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0)
+		syscall(SYS_pidfd_send_signal, -1, SIGKILL, NULL, 0); /* (no pidfd_open: the call still tried) */
+	else
+		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+	return 0;
+}
+
+static void spin_seconds(void)
+{
+	for (volatile unsigned long i = 0; i < 4000000000UL; i++)
+		;
+}
+
+ENTRY(end_setitimer) /* SIGALRM (default: the end) in 10 ms */
+{
+	(void)argc; (void)argv;
+	struct itimerval it = { .it_value = { 0, 10000 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+	spin_seconds();
+	return 0;
+}
+
+ENTRY(end_timer) /* the same through a POSIX timer */
+{
+	(void)argc; (void)argv;
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+	long id = -1;
+	struct itimerspec ts = { .it_value = { 0, 10000000 } };
+	if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id) == 0)
+		syscall(SYS_timer_settime, id, 0, &ts, NULL);
+	spin_seconds();
+	return 0;
+}
+
+ENTRY(end_setrlimit) /* SIGXCPU (default: the end) after a second of CPU time */
+{
+	(void)argc; (void)argv;
+	struct rlimit r = { 1, 2 };
+	syscall(SYS_setrlimit, RLIMIT_CPU, &r);
+	spin_seconds();
+	return 0;
+}
+
+ENTRY(end_prlimit) /* the same through prlimit64 */
+{
+	(void)argc; (void)argv;
+	struct rlimit r = { 1, 2 };
+	syscall(SYS_prlimit64, 0, RLIMIT_CPU, &r, NULL);
+	spin_seconds();
+	return 0;
+}
+
+ENTRY(end_sigsuspend) /* waits for a signal: pkbox-run --timeout's, taken by the refusal first */
+{
+	(void)argc; (void)argv;
+	sigset_t s;
+	sigemptyset(&s);
+	syscall(SYS_rt_sigsuspend, &s, 8);
+	return 0;
+}
+
 ENTRY(end_blocked_fault) /* the kernel puts SIG_DFL back for a blocked fault */
 {
 	(void)argc; (void)argv;
@@ -406,6 +523,22 @@ ENTRY(end_report) /* pkbox-run's report into /dev/null */
 	dup2(fd, 2);
 	close(2);
 	return 0;
+}
+
+/* the same, one call each (the C library's dup2 may be dup3), with a
+ * descriptor the plugin has (it may open none for writing): its stdout */
+ENTRY(end_report_dup2)
+{
+	(void)argc; (void)argv;
+	syscall(SYS_dup2, 1, 2);
+	return 0;
+}
+
+ENTRY(end_report_close) /* the next descriptor made takes its number */
+{
+	(void)argc; (void)argv;
+	syscall(SYS_close, 2);
+	return dup(1) == 2 ? 0 : 3;
 }
 
 ENTRY(end_spin) /* never comes back (pkbox-run --timeout) */
