@@ -2,6 +2,7 @@
 /* test_plugin.c - the plugin API: loading, its heap and data in its domain,
  * isolation from other domains, bad plugins, boundary copies. */
 #include "common.h"
+#include "scratch.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -168,7 +169,8 @@ static void test_bad_plugins(void **state)
 	assert_null(pkbox_plugin_load("/dev/null", NULL, NULL));
 	assert_int_equal(errno, ENOEXEC);
 	/* not an ELF, then a 32-bit ELF */
-	char tmp[] = "/tmp/pkbox-plugin-XXXXXX";
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s/pkbox-plugin-XXXXXX", pkbox_test_scratch_dir(dir));
 	int fd = mkstemp(tmp);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "hello, world\n", 13), 13);
