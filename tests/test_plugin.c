@@ -53,6 +53,7 @@ static void test_unsealed_refused(void **state)
 			 0);
 	assert_int_equal(*(int *)r, 6);
 	assert_int_equal(pkbox_plugin_unload(early), 0);
+	pkbox_test_scratch_dir(dir); /* where test_bad_plugins makes files: chosen before the seal */
 	if (pkbox_seal(NULL))
 		fail_msg("pkbox_seal: %s", pkbox_last_error());
 	/* too short, an unknown flag, a non-zero unknown tail */
@@ -169,7 +170,7 @@ static void test_bad_plugins(void **state)
 	assert_null(pkbox_plugin_load("/dev/null", NULL, NULL));
 	assert_int_equal(errno, ENOEXEC);
 	/* not an ELF, then a 32-bit ELF */
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX + 32];
 	snprintf(tmp, sizeof(tmp), "%s/pkbox-plugin-XXXXXX", pkbox_test_scratch_dir(dir));
 	int fd = mkstemp(tmp);
 	assert_true(fd >= 0);

@@ -1279,6 +1279,9 @@ static int host_mode(void)
 			return 1;
 		}
 	}
+	/* where files can still be made once sealed: chosen (or made) now */
+	Dl_info self;
+	const char *sdir = pkbox_test_scratch_dir(dladdr((void *)host_mode, &self) ? self.dli_fname : NULL);
 	struct pkbox_domain *d = pkbox_domain_create("after", NULL);
 	if (!d || pkbox_seal(NULL)) {
 		fprintf(stderr, "attack: %s\n", pkbox_last_error());
@@ -1296,8 +1299,6 @@ static int host_mode(void)
 	free(bigger);
 	void *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ok &= m != MAP_FAILED && munmap(m, 1 << 20) == 0;
-	Dl_info self;
-	const char *sdir = pkbox_test_scratch_dir(dladdr((void *)host_mode, &self) ? self.dli_fname : NULL);
 	int tfd = open(sdir, O_TMPFILE | O_RDWR, 0600);
 	ok &= tfd >= 0 && write(tfd, "x", 1) == 1 && close(tfd) == 0;
 	void *p = pkbox_malloc(d, 100);
