@@ -685,7 +685,7 @@ static void pc_try(const char *what, int ok)
 {
 	if (ok)
 		pc_wrote++;
-	printf("steal_pagecache: %s: %s%s\n", what, ok ? "WROTE" : "refused: ", ok ? "" : strerror(errno));
+	printf("steal_pagecache: %s: %s%s\n", what, ok ? "WROTE" : "refused: ", ok ? "" : strerrordesc_np(errno));
 	fflush(stdout);
 }
 
@@ -775,7 +775,7 @@ ENTRY(write_file)
 	int fd = argc > 1 ? open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600) : -1;
 
 	if (fd < 0 || write(fd, "x", 1) != 1) {
-		printf("write_file: refused: %s\n", strerror(errno));
+		printf("write_file: refused: %s\n", strerrordesc_np(errno)); /* (strerror writes the C library's state) */
 		return 1;
 	}
 	printf("write_file: wrote %s\n", argv[1]);
