@@ -224,8 +224,9 @@ static void violation_line(const struct run *r, int rc, struct line *l)
  * and puts its arguments in its memory; ends the process if that fails. */
 static void load(struct run *r)
 {
-	struct pkbox_plugin_opts po = { .sz = sizeof(po), .timeout_ms = r->timeout_ms,
-					.flags = r->seal ? 0 : PKBOX_PLUGIN_UNSEALED };
+	/* (--timeout times the entry point only: a constructor that spins
+	 * keeps pkbox-run waiting, as an entry point does without --timeout) */
+	struct pkbox_plugin_opts po = { .sz = sizeof(po), .flags = r->seal ? 0 : PKBOX_PLUGIN_UNSEALED };
 	struct pkbox_plugin *pl = pkbox_plugin_load(r->path, NULL, &po);
 
 	if (!pl) /* a constructor stopped inside is a violation; the rest a refusal */
