@@ -13,10 +13,27 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h> /* PKBOX_OPTS */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * Declares and initialises an option struct, the libbpf way: all bytes 0
+ * (padding too), sz set to the size this program was built with, then the
+ * fields given:
+ *	PKBOX_OPTS(pkbox_plugin_opts, o, .quota = 64 << 20);
+ *	pkbox_plugin_load(path, &o, &p);
+ * The library reads no field past sz, refuses an sz below the struct's
+ * first version, and refuses a larger sz (a newer program) whose fields it
+ * does not know are not all 0.
+ */
+#define PKBOX_OPTS(TYPE, NAME, ...)                                     \
+	struct TYPE NAME = ({                                           \
+		memset(&NAME, 0, sizeof(struct TYPE));                  \
+		(struct TYPE){ .sz = sizeof(struct TYPE), __VA_ARGS__ }; \
+	})
 
 #define PKBOX_VERSION_MAJOR 0
 #define PKBOX_VERSION_MINOR 1

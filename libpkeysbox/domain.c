@@ -90,7 +90,7 @@ static void tls_copy(struct pkbox_dom *d, int ti)
 				cd[i].val += (uintptr_t)delta;
 		((uintptr_t *)ctp)[1] = (uintptr_t)cd;
 	}
-	pkbox__tls_fixup(htp - below, htp, delta);
+	pkbox__inside_fixup(htp - below, htp, delta);
 }
 
 int pkbox__stack_ensure(struct pkbox_dom *d, int ti)

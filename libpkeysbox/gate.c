@@ -61,25 +61,6 @@ OFF(pkbox_thread, exit_stack, T_EXIT_STACK);
 OFF(pkbox_thread, top, 0);
 
 
-/* Set while this thread runs compartment code (a hint for pkbox_host_call;
- * the gate itself never trusts it). */
-static __thread PKBOX_TLS int tls_inside;
-
-int pkbox__inside(void)
-{
-	return tls_inside;
-}
-
-/* A compartment's TLS copy (domain.c) of a thread whose static TLS is
- * [lo, hi), moved by delta: inside, the library's own hint says "inside". */
-void pkbox__tls_fixup(uintptr_t lo, uintptr_t hi, intptr_t delta)
-{
-	uintptr_t a = (uintptr_t)&tls_inside;
-
-	if (a >= lo && a + sizeof(int) <= hi)
-		*(int *)(a + (uintptr_t)delta) = 1;
-}
-
 /* gate.S calls this (mprotect backend) just before the switch; not 0:
  * nothing is hidden, and gate.S goes back to the host without entering
  * (EXIT_NOT_ENTERED). */
@@ -183,9 +164,9 @@ __attribute__((noinline)) static int call_run(struct pkbox_frame *f)
 			rec->status = f->e_status;
 			__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
 		}
-		tls_inside = 1;
+		pkbox__inside_set(1);
 		f = pkbox__gate_enter(f);
-		tls_inside = 0;
+		pkbox__inside_set(0);
 		/* (mprotect backend: the exit path gave the host its memory back) */
 		if (pkbox__gc.backend != BACKEND_MPROTECT)
 			__atomic_store_n(&f->rec->magic, 0, __ATOMIC_RELEASE);
@@ -290,7 +271,7 @@ static int host_entry(const char *what)
 
 	if (rc)
 		return rc;
-	if (tls_inside)
+	if (pkbox__inside())
 		return pkbox__err(-EPERM, "%s: called from inside a compartment", what);
 	if (pkbox__gc.seal_failed)
 		return pkbox__err(-EPERM, "%s: the seal's policy did not verify; no compartment runs", what);
@@ -565,7 +546,7 @@ PKBOX_EXPORT int pkbox_callback_unregister(struct pkbox_domain *h, int id)
 /* Runs inside a compartment, with its rights. */
 PKBOX_EXPORT int pkbox_host_call(int id, void *arg, intptr_t *ret)
 {
-	if (!tls_inside) {
+	if (!pkbox__inside()) {
 		errno = EPERM;
 		return -EPERM; /* no library state may be touched from here */
 	}

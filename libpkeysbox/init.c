@@ -22,50 +22,10 @@ _Static_assert(PKBOX_GC_ADDR == PKBOX_POOL_BASE + PKBOX_META_SIZE + 8 * PAGE, "g
 _Static_assert((PKBOX_POOL_BASE & (PKBOX_POOL_SIZE - 1)) == 0, "pool alignment");
 _Static_assert(sizeof(struct pkbox_gatecfg) <= PAGE, "gate configuration size");
 
-/* Set once the pool is there (a hint only: a compartment that clears it
- * makes the library try to set up again, which fails on the taken range). */
-static bool init_done;
-
-bool pkbox__ready(void)
-{
-	return __atomic_load_n(&init_done, __ATOMIC_ACQUIRE);
-}
-
 
 static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
 static int init_rc = 1; /* 1: not yet */
 static pthread_key_t thread_key;
-
-/* ---------------------------------------------------------------- messages */
-
-/* write(2), not stdio: stderr's FILE is key-0 memory */
-static void default_print(enum pkbox_print_level lvl, const char *msg)
-{
-	char line[320];
-
-	if (lvl != PKBOX_WARN)
-		return;
-	int n = pkbox__fmt(line, sizeof(line), "libpkeysbox: %s\n", msg);
-	if (n >= (int)sizeof(line))
-		n = (int)sizeof(line) - 1;
-	if (write(2, line, (size_t)n) < 0)
-		return;
-}
-
-static __thread PKBOX_TLS char last_error[256];
-
-/* Before set-up the default printer is used; after it the function lives in
- * library memory (a compartment cannot redirect it). */
-static pkbox_print_fn get_print(void)
-{
-	struct pkbox_state *st = pkbox__ready() ? pkbox__st : NULL;
-
-	if (st && pkbox__inside())
-		return NULL; /* library memory is out of reach in here */
-	if (!st || !st->print_set)
-		return default_print;
-	return st->print_fn;
-}
 
 PKBOX_EXPORT pkbox_print_fn pkbox_set_print(pkbox_print_fn fn)
 {
@@ -74,70 +34,11 @@ PKBOX_EXPORT pkbox_print_fn pkbox_set_print(pkbox_print_fn fn)
 	if (pkbox__ensure_init())
 		return NULL;
 	pkbox__lock();
-	old = get_print();
+	old = pkbox__print_fn();
 	pkbox__st->print_fn = fn;
 	pkbox__st->print_set = true;
 	pkbox__unlock();
 	return old;
-}
-
-void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	pkbox_print_fn fn = get_print();
-
-	if (!fn)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fn(lvl, buf);
-}
-
-/* Records the message for pkbox_last_error(), sets errno, returns err. */
-int pkbox__err(int err, const char *fmt, ...)
-{
-	va_list ap;
-	pkbox_print_fn fn = get_print();
-
-	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
-	va_end(ap);
-	if (fn)
-		fn(PKBOX_DEBUG, last_error);
-	errno = -err;
-	return err;
-}
-
-PKBOX_EXPORT const char *pkbox_last_error(void)
-{
-	return last_error;
-}
-
-PKBOX_EXPORT const char *pkbox_strerror(int err)
-{
-	switch (-err) {
-	case 0: return "success";
-	case EINVAL: return "invalid argument";
-	case ENOENT: return "no such domain (unknown or destroyed)";
-	case EBUSY: return "domain is in use by a thread";
-	case ENOMEM: return "out of memory";
-	case EDQUOT: return "domain quota exceeded";
-	case ENOSPC: return "no protection key or domain slot left";
-	case EFAULT: return "the compartment faulted";
-	case ENOTRECOVERABLE: return "domain is marked faulted; reset or destroy it";
-	case ENOTSUP: return "backend not available on this CPU or kernel";
-	case EALREADY: return "library already set up";
-	case ELOOP: return "calls nested too deep";
-	case EDEADLK: return "thread is already inside this domain";
-	case EPERM: return "operation not permitted here";
-	case ENODATA: return "no fault recorded";
-	case ENAMETOOLONG: return "name too long";
-	case EOVERFLOW: return "size overflow";
-	case EAGAIN: return "too many threads";
-	default: return "unknown error";
-	}
 }
 
 PKBOX_EXPORT const char *pkbox_backend_name(enum pkbox_backend b)
@@ -449,7 +350,7 @@ static int do_init(const struct pkbox_config *cfg)
 		rc = pkbox__err(-errno, "cannot make the gate configuration read-only: %s", strerror(errno));
 		goto fail;
 	}
-	__atomic_store_n(&init_done, true, __ATOMIC_RELEASE);
+	pkbox__ready_set();
 	rc = pkbox__fault_install();
 	if (rc)
 		return rc; /* the pool stays: the gate page is read-only now */

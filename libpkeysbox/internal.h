@@ -15,7 +15,7 @@
 #include "gate_layout.h"
 #include "loader.h"
 
-#define PKBOX_EXPORT __attribute__((visibility("default")))
+#include "api.h"
 /* the library's thread-local variables: at fixed offsets from the thread
  * pointer, never found through the module vector (dtv), which lives in the
  * thread control block, key-0 memory */
@@ -237,15 +237,13 @@ struct pkbox_gatepage {
 #define pkbox__tdir ((pid_t *)(uintptr_t)pkbox__gc.tdir)
 #define pkbox__be ((const struct pkbox_backend_ops *)(uintptr_t)pkbox__gc.ops)
 
-int pkbox__inside(void); /* a hint: this thread runs compartment code */
+#include "phase.h"
 
 /* init.c */
 int pkbox__ensure_init(void);
 enum pkbox_backend pkbox__backend_in_use(void);
-bool pkbox__ready(void);
 void pkbox__dir_store(void *where, const void *val, size_t n);
-int pkbox__err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include "msg.h"
 static inline struct pkbox_thread *pkbox__thread_at(int ti)
 {
 	return (struct pkbox_thread *)(pkbox__gc.threads_base + (uint64_t)ti * pkbox__gc.thread_stride);
@@ -260,7 +258,6 @@ struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d);
 uintptr_t pkbox__stack_top(int row, int ti);
 int pkbox__stack_ensure(struct pkbox_dom *d, int ti);
 uintptr_t pkbox__tls_tp(int row, int ti);
-void pkbox__tls_fixup(uintptr_t lo, uintptr_t hi, intptr_t delta);
 void pkbox__recompute_pkru(void);
 int pkbox__region_find(uintptr_t addr);
 int pkbox__dom_adopt(struct pkbox_dom *d, uintptr_t base, size_t len, int prot);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* api.c - the API edge: errno and the published message, option structs. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "api.h"
+#include "msg.h"
+
+int pkbox__api_ret(int errno_in, const char *fn, int rc)
+{
+	if (rc < 0) {
+		pkbox__publish(fn, rc);
+		errno = -rc;
+	} else {
+		pkbox__pending_clear();
+		errno = errno_in;
+	}
+	return rc;
+}
+
+void *pkbox__api_ret_ptr(int errno_in, const char *fn, void *p, int err)
+{
+	if (!p) {
+		pkbox__api_ret(errno_in, fn, err < 0 ? err : -ENOMEM);
+		return NULL;
+	}
+	pkbox__api_ret(errno_in, fn, 0);
+	return p;
+}
+
+int pkbox__opts_in(void *own, size_t own_sz, const void *in, size_t v1, const char *what)
+{
+	size_t sz;
+
+	memset(own, 0, own_sz);
+	if (!in)
+		return 0;
+	memcpy(&sz, in, sizeof(sz));
+	if (sz < v1)
+		return pkbox__err(-EINVAL, "%s: sz %zu is smaller than the first version (%zu)", what, sz, v1);
+	for (size_t i = own_sz; i < sz; i++)
+		if (((const unsigned char *)in)[i])
+			return pkbox__err(-EINVAL,
+					  "%s: sz %zu is larger than this library knows (%zu) and byte %zu is not 0",
+					  what, sz, own_sz, i);
+	memcpy(own, in, sz < own_sz ? sz : own_sz);
+	return 0;
+}
+
+int pkbox__opts_out(void *out, const void *own, size_t own_sz, size_t v1, const char *what)
+{
+	size_t sz;
+
+	if (!out)
+		return pkbox__err(-EINVAL, "%s: the output struct is NULL", what);
+	memcpy(&sz, out, sizeof(sz));
+	if (sz < v1)
+		return pkbox__err(-EINVAL, "%s: sz %zu is smaller than the first version (%zu)", what, sz, v1);
+	size_t n = sz < own_sz ? sz : own_sz;
+	if (n > sizeof(sz))
+		memcpy((char *)out + sizeof(sz), (const char *)own + sizeof(sz), n - sizeof(sz));
+	return 0;
+}

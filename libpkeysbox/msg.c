@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * msg.c - the library's messages: the pending message of a failing internal
+ * step, the published one of pkbox_last_error(), and the printer.
+ * They are formatted with fmt.c, never the C library's printf (see there).
+ */
+#include "config.h"
+#define PKBOX_MSG_UNTIL_EDGE 1
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "msg.h"
+
+static __thread PKBOX_TLS char pending[256];
+static __thread PKBOX_TLS char last_error[256];
+
+/* write(2), not stdio: stderr's FILE is key-0 memory */
+static void default_print(enum pkbox_print_level lvl, const char *msg)
+{
+	char line[320];
+
+	if (lvl != PKBOX_WARN)
+		return;
+	int n = pkbox__fmt(line, sizeof(line), "libpkeysbox: %s\n", msg);
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (write(2, line, (size_t)n) < 0)
+		return;
+}
+
+/* Before set-up the default printer is used; after it the function lives in
+ * library memory (a compartment cannot redirect it). */
+pkbox_print_fn pkbox__print_fn(void)
+{
+	struct pkbox_state *st = pkbox__ready() ? pkbox__st : NULL;
+
+	if (st && pkbox__inside())
+		return NULL;
+	if (!st || !st->print_set)
+		return default_print;
+	return st->print_fn;
+}
+
+void pkbox__msg(enum pkbox_print_level lvl, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	pkbox_print_fn fn = pkbox__print_fn();
+
+	if (!fn)
+		return;
+	va_start(ap, fmt);
+	pkbox__vfmt(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fn(lvl, buf);
+}
+
+int pkbox__err(int err, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno; /* %m reads it; nothing here may change it */
+	pkbox_print_fn fn = pkbox__print_fn();
+
+	va_start(ap, fmt);
+	pkbox__vfmt(pending, sizeof(pending), fmt, ap);
+	va_end(ap);
+	if (fn)
+		fn(PKBOX_DEBUG, pending);
+	errno = saved;
+#ifdef PKBOX_MSG_UNTIL_EDGE /* until every exported function goes through api.h */
+	memcpy(last_error, pending, sizeof(last_error));
+	errno = -err;
+#endif
+	return err;
+}
+
+const char *pkbox__pending(void)
+{
+	return pending;
+}
+
+void pkbox__pending_clear(void)
+{
+	pending[0] = 0;
+}
+
+void pkbox__publish(const char *fn, int err)
+{
+	if (pending[0])
+		memcpy(last_error, pending, sizeof(last_error));
+	else
+		pkbox__fmt(last_error, sizeof(last_error), "%s: %s", fn, pkbox_strerror(err));
+	pending[0] = 0;
+}
+
+PKBOX_EXPORT const char *pkbox_last_error(void)
+{
+	return last_error;
+}
+
+PKBOX_EXPORT const char *pkbox_strerror(int err)
+{
+	switch (-err) {
+	case 0: return "success";
+	case EINVAL: return "invalid argument";
+	case ENOENT: return "no such domain (unknown or destroyed)";
+	case EBUSY: return "domain is in use by a thread";
+	case ENOMEM: return "out of memory";
+	case EDQUOT: return "domain quota exceeded";
+	case ENOSPC: return "no protection key or domain slot left";
+	case EFAULT: return "the compartment faulted";
+	case ENOTRECOVERABLE: return "domain is marked faulted; reset or destroy it";
+	case ENOTSUP: return "backend not available on this CPU or kernel";
+	case EALREADY: return "library already set up";
+	case ELOOP: return "calls nested too deep";
+	case EDEADLK: return "thread is already inside this domain";
+	case EPERM: return "operation not permitted here";
+	case ENODATA: return "no fault recorded";
+	case ENAMETOOLONG: return "name too long";
+	case EOVERFLOW: return "size overflow";
+	case EAGAIN: return "too many threads";
+	default: return "unknown error";
+	}
+}
