@@ -298,7 +298,70 @@ static struct run *prepare(const char *path, const char *sym, int pargc, char **
 	return r;
 }
 
-int main(int argc, char **argv)
+/* what the command line asks for */
+struct args {
+	enum pkbox_backend be;
+	int canary, seal;
+	unsigned int timeout_ms;
+	const char **allow; /* where the plugin may write files: nowhere unless --allow-write */
+	int nallow;
+	const char *path, *sym;
+	int pargc;
+	char **pargv;
+};
+
+static int parse_backend(const char *s, enum pkbox_backend *be)
+{
+	if (!strcmp(s, "auto"))
+		*be = PKBOX_BACKEND_AUTO;
+	else if (!strcmp(s, "pku"))
+		*be = PKBOX_BACKEND_PKU;
+	else if (!strcmp(s, "mprotect"))
+		*be = PKBOX_BACKEND_MPROTECT;
+	else {
+		fprintf(stderr, "pkbox-run: --backend=%s: expected auto, pku or mprotect\n", s);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_timeout(const char *s, unsigned int *ms)
+{
+	char *end = NULL;
+	double sec = strtod(s, &end);
+
+	if (!end || end == s || *end || !(sec >= 0.001) || sec > 4000000.0) {
+		fprintf(stderr, "pkbox-run: --timeout=%s: expected seconds, 0.001 to 4000000\n", s);
+		return -1;
+	}
+	*ms = (unsigned int)(sec * 1000.0 + 0.5);
+	return 0;
+}
+
+/* PLUGIN.so [SYMBOL] [-- ARGS...] after the options */
+static int parse_operands(int argc, char **argv, struct args *a)
+{
+	if (optind >= argc) {
+		usage(stderr);
+		return -1;
+	}
+	a->path = argv[optind++];
+	a->sym = "pkbox_main";
+	if (optind < argc && strcmp(argv[optind], "--"))
+		a->sym = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	else if (optind < argc) {
+		fprintf(stderr, "pkbox-run: unexpected %s (plugin arguments go after --)\n", argv[optind]);
+		return -1;
+	}
+	a->pargc = 1 + (argc - optind);
+	a->pargv = argv + optind;
+	return 0;
+}
+
+/* 0, 1 when --help was answered, -1 on a usage error */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "allow-write", required_argument, NULL, 'w' },
@@ -309,15 +372,96 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum pkbox_backend be = PKBOX_BACKEND_AUTO;
-	int canary = 0, seal = 1, o;
-	unsigned int timeout_ms = 0;
-	/* where the plugin may write files: nowhere unless --allow-write */
-	const char **allow = calloc((size_t)argc + 1, sizeof(*allow));
-	int nallow = 0;
+	int o;
 
-	if (!allow)
-		return EX_USAGE_;
+	*a = (struct args){ .be = PKBOX_BACKEND_AUTO, .seal = 1 };
+	a->allow = calloc((size_t)argc + 1, sizeof(*a->allow));
+	if (!a->allow)
+		return -1;
+	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'b': if (parse_backend(optarg, &a->be)) return -1; break;
+		case 'c': a->canary = 1; break;
+		case 'w': a->allow[a->nallow++] = optarg; break;
+		case 'n': a->seal = 0; break;
+		case 't': if (parse_timeout(optarg, &a->timeout_ms)) return -1; break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	return parse_operands(argc, argv, a);
+}
+
+/* 32 random bytes in the host's private domain, their address in
+ * PKBOX_CANARY, and a copy to compare with afterwards */
+static int make_canary(struct run *r)
+{
+	r->secret = pkbox_malloc(pkbox_host_domain(), 32);
+	r->copy = pkbox_malloc(pkbox_host_domain(), 32);
+	if (!r->secret || !r->copy || getrandom(r->secret, 32, 0) != 32) {
+		fprintf(stderr, "pkbox-run: cannot make the canary: %s\n", pkbox_last_error());
+		return -1;
+	}
+	memcpy(r->copy, r->secret, 32);
+	/* what the self-test can expect here (pkbox_key0_protected(3)) */
+	const char *why = "";
+	if (pkbox_key0_protected(&why))
+		fprintf(stderr, "pkbox-run: key-0 memory: read-only in the compartment\n");
+	else
+		fprintf(stderr, "pkbox-run: key-0 memory: writable by the plugin (%s); "
+				"pkbox-run's own frames are out of its reach\n", why);
+	char v[32];
+	snprintf(v, sizeof(v), "%#lx", (unsigned long)(uintptr_t)r->secret);
+	setenv("PKBOX_CANARY", v, 1);
+	return 0;
+}
+
+/* The strict seal: pkbox-run needs no signal handler to return, makes no
+ * thread, changes no mapping and blocks no signal once sealed, and ends
+ * only through pkbox_exit(), so forged signal frames, compartment threads,
+ * rewritten GOTs and a plugin that ends the process are refused; and its
+ * report goes to the stderr it was started with. */
+static int seal_strict(const char **allow)
+{
+	PKBOX_OPTS(pkbox_seal_opts, so,
+		   .flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN | PKBOX_SEAL_NO_THREADS |
+			    PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT | PKBOX_SEAL_KEEP_STDIO,
+		   .allow_write = allow);
+
+	if (pkbox_seal(&so)) {
+		fprintf(stderr, "pkbox-run: cannot seal: %s\n", pkbox_last_error());
+		return -1;
+	}
+	return 0;
+}
+
+/* the library, and what the load and the call need, in the host's private
+ * domain */
+static struct run *set_up(const struct args *a)
+{
+	PKBOX_OPTS(pkbox_config, cfg, .backend = a->be,
+		   .flags = a->be == PKBOX_BACKEND_AUTO ? 0 : PKBOX_F_IGNORE_ENV);
+
+	if (pkbox_init(&cfg)) {
+		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
+		return NULL;
+	}
+	struct run *r = prepare(a->path, a->sym, a->pargc, a->pargv);
+	if (!r) {
+		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
+		return NULL;
+	}
+	r->canary = a->canary;
+	r->seal = a->seal;
+	r->timeout_ms = a->timeout_ms;
+	if (a->canary && make_canary(r))
+		return NULL;
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
 
 	/* the process is sealed with eager binding only (see pkbox_seal(3)) */
 	if (!getenv("LD_BIND_NOW")) {
@@ -326,109 +470,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pkbox-run: cannot re-execute itself with LD_BIND_NOW=1: %s\n", strerror(errno));
 		return EX_USAGE_;
 	}
-	while ((o = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'b':
-			if (!strcmp(optarg, "auto"))
-				be = PKBOX_BACKEND_AUTO;
-			else if (!strcmp(optarg, "pku"))
-				be = PKBOX_BACKEND_PKU;
-			else if (!strcmp(optarg, "mprotect"))
-				be = PKBOX_BACKEND_MPROTECT;
-			else {
-				fprintf(stderr, "pkbox-run: --backend=%s: expected auto, pku or mprotect\n", optarg);
-				return EX_USAGE_;
-			}
-			break;
-		case 'c': canary = 1; break;
-		case 'w': allow[nallow++] = optarg; break;
-		case 'n': seal = 0; break;
-		case 't': {
-			char *end = NULL;
-			double sec = strtod(optarg, &end);
-
-			if (!end || end == optarg || *end || !(sec >= 0.001) || sec > 4000000.0) {
-				fprintf(stderr, "pkbox-run: --timeout=%s: expected seconds, 0.001 to 4000000\n", optarg);
-				return EX_USAGE_;
-			}
-			timeout_ms = (unsigned int)(sec * 1000.0 + 0.5);
-			break;
-		}
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EX_USAGE_;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
+	int p = parse_args(argc, argv, &a);
+	if (p)
+		return p > 0 ? 0 : EX_USAGE_;
+	struct run *r = set_up(&a);
+	if (!r)
 		return EX_USAGE_;
-	}
-	const char *path = argv[optind++];
-	const char *sym = "pkbox_main";
-	if (optind < argc && strcmp(argv[optind], "--"))
-		sym = argv[optind++];
-	if (optind < argc && !strcmp(argv[optind], "--"))
-		optind++;
-	else if (optind < argc) {
-		fprintf(stderr, "pkbox-run: unexpected %s (plugin arguments go after --)\n", argv[optind]);
-		return EX_USAGE_;
-	}
-	int pargc = 1 + (argc - optind);
-
-	struct pkbox_config cfg = { .sz = sizeof(cfg), .backend = be, .flags = PKBOX_F_IGNORE_ENV };
-	if (be == PKBOX_BACKEND_AUTO)
-		cfg.flags = 0;
-	if (pkbox_init(&cfg)) {
-		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
-		return EX_USAGE_;
-	}
-	/* what the load and the call need, in the host's private domain */
-	struct run *r = prepare(path, sym, pargc, argv + optind);
-	if (!r) {
-		fprintf(stderr, "pkbox-run: %s\n", pkbox_last_error());
-		return EX_USAGE_;
-	}
-	r->canary = canary;
-	r->seal = seal;
-	r->timeout_ms = timeout_ms;
-	if (canary) {
-		r->secret = pkbox_malloc(pkbox_host_domain(), 32);
-		r->copy = pkbox_malloc(pkbox_host_domain(), 32);
-		if (!r->secret || !r->copy || getrandom(r->secret, 32, 0) != 32) {
-			fprintf(stderr, "pkbox-run: cannot make the canary: %s\n", pkbox_last_error());
-			return EX_USAGE_;
-		}
-		memcpy(r->copy, r->secret, 32);
-		/* what the self-test can expect here (pkbox_key0_protected(3)) */
-		const char *why = "";
-		if (pkbox_key0_protected(&why))
-			fprintf(stderr, "pkbox-run: key-0 memory: read-only in the compartment\n");
-		else
-			fprintf(stderr, "pkbox-run: key-0 memory: writable by the plugin (%s); "
-					"pkbox-run's own frames are out of its reach\n", why);
-		char v[32];
-		snprintf(v, sizeof(v), "%#lx", (unsigned long)(uintptr_t)r->secret);
-		setenv("PKBOX_CANARY", v, 1);
-	}
 	/* a plugin writing into a closed pipe gets EPIPE, not pkbox-run's end */
 	signal(SIGPIPE, SIG_IGN);
-	if (seal) {
-		/* the strict seal: pkbox-run needs no signal handler to return, makes
-		 * no thread, changes no mapping and blocks no signal once sealed, and
-		 * ends only through pkbox_exit(), so forged signal frames, compartment
-		 * threads, rewritten GOTs and a plugin that ends the process are
-		 * refused; and its report goes to the stderr it was started with */
-		struct pkbox_seal_opts so = { .sz = sizeof(so),
-					      .flags = PKBOX_SEAL_STOP_ON_REFUSAL | PKBOX_SEAL_NO_SIGRETURN |
-						       PKBOX_SEAL_NO_THREADS | PKBOX_SEAL_NO_REMAP | PKBOX_SEAL_NO_EXIT |
-						       PKBOX_SEAL_KEEP_STDIO,
-					      .allow_write = allow };
-		if (pkbox_seal(&so)) {
-			fprintf(stderr, "pkbox-run: cannot seal: %s\n", pkbox_last_error());
-			return EX_USAGE_;
-		}
-	} else {
+	if (a.seal && seal_strict(a.allow))
+		return EX_USAGE_;
+	if (!a.seal)
 		fprintf(stderr, "pkbox-run: running WITHOUT the seccomp policy (--no-seal): for comparison only\n");
-	}
 	fflush(stdout);
 	fflush(stderr);
 	/* the load (its constructors), the call and everything after them, on
