@@ -19,8 +19,6 @@
 
 #include "internal.h"
 
-#define mp_cur (pkbox__st->mp_cur)
-
 static struct pkbox_gatepage *gatepage(void)
 {
 	return (struct pkbox_gatepage *)pkbox__gc.gatepage;
@@ -89,8 +87,6 @@ static void mp_untag(uintptr_t base, size_t len)
 {
 	pkbox__madvise(base, len, MADV_DODUMP);
 }
-
-#define mp_cur (pkbox__st->mp_cur)
 
 static uintptr_t slot_lo(int idx)
 {
@@ -162,20 +158,20 @@ static void mp_show_all(struct pkbox_switch *sw)
 	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
 		struct pkbox_region *g = &st->regions[r];
 
-		if (g->used && g->dom != mp_cur)
+		if (g->used && g->dom != pkbox__st->mp_cur)
 			mp_show(sw, g->dom, g->base, g->pages * PAGE, g->foreign ? g->prot : PROT_READ | PROT_WRITE);
 	}
 	for (int i = 0; i < PKBOX_MAX_DOMAINS; i++) {
 		struct pkbox_dom *o = &st->doms[i];
 
-		if (!o->used || i == mp_cur || !row_mapped(o))
+		if (!o->used || i == pkbox__st->mp_cur || !row_mapped(o))
 			continue;
 		for (int ti = 0; ti < PKBOX_MAX_THREADS; ti++)
 			if (o->stacks_mapped[ti / 64] & (1ULL << (ti % 64)))
 				mp_show(sw, i, pkbox__stack_top(i, ti) - pkbox__gc.stack_size, pkbox__gc.stack_size,
 					PROT_READ | PROT_WRITE);
 	}
-	mp_cur = -1;
+	pkbox__st->mp_cur = -1;
 	mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
 	atomic_store(&gp->phase, PHASE_HOST);
 	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
@@ -201,7 +197,7 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 	pkbox__lock();
 	atomic_fetch_add(&gp->gen, 1);
 	atomic_store(&gp->phase, PHASE_DOMAIN);
-	mp_cur = dom->idx;
+	pkbox__st->mp_cur = dom->idx;
 	for (int i = 0; i < PKBOX_MAX_DOMAINS && !bad; i++) {
 		struct pkbox_dom *o = &st->doms[i];
 

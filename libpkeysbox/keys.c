@@ -11,35 +11,33 @@
 
 #include "internal.h"
 
-#define key_pool (pkbox__st->key_pool)
-#define key_pending (pkbox__st->key_pending)
-#define nkey_pool (pkbox__st->nkey_pool)
-#define nkey_pending (pkbox__st->nkey_pending)
-#define active_calls (pkbox__st->active_calls)
-
 int pkbox__pkey_alloc(void)
 {
-	if (!active_calls) {
-		while (nkey_pending)
-			key_pool[nkey_pool++] = key_pending[--nkey_pending];
+	struct pkbox_state *st = pkbox__st;
+
+	if (!st->active_calls) {
+		while (st->nkey_pending)
+			st->key_pool[st->nkey_pool++] = st->key_pending[--st->nkey_pending];
 	}
-	if (nkey_pool)
-		return key_pool[--nkey_pool];
+	if (st->nkey_pool)
+		return st->key_pool[--st->nkey_pool];
 	long k = syscall(SYS_pkey_alloc, 0UL, 0UL);
 	return k < 0 ? -1 : (int)k;
 }
 
 void pkbox__pkey_free(int k)
 {
+	struct pkbox_state *st = pkbox__st;
+
 	if (k < 0)
 		return;
-	if (active_calls)
-		key_pending[nkey_pending++] = k;
+	if (st->active_calls)
+		st->key_pending[st->nkey_pending++] = k;
 	else
-		key_pool[nkey_pool++] = k;
+		st->key_pool[st->nkey_pool++] = k;
 }
 
 void pkbox__calls_adjust(int delta)
 {
-	active_calls += delta;
+	pkbox__st->active_calls += delta;
 }
