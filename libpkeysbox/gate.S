@@ -16,6 +16,14 @@
  *  - addresses come from the gate configuration, a read-only page in the
  *    pool at a fixed address (PKBOX_GC_ADDR, an immediate in this code);
  *  - host-rights code never runs on a stack a compartment can write.
+ *
+ * One entry and one exit path per switch (PKBOX_GATE_* in backend.h): the
+ * WRPKRU switch (pku backend) and the syscall switch (mprotect backend,
+ * whose hooks in backend_mprotect.c hide and show the rest).  gate.c calls
+ * the entry path the backend in use names; a domain function returns
+ * straight to the exit path of its entry; the exits that do not know the
+ * switch (a host callback, a fault) find it from read-only memory only.
+ * Nothing here compares which backend is in use.
  */
 #include "gate_layout.h"
 
