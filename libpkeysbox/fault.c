@@ -6,9 +6,9 @@
  * kernel's default PKRU (key 0 only).  It never writes PKRU and never reads
  * the library's state: a compartment's fault is sent, by editing the saved
  * context, to the gate's exit path (gate.S), which does the checked switch
- * back to the host.  A compartment is told apart by its PKRU (pku: the
- * library key access- and write-disabled, a value only the gate writes) or
- * by the gate lock (mprotect: this thread holds it and is inside).
+ * back to the host.  Whether the interrupted code was a compartment's, and
+ * what a host thread's fault in the pool may mean, the backend says
+ * (backend.h: inside, inside_now, host_fault).
  */
 #include "config.h"
 
@@ -52,34 +52,6 @@ static int fault_index(int sig)
 }
 
 
-/* PKRU as saved in the signal frame's XSAVE area; NULL if not there. */
-static uint32_t *frame_pkru(ucontext_t *uc, bool make)
-{
-	char *x = (char *)uc->uc_mcontext.fpregs;
-	uint32_t off = pkbox__gc.xsave_pkru_offset;
-
-	if (!x || !off)
-		return NULL;
-	/* struct _fpx_sw_bytes at 464: magic1, extended_size, xfeatures */
-	uint32_t magic1, ext_size;
-	uint64_t xfeatures, xstate_bv;
-	memcpy(&magic1, x + 464, 4);
-	memcpy(&ext_size, x + 468, 4);
-	memcpy(&xfeatures, x + 472, 8);
-	if (magic1 != 0x46505853U || !(xfeatures & (1ULL << 9)) || off + 4 > ext_size)
-		return NULL;
-	memcpy(&xstate_bv, x + 512, 8);
-	if (!(xstate_bv & (1ULL << 9))) {
-		/* PKRU in its init state (0) */
-		if (!make)
-			return NULL;
-		memset(x + off, 0, 8);
-		xstate_bv |= 1ULL << 9;
-		memcpy(x + 512, &xstate_bv, 8);
-	}
-	return (uint32_t *)(x + off);
-}
-
 /* Thread tid's index in the thread directory, or -1 (a thread the library
  * never saw: one a compartment made itself). */
 int pkbox__tdir_index(pid_t tid)
@@ -95,31 +67,11 @@ int pkbox__self_ti(void)
 	return pkbox__tdir_index(pkbox__gettid());
 }
 
-/* A compartment's PKRU: the library key access- and write-disabled, a
- * value only the gate writes. */
-static bool pkru_of_compartment(uint32_t pkru)
-{
-	return ((pkru >> (2 * pkbox__gc.key_h)) & 3) == 3;
-}
-
-/* mprotect backend: this thread holds the gate lock and is inside. */
-static bool mp_inside(void)
-{
-	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-
-	return atomic_load(&gp->lock) == (uint32_t)pkbox__gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
-}
-
-/* Was the interrupted context running inside a compartment?  pku: by the
- * PKRU saved in its frame; mprotect: by the gate lock. */
+/* Was the interrupted context running inside a compartment?  (pku: by the
+ * PKRU saved in its frame; mprotect: by the gate lock) */
 bool pkbox__in_compartment(ucontext_t *uc)
 {
-	if (pkbox__gc.backend == BACKEND_PKU) {
-		uint32_t *pk = frame_pkru(uc, false);
-
-		return pk && pkru_of_compartment(*pk);
-	}
-	return mp_inside();
+	return pkbox__be->inside(uc);
 }
 
 /* Edits the saved context so that thread ti leaves its compartment through
@@ -166,13 +118,7 @@ static void redirect(ucontext_t *uc, int sig, siginfo_t *si)
  * directly, as a deputy. */
 static bool running_inside(void)
 {
-	if (pkbox__gc.backend == BACKEND_PKU) {
-		uint32_t pkru;
-
-		__asm__ volatile(".byte 0x0f,0x01,0xee" : "=a"(pkru) : "c"(0) : "rdx"); /* rdpkru */
-		return pkru_of_compartment(pkru);
-	}
-	return mp_inside();
+	return pkbox__be->inside_now();
 }
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -207,10 +153,6 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	}
 }
 
-static __thread PKBOX_TLS uintptr_t retry_addr;
-static __thread PKBOX_TLS int retry_count;
-static __thread PKBOX_TLS uint32_t retry_gen;
-
 static long raw4(long nr, long a, long b, long c, long d)
 {
 	long r;
@@ -242,6 +184,23 @@ static void child_without_pool(int sig, const siginfo_t *si)
 		raw4(SYS_exit_group, 128 + sig, 0, 0, 0);
 }
 
+/* A timed call's time is up: out of the compartment like a fault (sent by
+ * anyone, even the compartment itself: it only ends its own call).
+ * Outside, it is ignored: the timer repeats until the call is over (where
+ * the backend blocks it outside, it does not even come). */
+static void timeout(siginfo_t *si, ucontext_t *uc, uint64_t dom_fs)
+{
+	if (pkbox__in_compartment(uc)) {
+		redirect(uc, PKBOX_TIMEOUT_SIG, si);
+		/* to the gate's exit, which puts the host's TLS back itself;
+		 * sealed without rt_sigreturn: go there directly */
+		if (pkbox__gc.strict)
+			pkbox__jump_to((const long long *)uc->uc_mcontext.gregs);
+		return;
+	}
+	pkbox__fs_leave(dom_fs);
+}
+
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -252,86 +211,33 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 	uint64_t dom_fs = pkbox__fs_enter(&fti);
 	uintptr_t a = (uintptr_t)si->si_addr;
 	bool in_pool = a >= pkbox__gc.pool_lo && a < pkbox__gc.pool_hi;
-	int saved;
 
 	if (sig == PKBOX_TIMEOUT_SIG) {
-		/* a timed call's time is up: out of the compartment like a fault
-		 * (sent by anyone, even the compartment itself: it only ends its
-		 * own call).  Outside, it is ignored: the timer repeats until the
-		 * call is over (mprotect backend: it is blocked outside) */
-		if (pkbox__in_compartment(uc)) {
-			redirect(uc, sig, si);
-			goto leave;
-		}
+		timeout(si, uc, dom_fs);
+		return;
+	}
+	if (si->si_code > 0 && pkbox__in_compartment(uc)) {
+		/* the compartment's own fault: to the gate's exit, which puts the
+		 * host's TLS back itself; sealed without rt_sigreturn: go there
+		 * directly */
+		redirect(uc, sig, si);
+		if (pkbox__gc.strict)
+			pkbox__jump_to((const long long *)uc->uc_mcontext.gregs);
+		return;
+	}
+	if (fti == -1)
+		return; /* a TLS copy, no thread of the library's: nothing safe to do */
+	int saved = errno;
+
+	/* a host thread's fault in the pool the backend may explain (keys it
+	 * does not have open yet, memory hidden while another thread is in a
+	 * compartment): tried again */
+	if (sig == SIGSEGV && in_pool && pkbox__be->host_fault(uc, si)) {
+		errno = saved;
 		pkbox__fs_leave(dom_fs);
 		return;
 	}
-
-	if (pkbox__gc.backend == BACKEND_PKU) {
-		uint32_t *pk = frame_pkru(uc, false);
-		uint32_t pkru = pk ? *pk : 0;
-
-		if (si->si_code > 0 && pkbox__in_compartment(uc)) {
-			redirect(uc, sig, si);
-			goto leave;
-		}
-		if (fti == -1)
-			return; /* a TLS copy, no thread of the library's: nothing safe to do */
-		saved = errno;
-		/* A host thread whose PKRU predates the library's keys (threads
-		 * are born with keys 1-15 closed): open them and retry. */
-		if (sig == SIGSEGV && si->si_code == SEGV_PKUERR && in_pool && pkru != 0) {
-			pk = frame_pkru(uc, true);
-			if (pk) {
-				*pk = 0;
-				goto out;
-			}
-		}
-	} else if (sig == SIGSEGV || sig == SIGBUS || si->si_code > 0) {
-		saved = errno;
-		struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-		pid_t me = pkbox__gettid();
-
-		if (si->si_code > 0 && pkbox__in_compartment(uc)) {
-			redirect(uc, sig, si);
-			goto leave;
-		}
-		if (sig == SIGSEGV && in_pool && si->si_code == SEGV_ACCERR && atomic_load(&gp->lock) != (uint32_t)me) {
-			/* Another thread is (or just was) inside a compartment and
-			 * this memory is hidden meanwhile: wait, then try again.  The
-			 * memory may be visible again by now, so one retry is owed
-			 * even when the phase is over; a second fault at the same
-			 * address with nothing hidden is a real one. */
-			bool hidden = atomic_load(&gp->phase) == PHASE_DOMAIN;
-
-			while (atomic_load(&gp->phase) == PHASE_DOMAIN)
-				syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, NULL, NULL, 0);
-			/* retries are counted only while nothing was hidden in between */
-			uint32_t g = atomic_load(&gp->gen);
-			if (hidden || retry_addr != a || retry_gen != g || retry_count++ < 2) {
-				if (retry_addr != a || retry_gen != g)
-					retry_count = 0;
-				retry_addr = a;
-				retry_gen = g;
-				goto out;
-			}
-			retry_addr = 0;
-			retry_count = 0;
-		}
-	} else {
-		saved = errno;
-	}
 	chain(sig, si, ucv);
-	pkbox__fs_leave(dom_fs);
-	return;
-leave:
-	/* to the gate's exit, which puts the host's TLS back itself; sealed
-	 * without rt_sigreturn: go there directly */
-	if (pkbox__gc.strict)
-		pkbox__jump_to((const long long *)uc->uc_mcontext.gregs);
-	return;
-out:
-	errno = saved;
 	pkbox__fs_leave(dom_fs);
 }
 
@@ -368,13 +274,6 @@ size_t pkbox__fault_signals(const int **sigs, void **fn)
 	*sigs = fault_signals;
 	*fn = (void *)handler;
 	return NFAULT_SIGNALS;
-}
-
-PKBOX_EXPORT int pkbox_signals_install(void)
-{
-	int rc = pkbox__ensure_init();
-
-	return rc ? rc : pkbox__fault_install();
 }
 
 /* The kernel writes a thread's rseq area (in its TCB, key-0 memory) on
@@ -474,33 +373,6 @@ int pkbox__thread_signals(struct pkbox_thread *t)
 	}
 	t->altstack = p;
 	return 0;
-}
-
-/* ---------------------------------------------------------------- gate lock */
-
-void pkbox__mp_lock(void)
-{
-	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-	uint32_t me = (uint32_t)pkbox__gettid();
-
-	for (;;) {
-		uint32_t cur = atomic_load(&gp->lock);
-
-		if (cur == 0) {
-			if (atomic_compare_exchange_strong(&gp->lock, &cur, me))
-				return;
-			continue;
-		}
-		syscall(SYS_futex, &gp->lock, 0 /* FUTEX_WAIT */, cur, NULL, NULL, 0);
-	}
-}
-
-void pkbox__mp_unlock(void)
-{
-	struct pkbox_gatepage *gp = (struct pkbox_gatepage *)pkbox__gc.gatepage;
-
-	atomic_store(&gp->lock, 0);
-	syscall(SYS_futex, &gp->lock, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- key 0 and TLS */

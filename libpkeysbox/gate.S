@@ -3,7 +3,8 @@
  * gate.S - the call gate.
  *
  * Rules this file keeps (ERIM-style; see doc/DESIGN.md):
- *  - the only WRPKRU instructions of the library are the two below;
+ *  - the only WRPKRU instructions of the library are the three below (entry,
+ *    exit, and the one that closes every key when a check fails);
  *  - after each one, nothing computed before it is trusted except the value
  *    just written (eax), so jumping straight to a WRPKRU gains nothing:
  *      entry: the value must equal the one in a gate record that only the
@@ -15,6 +16,14 @@
  *  - addresses come from the gate configuration, a read-only page in the
  *    pool at a fixed address (PKBOX_GC_ADDR, an immediate in this code);
  *  - host-rights code never runs on a stack a compartment can write.
+ *
+ * One entry and one exit path per switch (PKBOX_GATE_* in backend.h): the
+ * WRPKRU switch (pku backend) and the syscall switch (mprotect backend,
+ * whose hooks in backend_mprotect.c hide and show the rest).  gate.c calls
+ * the entry path the backend in use names; a domain function returns
+ * straight to the exit path of its entry; the exits that do not know the
+ * switch (a host callback, a fault) find it from read-only memory only.
+ * Nothing here compares which backend is in use.
  */
 #include "gate_layout.h"
 
@@ -37,14 +46,10 @@
 	.hidden pkbox__gate_text_start
 pkbox__gate_text_start:
 
-/* struct pkbox_frame *pkbox__gate_enter(struct pkbox_frame *f)
- * Saves the host context in *f (library memory), switches to the domain and
- * runs or resumes it.  "Returns" (through the exit path) when the domain
- * returns, faults or calls a host callback, with %rax = the frame. */
-	.globl pkbox__gate_enter
-	.hidden pkbox__gate_enter
-	.type pkbox__gate_enter, @function
-pkbox__gate_enter:
+/* Saves the host context in the frame (%rdi): the return address (popped),
+ * the stack pointer, the callee-saved registers, MXCSR and the x87 control
+ * word. */
+.macro SAVE_HOST
 	popq	%rax
 	movq	%rax, F_HOST_RET(%rdi)
 	movq	%rsp, F_HOST_RSP(%rdi)
@@ -57,10 +62,21 @@ pkbox__gate_enter:
 	stmxcsr	F_MXCSR(%rdi)
 	fnstcw	F_FCW(%rdi)
 	movq	$FS_IN, F_STATE(%rdi)
-	movabsq	$PKBOX_GC_ADDR, %r11
-	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
-	je	.Lmp_enter
+.endm
 
+/* struct pkbox_frame *pkbox__gate_enter_wrpkru(struct pkbox_frame *f)
+ * struct pkbox_frame *pkbox__gate_enter_syscall(struct pkbox_frame *f)
+ * The entry paths, one per switch (PKBOX_GATE_*, chosen by the backend:
+ * gate.c calls the one of the backend in use).  Each saves the host
+ * context in *f (library memory), switches to the domain and runs or
+ * resumes it, leaving the domain through the same switch's exit path.
+ * "Returns" (through that exit path) when the domain returns, faults or
+ * calls a host callback, with %rax = the frame. */
+	.globl pkbox__gate_enter_wrpkru
+	.hidden pkbox__gate_enter_wrpkru
+	.type pkbox__gate_enter_wrpkru, @function
+pkbox__gate_enter_wrpkru:
+	SAVE_HOST
 	/* key-0 protection: the compartment's own copy of this thread's TLS
 	 * (a compartment may set FS itself; the exit path restores the host's) */
 	movq	F_DOM_FS(%rdi), %rcx
@@ -79,32 +95,38 @@ pkbox__wrpkru_enter:
 	/* r14 must be the top of a domain stack slot */
 	movq	%r14, %rdx
 	subq	GC_STACKS_LO(%r11), %rdx
-	jbe	.Ldie
+	jbe	.Ldie_wrpkru
 	cmpq	GC_STACKS_DOM_SPAN(%r11), %rdx
-	ja	.Ldie
+	ja	.Ldie_wrpkru
 	movq	GC_SHIFT(%r11), %rcx
 	movq	%rdx, %rsi
 	shrq	%cl, %rsi
 	movq	%rsi, %r8
 	shlq	%cl, %r8
 	cmpq	%r8, %rdx
-	jne	.Ldie
+	jne	.Ldie_wrpkru
 	decq	%rsi
 	shlq	$6, %rsi
 	addq	GC_RECORDS(%r11), %rsi
 	/* the slot's record must be live and name exactly this PKRU */
 	movabsq	$PKBOX_RECORD_MAGIC, %r8
 	cmpq	%r8, R_MAGIC(%rsi)
-	jne	.Ldie
+	jne	.Ldie_wrpkru
 	cmpq	%rax, R_PKRU(%rsi)
-	jne	.Ldie
+	jne	.Ldie_wrpkru
 	movq	R_KIND(%rsi), %rdx
 	movq	R_TARGET(%rsi), %r11
 	movq	R_ARG(%rsi), %rdi
 	movq	R_STATUS(%rsi), %r9
+	leaq	.Lexit_ret_wrpkru(%rip), %rax
 	jmp	.Lcontinue
+	.size pkbox__gate_enter_wrpkru, .-pkbox__gate_enter_wrpkru
 
-.Lmp_enter:
+	.globl pkbox__gate_enter_syscall
+	.hidden pkbox__gate_enter_syscall
+	.type pkbox__gate_enter_syscall, @function
+pkbox__gate_enter_syscall:
+	SAVE_HOST
 	movq	F_E_KIND(%rdi), %r12
 	movq	F_E_TARGET(%rdi), %r13
 	movq	F_E_ARG(%rdi), %r14
@@ -122,7 +144,7 @@ pkbox__wrpkru_enter:
 	/* not 0: it could not hide everything, gave back what it had hidden
 	 * and released the lock: back to the host, the compartment not run */
 	testl	%eax, %eax
-	jnz	.Lmp_not_entered
+	jnz	.Lnot_entered
 	movabsq	$PKBOX_GC_ADDR, %r11
 	movq	GC_META_LO(%r11), %rdi
 	movq	(%rdi), %r10		/* the policy's token (see pkbox__tsys) */
@@ -136,7 +158,7 @@ pkbox__wrpkru_enter:
 	xorl	%r9d, %r9d
 	xorl	%r10d, %r10d
 	testq	%rax, %rax
-	jnz	.Lmp_meta_failed
+	jnz	.Lmeta_failed
 	/* a timed call: its signal may come from here on (until the exit
 	 * path blocks it again), when the host's memory is hidden and the
 	 * fault exit is the way out */
@@ -154,11 +176,12 @@ pkbox__wrpkru_enter:
 	movq	%r14, %rdi
 	movq	%r15, %r9
 	movq	%rbx, %r14
+	leaq	.Lexit_ret_syscall(%rip), %rax
 	jmp	.Lcontinue
 
 	/* The library's state could not be hidden (still visible then, and
 	 * the exit stack with it): everything else is given back */
-.Lmp_meta_failed:
+.Lmeta_failed:
 	movq	(%rsp), %rdi
 	movq	%rax, %rsi
 	subq	$8, %rsp
@@ -166,26 +189,20 @@ pkbox__wrpkru_enter:
 	addq	$8, %rsp
 	/* The frame (kept on this thread's exit stack in the library's state)
 	 * says where the host is; nothing is switched */
-.Lmp_not_entered:
+.Lnot_entered:
 	popq	%rdi
 	movq	$EXIT_NOT_ENTERED, F_REASON(%rdi)
 	movq	$FS_OUT, F_STATE(%rdi)
-	movq	F_HOST_RSP(%rdi), %rsp
-	movq	F_RBX(%rdi), %rbx
-	movq	F_RBP(%rdi), %rbp
-	movq	F_R12(%rdi), %r12
-	movq	F_R13(%rdi), %r13
-	movq	F_R14(%rdi), %r14
-	movq	F_R15(%rdi), %r15
-	movq	%rdi, %rax
-	jmp	*F_HOST_RET(%rdi)
+	jmp	.Lto_host
+	.size pkbox__gate_enter_syscall, .-pkbox__gate_enter_syscall
 
+/* Both entry paths end here: rdx kind, r11 target, rdi argument or value,
+ * r9 status, r14 slot top, rax where the domain function returns to (the
+ * exit path of the same switch). */
 .Lcontinue:
-	/* rdx kind, r11 target, rdi argument or value, r9 status, r14 slot top */
 	cmpq	$KIND_CALL, %rdx
 	jne	.Lresume
 	leaq	-PKBOX_STACK_RESERVE(%r14), %rsp
-	leaq	pkbox__gate_exit_ret(%rip), %rax
 	pushq	%rax
 	/* leave no host values in registers */
 	xorl	%eax, %eax
@@ -221,17 +238,17 @@ pkbox__wrpkru_enter:
 	popq	%rbp
 	popq	%rbx
 	ret
-	.size pkbox__gate_enter, .-pkbox__gate_enter
 
-/* Where a domain function returns to (pushed by the entry path). */
-	.globl pkbox__gate_exit_ret
-	.hidden pkbox__gate_exit_ret
-	.type pkbox__gate_exit_ret, @function
-pkbox__gate_exit_ret:
+/* Where a domain function returns to (pushed by the entry path): straight
+ * to the exit path of the switch it came in by. */
+.Lexit_ret_wrpkru:
 	movq	%rax, %r8
 	movl	$EXIT_RETURN, %r15d
-	jmp	.Lexit
-	.size pkbox__gate_exit_ret, .-pkbox__gate_exit_ret
+	jmp	.Lexit_wrpkru
+.Lexit_ret_syscall:
+	movq	%rax, %r8
+	movl	$EXIT_RETURN, %r15d
+	jmp	.Lexit_syscall
 
 /* struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg)
  * Called inside a domain: leaves it for a host callback, and returns here
@@ -261,12 +278,74 @@ pkbox__gate_exit_fault:
 	movl	$EXIT_FAULT, %r15d
 	/* fall through */
 
-/* The one way back to host rights.  Values in r8, r9, r10, r12, r13; the
- * reason in r15. */
+/* The way back to host rights from code that does not know the switch:
+ * the exit path of the backend in use, found from read-only memory only
+ * (the gate configuration names the backend's table, a constant one in the
+ * library image, which names its switch).  Values in r8, r9, r10, r12,
+ * r13; the reason in r15; rax and r11 are free. */
 .Lexit:
 	movabsq	$PKBOX_GC_ADDR, %r11
-	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
-	je	.Lexit_mp
+	movq	GC_OPS(%r11), %r11
+	movl	BE_GATE(%r11), %r11d
+	andl	$1, %r11d
+	leaq	.Lexits(%rip), %rax
+	movslq	(%rax,%r11,4), %r11
+	addq	%r11, %rax
+	jmp	*%rax
+	.size pkbox__gate_exit_fault, .-pkbox__gate_exit_fault
+
+/* Which thread and frame (from the stack slot the stack pointer is in and
+ * the library's own state, never from a register), and the exit's values
+ * into the frame: %rax = the thread, %rdi = the frame; %r11 = the gate
+ * configuration.  Any check failing goes to \die. */
+.macro EXIT_IDENT die
+	movabsq	$PKBOX_GC_ADDR, %r11
+	/* which thread: from the stack slot the stack pointer is in */
+	movq	%rsp, %rax
+	subq	$1, %rax
+	subq	GC_STACKS_LO(%r11), %rax
+	jb	\die
+	cmpq	GC_STACKS_SPAN(%r11), %rax
+	jae	\die
+	movq	GC_SHIFT(%r11), %rcx
+	shrq	%cl, %rax
+	andl	$(PKBOX_MAX_THREADS - 1), %eax
+	imulq	GC_THREAD_STRIDE(%r11), %rax
+	addq	GC_THREADS(%r11), %rax
+	/* which frame: the thread's innermost, which must be inside a domain */
+	movq	(%rax), %rdi
+	testq	%rdi, %rdi
+	jz	\die
+	cmpq	$FS_IN, F_STATE(%rdi)
+	jne	\die
+	movq	%r15, F_REASON(%rdi)
+	movq	%r8, F_VAL+0(%rdi)
+	movq	%r9, F_VAL+8(%rdi)
+	movq	%r10, F_VAL+16(%rdi)
+	movq	%r12, F_VAL+24(%rdi)
+	movq	%r13, F_VAL+32(%rdi)
+	movq	%rsp, F_VAL+40(%rdi)
+.endm
+
+/* The host's floating-point control, direction flag and FS base, from the
+ * frame (%rdi); %r11 = the gate configuration. */
+.macro EXIT_HOST_CONTROL
+	movq	$FS_OUT, F_STATE(%rdi)
+	ldmxcsr	F_MXCSR(%rdi)
+	fldcw	F_FCW(%rdi)
+	cld
+	cmpq	$0, GC_FSGSBASE(%r11)
+	je	1f
+	RDFSBASE_RCX
+	cmpq	F_FSBASE(%rdi), %rcx
+	je	1f
+	movq	F_FSBASE(%rdi), %rcx
+	WRFSBASE_RCX
+1:
+.endm
+
+/* The WRPKRU switch's exit: the host's PKRU (0), checked. */
+.Lexit_wrpkru:
 	xorl	%eax, %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
@@ -275,11 +354,16 @@ pkbox__gate_exit_fault:
 pkbox__wrpkru_exit:
 	WRPKRU
 	testl	%eax, %eax
-	jnz	.Ldie
-	jmp	.Lexit_ident
-.Lexit_mp:
-	/* a few tries (the kernel short of memory for a moment); no split is
-	 * needed, the library's state being one mapping of its own */
+	jnz	.Ldie_wrpkru
+	EXIT_IDENT .Ldie_wrpkru
+	EXIT_HOST_CONTROL
+	jmp	.Lto_host
+
+/* The syscall switch's exit: the library's state visible again; a few
+ * tries (the kernel short of memory for a moment); no split is needed, the
+ * library's state being one mapping of its own */
+.Lexit_syscall:
+	movabsq	$PKBOX_GC_ADDR, %r11
 	movl	$4, %r14d
 1:	movl	$SYS_mprotect, %eax
 	movq	GC_META_LO(%r11), %rdi
@@ -291,48 +375,20 @@ pkbox__wrpkru_exit:
 	.hidden pkbox__mp_exit_syscall
 pkbox__mp_exit_syscall:
 	testq	%rax, %rax
-	jz	.Lexit_ident
+	jz	2f
 	decl	%r14d
-	jz	.Ldie
+	jz	.Ldie_syscall
 	movl	$SYS_sched_yield, %eax
 	syscall
 	movabsq	$PKBOX_GC_ADDR, %r11
 	jmp	1b
-.Lexit_ident:
-	movabsq	$PKBOX_GC_ADDR, %r11
-	/* which thread: from the stack slot the stack pointer is in */
-	movq	%rsp, %rax
-	subq	$1, %rax
-	subq	GC_STACKS_LO(%r11), %rax
-	jb	.Ldie
-	cmpq	GC_STACKS_SPAN(%r11), %rax
-	jae	.Ldie
-	movq	GC_SHIFT(%r11), %rcx
-	shrq	%cl, %rax
-	andl	$(PKBOX_MAX_THREADS - 1), %eax
-	imulq	GC_THREAD_STRIDE(%r11), %rax
-	addq	GC_THREADS(%r11), %rax
-	/* which frame: the thread's innermost, which must be inside a domain */
-	movq	(%rax), %rdi
-	testq	%rdi, %rdi
-	jz	.Ldie
-	cmpq	$FS_IN, F_STATE(%rdi)
-	jne	.Ldie
-	movq	%r15, F_REASON(%rdi)
-	movq	%r8, F_VAL+0(%rdi)
-	movq	%r9, F_VAL+8(%rdi)
-	movq	%r10, F_VAL+16(%rdi)
-	movq	%r12, F_VAL+24(%rdi)
-	movq	%r13, F_VAL+32(%rdi)
-	movq	%rsp, F_VAL+40(%rdi)
-	/* mprotect backend, a timed call: block its signal before anything
-	 * here changes state (until then its handler may still send the
-	 * thread through this path again, which is harmless); with the
-	 * policy's token, from the library's state */
+2:	EXIT_IDENT .Ldie_syscall
+	/* a timed call: block its signal before anything here changes state
+	 * (until then its handler may still send the thread through this path
+	 * again, which is harmless); with the policy's token, from the
+	 * library's state */
 	cmpq	$0, F_DEADLINE(%rdi)
-	je	2f
-	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
-	jne	2f
+	je	3f
 	movq	%rax, %rbx
 	movq	%rdi, %r14
 	movq	GC_META_LO(%r11), %r9
@@ -349,30 +405,23 @@ pkbox__mp_exit_syscall:
 	movq	%rbx, %rax
 	movq	%r14, %rdi
 	movabsq	$PKBOX_GC_ADDR, %r11
-2:	movq	$FS_OUT, F_STATE(%rdi)
-	ldmxcsr	F_MXCSR(%rdi)
-	fldcw	F_FCW(%rdi)
-	cld
-	cmpq	$0, GC_FSGSBASE(%r11)
-	je	1f
-	RDFSBASE_RCX
-	cmpq	F_FSBASE(%rdi), %rcx
-	je	1f
-	movq	F_FSBASE(%rdi), %rcx
-	WRFSBASE_RCX
-1:	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
-	jne	2f
-	/* mprotect backend: give the host back the rest of its memory before
-	 * its stack is used again, on this thread's exit stack in the library's
-	 * state (just made visible above), so that the host may run on a stack
-	 * the compartment could not see (pkbox_host_run(3)) */
+3:	EXIT_HOST_CONTROL
+	/* the host gets the rest of its memory back before its stack is used
+	 * again, on this thread's exit stack in the library's state (just made
+	 * visible above), so that the host may run on a stack the compartment
+	 * could not see (pkbox_host_run(3)) */
 	leaq	T_EXIT_STACK_TOP(%rax), %rsp
 	pushq	%rdi
 	subq	$8, %rsp
 	call	pkbox__mp_exit_hook
 	addq	$8, %rsp
 	popq	%rdi
-2:	movq	F_HOST_RSP(%rdi), %rsp
+	/* fall through */
+
+/* Back to the host with the frame %rdi: its stack and callee-saved
+ * registers, %rax = the frame (every exit, and an entry that did not). */
+.Lto_host:
+	movq	F_HOST_RSP(%rdi), %rsp
 	movq	F_RBX(%rdi), %rbx
 	movq	F_RBP(%rdi), %rbp
 	movq	F_R12(%rdi), %r12
@@ -381,26 +430,21 @@ pkbox__mp_exit_syscall:
 	movq	F_R15(%rdi), %r15
 	movq	%rdi, %rax
 	jmp	*F_HOST_RET(%rdi)
-	.size pkbox__gate_exit_fault, .-pkbox__gate_exit_fault
 
-/* A check failed: someone jumped into the gate.  Close every key but 0
- * (the third and last WRPKRU: it writes a constant and checks it), then
- * fault: the fault handler sees a compartment's PKRU and sends the thread
- * out through the exit path, where the host gets the violation reported.
- * With the mprotect backend the fault alone does it. */
-	.globl pkbox__gate_die
-	.hidden pkbox__gate_die
-	.type pkbox__gate_die, @function
-pkbox__gate_die:
-.Ldie:
+/* A check failed: someone jumped into the gate.  The WRPKRU switch closes
+ * every key but 0 (the third and last WRPKRU: it writes a constant and
+ * checks it), then faults: the fault handler sees a compartment's PKRU and
+ * sends the thread out through the exit path, where the host gets the
+ * violation reported.  With the syscall switch the fault alone does it. */
+.macro DIE_MESSAGE
 	movl	$SYS_write, %eax
 	movl	$2, %edi
 	leaq	.Ldie_msg(%rip), %rsi
 	movl	$(.Ldie_msg_end - .Ldie_msg), %edx
 	syscall
-	movabsq	$PKBOX_GC_ADDR, %r11
-	cmpq	$BACKEND_MPROTECT, GC_BACKEND(%r11)
-	je	2f
+.endm
+.Ldie_wrpkru:
+	DIE_MESSAGE
 1:	movl	$0xfffffffc, %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
@@ -412,7 +456,10 @@ pkbox__wrpkru_die:
 	jne	1b
 2:	ud2
 	jmp	2b
-	.size pkbox__gate_die, .-pkbox__gate_die
+.Ldie_syscall:
+	DIE_MESSAGE
+1:	ud2
+	jmp	1b
 
 /* A thread a compartment made itself faulted: it just ends. */
 	.globl pkbox__thread_die
@@ -509,44 +556,6 @@ pkbox__run_on:
 	ret
 	.size pkbox__run_on, .-pkbox__run_on
 
-/* long pkbox__tsys(const long *a): a[0] the syscall number, a[1..5] its
- * arguments, a[6] how many it takes.  The policy's token goes in every
- * argument register after those, loaded from library memory here and
- * cleared after, so it never sits in memory a compartment can read. */
-	.text
-	.globl pkbox__tsys
-	.hidden pkbox__tsys
-	.type pkbox__tsys, @function
-pkbox__tsys:
-	movabsq	$PKBOX_GC_ADDR, %r11
-	movq	GC_META_LO(%r11), %r11
-	movq	(%r11), %r11
-	movq	48(%rdi), %rcx
-	movq	%r11, %rdx
-	movq	%r11, %r10
-	movq	%r11, %r8
-	movq	%r11, %r9
-	cmpq	$3, %rcx
-	jb	1f
-	movq	24(%rdi), %rdx
-1:	cmpq	$4, %rcx
-	jb	2f
-	movq	32(%rdi), %r10
-2:	cmpq	$5, %rcx
-	jb	3f
-	movq	40(%rdi), %r8
-3:	movq	(%rdi), %rax
-	movq	16(%rdi), %rsi
-	movq	8(%rdi), %rdi
-	syscall
-	xorl	%edx, %edx
-	xorl	%r8d, %r8d
-	xorl	%r9d, %r9d
-	xorl	%r10d, %r10d
-	xorl	%r11d, %r11d
-	ret
-	.size pkbox__tsys, .-pkbox__tsys
-
 	.section .rodata
 	.p2align 3
 .Ltimeout_set:
@@ -554,5 +563,10 @@ pkbox__tsys:
 .Ldie_msg:
 	.ascii "libpkeysbox: violation: gate check failed (a jump into the call gate)\n"
 .Ldie_msg_end:
+	/* the exit paths by switch (PKBOX_GATE_*), relative to the table */
+	.p2align 2
+.Lexits:
+	.long	.Lexit_wrpkru - .Lexits
+	.long	.Lexit_syscall - .Lexits
 
 	.section .note.GNU-stack,"",@progbits

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* gate.c - the host side of the call gate: calls, host callbacks, faults. */
+/* gate.c - the host side of the call gate: calls (timed or not), host
+ * callbacks, pkbox_host_run() stacks, the faults calls end with. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "gate.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -28,7 +30,9 @@ OFF(pkbox_gatecfg, thread_stride, GC_THREAD_STRIDE);
 OFF(pkbox_gatecfg, records_lo, GC_RECORDS);
 OFF(pkbox_gatecfg, meta_lo, GC_META_LO);
 OFF(pkbox_gatecfg, meta_len, GC_META_LEN);
-OFF(pkbox_gatecfg, backend, GC_BACKEND);
+OFF(pkbox_gatecfg, backend, GC_UNUSED);
+OFF(pkbox_gatecfg, ops, GC_OPS);
+OFF(pkbox_backend_ops, gate, BE_GATE);
 OFF(pkbox_gatecfg, fsgsbase, GC_FSGSBASE);
 OFF(pkbox_record, magic, R_MAGIC);
 OFF(pkbox_record, pkru, R_PKRU);
@@ -60,35 +64,6 @@ _Static_assert(PKBOX_TIMEOUT_SIGNAL == PKBOX_TIMEOUT_SIG, "the timeout signal");
 OFF(pkbox_thread, exit_stack, T_EXIT_STACK);
 OFF(pkbox_thread, top, 0);
 
-
-/* gate.S calls this (mprotect backend) just before the switch; not 0:
- * nothing is hidden, and gate.S goes back to the host without entering
- * (EXIT_NOT_ENTERED). */
-int pkbox__mp_enter_hook(struct pkbox_frame *f)
-{
-	f->sw = (struct pkbox_switch){ 0, -1 };
-	return pkbox__be->enter(f->dom, &f->sw);
-}
-
-/* ... and this on the way out, on the thread's exit stack, once the
- * library's state is visible again: everything else, before the host's
- * stack (which may be hidden memory of the host's domain) is used.  What
- * could not be given back stays in f->sw for call_run() to report. */
-void pkbox__mp_exit_hook(struct pkbox_frame *f)
-{
-	f->sw = (struct pkbox_switch){ 0, -1 };
-	pkbox__be->leave(&f->sw);
-}
-
-/* ... and this when the library's own state could not be hidden after
- * the rest (err: the syscall's -errno): the rest is given back. */
-void pkbox__mp_undo_hook(struct pkbox_frame *f, long err)
-{
-	struct pkbox_switch sw = { 0, -1 };
-
-	pkbox__be->leave(&sw);
-	f->sw = (struct pkbox_switch){ err < 0 && err > -4096 ? (int)-err : ENOMEM, -1 };
-}
 
 static const char *owner_name(int owner)
 {
@@ -144,97 +119,76 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* The call proper, from a frame set up by pkbox_call().  Once a
- * compartment has run, everything comes from the frame the gate's exit
- * path returns (found from the stack slot and the library's state, never
- * from the host's stack) and from registers the gate restored: a value
- * spilled on the host's stack before the call (the frame pointer, where to
- * store the result) could have been rewritten by the compartment where it
- * may write key-0 memory. */
-__attribute__((noinline)) static int call_run(struct pkbox_frame *f)
+
+/* The gate's entry paths by switch (PKBOX_GATE_*): the backend in use says
+ * which (read-only memory only: the configuration and the backend's table) */
+static struct pkbox_frame *(*const gate_paths[2])(struct pkbox_frame *) = {
+	[PKBOX_GATE_WRPKRU] = pkbox__gate_enter_wrpkru,
+	[PKBOX_GATE_SYSCALL] = pkbox__gate_enter_syscall,
+};
+
+/* A host callback the compartment asked for (f->val[0] the id, [1] the
+ * argument): run here with host rights.  false: the call ends instead (a
+ * timed call whose time ran out meanwhile); true: resume the compartment. */
+static bool run_callback(struct pkbox_frame *f)
 {
-	for (;;) {
-		if (pkbox__gc.backend != BACKEND_MPROTECT) {
-			struct pkbox_record *rec = f->rec;
-
-			rec->pkru = f->pkru;
-			rec->kind = f->e_kind;
-			rec->target = f->e_target;
-			rec->arg = f->e_arg;
-			rec->status = f->e_status;
-			__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
-		}
-		pkbox__inside_set(1);
-		f = pkbox__gate_enter(f);
-		pkbox__inside_set(0);
-		/* (mprotect backend: the exit path gave the host its memory back) */
-		if (pkbox__gc.backend != BACKEND_MPROTECT)
-			__atomic_store_n(&f->rec->magic, 0, __ATOMIC_RELEASE);
-		/* (memory not given back: no callback runs with the host short of it) */
-		if (f->reason != EXIT_CALLBACK || f->sw.err)
-			break;
-
-		/* a host callback: run it here, with host rights, then resume */
-		struct pkbox_dom *d = f->dom;
-		long id = (long)f->val[0];
-		void *cbarg = (void *)(uintptr_t)f->val[1];
-		pkbox_fn cb = NULL;
-		intptr_t v = 0;
-		long status = 0;
-
-		pkbox__lock();
-		if (id >= 0 && id < PKBOX_MAX_CALLBACKS)
-			cb = d->callbacks[id];
-		if (id == -2) /* a syscall the policy refused (seal.c) */
-			pkbox__refusal_record(d, (long)(uintptr_t)cbarg, 0);
-		pkbox__unlock();
-		if (cb)
-			v = cb(cbarg);
-		else if (id == -2)
-			v = -EPERM;
-		else
-			status = -EPERM;
-		/* a timed call whose time ran out in the host: not resumed,
-		 * stopped as its timer would have stopped it inside */
-		if (f->deadline_ns && mono_ns() >= f->deadline_ns) {
-			memset(f->val, 0, sizeof(f->val));
-			f->val[1] = PKBOX_TIMEOUT_SIG | ((uint64_t)(uint32_t)SI_TIMER << 32);
-			f->val[2] = (uint64_t)-1;
-			f->reason = EXIT_FAULT;
-			break;
-		}
-		f->thread->top = f;
-		f->e_kind = KIND_RESUME;
-		f->e_target = f->val[5];
-		f->e_arg = (uint64_t)v;
-		f->e_status = (uint64_t)status;
-	}
-
-	struct pkbox_thread *t = f->thread;
 	struct pkbox_dom *d = f->dom;
-	int rc;
-
-	t->depth--;
-	t->top = t->depth ? &t->frames[t->depth - 1] : NULL;
-	if (f->outer_lock)
-		pkbox__mp_unlock();
+	long id = (long)f->val[0];
+	void *cbarg = (void *)(uintptr_t)f->val[1];
+	pkbox_fn cb = NULL;
+	intptr_t v = 0;
+	long status = 0;
 
 	pkbox__lock();
-	d->active--;
-	pkbox__calls_adjust(-1);
-	if (f->reason == EXIT_NOT_ENTERED) {
-		/* nothing of the compartment ran (again): a call it was in the
-		 * middle of (a host callback's return) is lost, as after a fault */
-		int e = f->sw.err ? f->sw.err : ENOMEM;
+	if (id >= 0 && id < PKBOX_MAX_CALLBACKS)
+		cb = d->callbacks[id];
+	if (id == -2) /* a syscall the policy refused (seal.c) */
+		pkbox__refusal_record(d, (long)(uintptr_t)cbarg, 0);
+	pkbox__unlock();
+	if (cb)
+		v = cb(cbarg);
+	else if (id == -2)
+		v = -EPERM;
+	else
+		status = -EPERM;
+	/* a timed call whose time ran out in the host: not resumed,
+	 * stopped as its timer would have stopped it inside */
+	if (f->deadline_ns && mono_ns() >= f->deadline_ns) {
+		memset(f->val, 0, sizeof(f->val));
+		f->val[1] = PKBOX_TIMEOUT_SIG | ((uint64_t)(uint32_t)SI_TIMER << 32);
+		f->val[2] = (uint64_t)-1;
+		f->reason = EXIT_FAULT;
+		return false;
+	}
+	f->thread->top = f;
+	f->e_kind = KIND_RESUME;
+	f->e_target = f->val[5];
+	f->e_arg = (uint64_t)v;
+	f->e_status = (uint64_t)status;
+	return true;
+}
 
-		if (f->e_kind != KIND_CALL) {
-			d->faulted = true;
-			UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
-		}
-		rc = pkbox__err(-e, "pkbox_call: cannot hide memory of domain %s from domain %s: %s%s%s",
-				owner_name(f->sw.owner), d->name, strerror(e), switch_hint(e),
-				f->e_kind != KIND_CALL ? "; the call it was in is lost" : "");
-	} else if (f->sw.err) {
+/* Nothing of the compartment ran (again): a call it was in the middle of
+ * (a host callback's return) is lost, as after a fault. */
+static int call_not_entered(struct pkbox_frame *f, struct pkbox_dom *d)
+{
+	int e = f->sw.err ? f->sw.err : ENOMEM;
+
+	if (f->e_kind != KIND_CALL) {
+		d->faulted = true;
+		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+	}
+	return pkbox__err(-e, "pkbox_call: cannot hide memory of domain %s from domain %s: %s%s%s",
+			  owner_name(f->sw.owner), d->name, strerror(e), switch_hint(e),
+			  f->e_kind != KIND_CALL ? "; the call it was in is lost" : "");
+}
+
+/* What a call came to, from its frame; under the lock. */
+static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
+{
+	if (f->reason == EXIT_NOT_ENTERED)
+		return call_not_entered(f, d);
+	if (f->sw.err) {
 		/* left, but some memory could not be given back: reported, and
 		 * the domain is not entered again until it is reset */
 		int e = f->sw.err;
@@ -243,34 +197,62 @@ __attribute__((noinline)) static int call_run(struct pkbox_frame *f)
 			record_fault(d, f);
 		d->faulted = true;
 		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
-		rc = pkbox__err(-e, "pkbox_call: cannot give memory of domain %s back after a call into domain %s: %s%s",
-				owner_name(f->sw.owner), d->name, strerror(e), switch_hint(e));
-	} else if (f->reason == EXIT_RETURN) {
+		return pkbox__err(-e, "pkbox_call: cannot give memory of domain %s back after a call into domain %s: %s%s",
+				  owner_name(f->sw.owner), d->name, strerror(e), switch_hint(e));
+	}
+	if (f->reason == EXIT_RETURN) {
 		if (f->ret)
 			*f->ret = (intptr_t)f->val[0];
-		rc = 0;
-	} else {
-		if (f->reason != EXIT_FAULT)
-			memset(f->val, 0, sizeof(f->val));
-		record_fault(d, f);
-		/* the domain's stack is left mid-call: its contents are garbage now */
-		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
-		rc = pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
+		return 0;
 	}
+	if (f->reason != EXIT_FAULT)
+		memset(f->val, 0, sizeof(f->val));
+	record_fault(d, f);
+	/* the domain's stack is left mid-call: its contents are garbage now */
+	UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+	return pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
+}
+
+/* The call proper, from a frame set up by pkbox__call().  Once a
+ * compartment has run, everything comes from the frame the gate's exit
+ * path returns (found from the stack slot and the library's state, never
+ * from the host's stack) and from registers the gate restored: a value
+ * spilled on the host's stack before the call (the frame pointer, where to
+ * store the result, the backend) could have been rewritten by the
+ * compartment where it may write key-0 memory.  The gate path is called
+ * from here directly: the return address it saves is this function's. */
+__attribute__((noinline)) static int call_run(struct pkbox_frame *f)
+{
+	do {
+		pkbox__be->record_publish(f);
+		pkbox__inside_set(1);
+		f = gate_paths[pkbox__be->gate & 1](f);
+		pkbox__inside_set(0);
+		/* (the exit path gave the host its memory back) */
+		pkbox__be->record_clear(f);
+		/* (memory not given back: no callback runs with the host short of it) */
+	} while (f->reason == EXIT_CALLBACK && !f->sw.err && run_callback(f));
+
+	struct pkbox_thread *t = f->thread;
+	struct pkbox_dom *d = f->dom;
+	int rc;
+
+	t->depth--;
+	t->top = t->depth ? &t->frames[t->depth - 1] : NULL;
+	if (f->outer_lock)
+		pkbox__be->call_unlock();
+	pkbox__lock();
+	d->active--;
+	pkbox__calls_adjust(-1);
+	rc = call_outcome(f, d);
 	pkbox__unlock();
 	return rc;
 }
 
-static int call_common(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms);
-
-/* What every entry point for host code checks first: the library is set
- * up, and this is not a compartment calling. */
-static int host_entry(const char *what)
+/* What every entry point for host code checks (the library is set up):
+ * this is not a compartment calling, and the seal did not fail. */
+static int host_allowed(const char *what)
 {
-	int rc = pkbox__ensure_init();
-
-	if (rc)
-		return rc;
 	if (pkbox__inside())
 		return pkbox__err(-EPERM, "%s: called from inside a compartment", what);
 	if (pkbox__gc.seal_failed)
@@ -278,120 +260,27 @@ static int host_entry(const char *what)
 	return 0;
 }
 
-PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret)
+/* Can thread t call into d now?  Under the lock. */
+static int call_check(const struct pkbox_thread *t, const struct pkbox_dom *d)
 {
-	return call_common(h, fn, arg, ret, 0);
+	if (d->idx == 0)
+		return pkbox__err(-EINVAL, "pkbox_call: the host domain is not a compartment");
+	if (d->faulted)
+		return pkbox__err(-ENOTRECOVERABLE, "pkbox_call: domain %s faulted earlier; reset or destroy it", d->name);
+	if (t->depth >= PKBOX_MAX_DEPTH)
+		return pkbox__err(-ELOOP, "pkbox_call: calls nested deeper than %d", PKBOX_MAX_DEPTH);
+	for (int i = 0; i < t->depth; i++)
+		if (t->frames[i].dom == d)
+			return pkbox__err(-EDEADLK, "pkbox_call: this thread is inside domain %s already", d->name);
+	return pkbox__stack_ensure((struct pkbox_dom *)d, t->ti);
 }
 
-static const uint64_t timeout_set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
-
-/* the timeout signal, blocked or unblocked for this thread; blocking
- * carries the token (PKBOX_SEAL_NO_EXIT refuses it to compartments) */
-static void timeout_signal(int how)
+/* Thread t's next frame, for a call of fn(arg) in d; under the lock. */
+static struct pkbox_frame *frame_setup(struct pkbox_thread *t, struct pkbox_dom *d, pkbox_fn fn, void *arg,
+				       intptr_t *ret, unsigned int timeout_ms)
 {
-	pkbox__sys(SYS_rt_sigprocmask, 4, how, (long)(uintptr_t)&timeout_set, 0, 8, 0);
-}
+	struct pkbox_frame *f = &t->frames[t->depth];
 
-PKBOX_EXPORT int pkbox_call_timed(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret,
-				  unsigned int timeout_ms)
-{
-	int rc = host_entry("pkbox_call_timed");
-
-	if (rc)
-		return rc;
-	if (!timeout_ms)
-		return pkbox__err(-EINVAL, "pkbox_call_timed: timeout_ms is 0");
-	struct pkbox_thread *t = pkbox__self();
-	if (!t)
-		return -errno;
-	if (t->depth)
-		return pkbox__err(-EINVAL, "pkbox_call_timed: only the outermost call can be timed (this thread is in a "
-					   "host callback)");
-	/* a per-thread timer that repeats: a signal that comes while the
-	 * compartment runs a host callback is ignored, the next one is not */
-	struct sigevent sev;
-	int timer = -1; /* the kernel's timer id is an int */
-
-	memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = PKBOX_TIMEOUT_SIG;
-	sev._sigev_un._tid = pkbox__gettid();
-	if (pkbox__sys(SYS_timer_create, 3, CLOCK_MONOTONIC, (long)(uintptr_t)&sev, (long)(uintptr_t)&timer, 0, 0))
-		return pkbox__err(-errno, "pkbox_call_timed: timer_create failed: %s", strerror(errno));
-	struct itimerspec its = {
-		.it_value = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L },
-		.it_interval = { .tv_sec = 0, .tv_nsec = 10 * 1000000L },
-	};
-	/* mprotect backend: blocked but inside (gate.S opens it there) */
-	timeout_signal(pkbox__gc.backend == BACKEND_MPROTECT ? SIG_BLOCK : SIG_UNBLOCK);
-	if (pkbox__sys(SYS_timer_settime, 4, timer, 0, (long)(uintptr_t)&its, 0, 0)) {
-		rc = pkbox__err(-errno, "pkbox_call_timed: timer_settime failed: %s", strerror(errno));
-		pkbox__sys(SYS_timer_delete, 1, timer, 0, 0, 0, 0);
-		return rc;
-	}
-	rc = call_common(h, fn, arg, ret, timeout_ms);
-	pkbox__sys(SYS_timer_delete, 1, timer, 0, 0, 0, 0);
-	timeout_signal(SIG_BLOCK);
-	/* none left pending, to end the next timed call before its time */
-	struct timespec zero = { 0, 0 };
-	while (pkbox__sys(SYS_rt_sigtimedwait, 4, (long)(uintptr_t)&timeout_set, 0, (long)(uintptr_t)&zero, 8, 0) ==
-	       PKBOX_TIMEOUT_SIG)
-		;
-	if (rc == -EFAULT) {
-		pkbox__lock();
-		struct pkbox_dom *d = pkbox__dom_get(h, &rc);
-		bool out_of_time = d && d->fault.signo == PKBOX_TIMEOUT_SIG;
-		const char *name = d ? d->name : "?";
-
-		rc = out_of_time ? pkbox__err(-ETIMEDOUT, "pkbox_call_timed: domain %s ran out of time (%u ms)", name,
-					      timeout_ms)
-				 : -EFAULT;
-		pkbox__unlock();
-	}
-	return rc;
-}
-
-static int call_common(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms)
-{
-	struct pkbox_thread *t;
-	struct pkbox_frame *f;
-	struct pkbox_dom *d;
-	int rc = host_entry("pkbox_call");
-	bool mp = pkbox__gc.backend == BACKEND_MPROTECT;
-
-	if (rc)
-		return rc;
-	if (!fn)
-		return pkbox__err(-EINVAL, "pkbox_call: fn is NULL");
-	t = pkbox__self();
-	if (!t)
-		return -errno;
-	pkbox__lock();
-	d = pkbox__dom_get(h, &rc);
-	if (!d)
-		goto unlock;
-	if (d->idx == 0) {
-		rc = pkbox__err(-EINVAL, "pkbox_call: the host domain is not a compartment");
-		goto unlock;
-	}
-	if (d->faulted) {
-		rc = pkbox__err(-ENOTRECOVERABLE, "pkbox_call: domain %s faulted earlier; reset or destroy it", d->name);
-		goto unlock;
-	}
-	if (t->depth >= PKBOX_MAX_DEPTH) {
-		rc = pkbox__err(-ELOOP, "pkbox_call: calls nested deeper than %d", PKBOX_MAX_DEPTH);
-		goto unlock;
-	}
-	for (int i = 0; i < t->depth; i++) {
-		if (t->frames[i].dom == d) {
-			rc = pkbox__err(-EDEADLK, "pkbox_call: this thread is inside domain %s already", d->name);
-			goto unlock;
-		}
-	}
-	rc = pkbox__stack_ensure(d, t->ti);
-	if (rc)
-		goto unlock;
-	f = &t->frames[t->depth];
 	memset(f, 0, sizeof(*f));
 	f->dom = d;
 	f->slot_top = pkbox__stack_top(d->idx, t->ti);
@@ -406,19 +295,121 @@ static int call_common(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t 
 	f->exit_top = (uint64_t)(uintptr_t)(t->exit_stack + PKBOX_EXIT_STACK);
 	f->rec = record_of(d->idx, t->ti);
 	f->ret = ret;
-	f->outer_lock = mp && t->depth == 0;
+	f->outer_lock = t->depth == 0;
 	f->deadline_ns = timeout_ms ? mono_ns() + (uint64_t)timeout_ms * 1000000ULL : 0;
+	return f;
+}
+
+int pkbox__call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms)
+{
+	struct pkbox_thread *t;
+	struct pkbox_frame *f;
+	struct pkbox_dom *d;
+	int rc = host_allowed("pkbox_call");
+
+	if (rc)
+		return rc;
+	if (!fn)
+		return pkbox__err(-EINVAL, "pkbox_call: fn is NULL");
+	t = pkbox__self();
+	if (!t)
+		return -errno;
+	pkbox__lock();
+	d = pkbox__dom_get(h, &rc);
+	if (d)
+		rc = call_check(t, d);
+	if (!d || rc) {
+		pkbox__unlock();
+		return rc;
+	}
+	f = frame_setup(t, d, fn, arg, ret, timeout_ms);
 	d->active++;
 	pkbox__calls_adjust(1);
 	pkbox__unlock();
 
 	if (f->outer_lock)
-		pkbox__mp_lock();
+		pkbox__be->call_lock();
 	t->depth++;
 	t->top = f;
 	return call_run(f);
-unlock:
-	pkbox__unlock();
+}
+
+/* ------------------------------------------------------- timed calls */
+
+static const uint64_t timeout_set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
+
+/* A per-thread timer that repeats: a signal that comes while the
+ * compartment runs a host callback is ignored, the next one is not.  Its
+ * signal masked as the backend wants it (open inside only, or all along). */
+static int timer_start(unsigned int timeout_ms, int *timer)
+{
+	struct sigevent sev;
+	int rc;
+
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = PKBOX_TIMEOUT_SIG;
+	sev._sigev_un._tid = pkbox__gettid();
+	if (pkbox__sys(SYS_timer_create, 3, CLOCK_MONOTONIC, (long)(uintptr_t)&sev, (long)(uintptr_t)timer, 0, 0))
+		return pkbox__err(-errno, "pkbox_call_timed: timer_create failed: %s", strerror(errno));
+	struct itimerspec its = {
+		.it_value = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L },
+		.it_interval = { .tv_sec = 0, .tv_nsec = 10 * 1000000L },
+	};
+	pkbox__be->timer_mask();
+	if (pkbox__sys(SYS_timer_settime, 4, *timer, 0, (long)(uintptr_t)&its, 0, 0)) {
+		rc = pkbox__err(-errno, "pkbox_call_timed: timer_settime failed: %s", strerror(errno));
+		pkbox__sys(SYS_timer_delete, 1, *timer, 0, 0, 0, 0);
+		return rc;
+	}
+	return 0;
+}
+
+/* The timer gone, its signal blocked (with the token: PKBOX_SEAL_NO_EXIT
+ * refuses blocking it to compartments) and none left pending, to end the
+ * next timed call before its time. */
+static void timer_stop(int timer)
+{
+	struct timespec zero = { 0, 0 };
+
+	pkbox__sys(SYS_timer_delete, 1, timer, 0, 0, 0, 0);
+	pkbox__sys(SYS_rt_sigprocmask, 4, SIG_BLOCK, (long)(uintptr_t)&timeout_set, 0, 8, 0);
+	while (pkbox__sys(SYS_rt_sigtimedwait, 4, (long)(uintptr_t)&timeout_set, 0, (long)(uintptr_t)&zero, 8, 0) ==
+	       PKBOX_TIMEOUT_SIG)
+		;
+}
+
+int pkbox__call_timed(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms)
+{
+	int timer = -1; /* the kernel's timer id is an int */
+	int rc = host_allowed("pkbox_call_timed");
+
+	if (rc)
+		return rc;
+	if (!timeout_ms)
+		return pkbox__err(-EINVAL, "pkbox_call_timed: timeout_ms is 0");
+	struct pkbox_thread *t = pkbox__self();
+	if (!t)
+		return -errno;
+	if (t->depth)
+		return pkbox__err(-EINVAL, "pkbox_call_timed: only the outermost call can be timed (this thread is in a "
+					   "host callback)");
+	rc = timer_start(timeout_ms, &timer);
+	if (rc)
+		return rc;
+	rc = pkbox__call(h, fn, arg, ret, timeout_ms);
+	timer_stop(timer);
+	if (rc == -EFAULT) {
+		pkbox__lock();
+		struct pkbox_dom *d = pkbox__dom_get(h, &rc);
+		bool out_of_time = d && d->fault.signo == PKBOX_TIMEOUT_SIG;
+		const char *name = d ? d->name : "?";
+
+		rc = out_of_time ? pkbox__err(-ETIMEDOUT, "pkbox_call_timed: domain %s ran out of time (%u ms)", name,
+					      timeout_ms)
+				 : -EFAULT;
+		pkbox__unlock();
+	}
 	return rc;
 }
 
@@ -451,26 +442,45 @@ static void hostrun_body(void *a)
 #endif
 }
 
-PKBOX_EXPORT int pkbox_host_run(pkbox_fn fn, void *arg, size_t stack_size, intptr_t *ret)
+/* the stack's size, checked and rounded; 0 or -EINVAL */
+static int hostrun_size(size_t *stack_size)
 {
-	int rc = host_entry("pkbox_host_run");
+	if (!*stack_size)
+		*stack_size = 256UL << 10;
+	if (*stack_size < 16 * PAGE || *stack_size > (64UL << 20))
+		return pkbox__err(-EINVAL, "pkbox_host_run: stack_size must be 0 or between 64 KiB and 64 MiB");
+	*stack_size = (*stack_size + PAGE - 1) & ~(PAGE - 1);
+	return 0;
+}
 
+/* memory of the host's domain, or NULL (the message pending) */
+static char *host_alloc(size_t size)
+{
+	pkbox__lock();
+	char *p = pkbox__dom_alloc(&pkbox__st->doms[0], size);
+	pkbox__unlock();
+	if (!p)
+		pkbox__err(-ENOMEM, "pkbox_host_run: no stack of %zu bytes in the host's domain: %s", size,
+			   pkbox__pending());
+	return p;
+}
+
+int pkbox__host_run(pkbox_fn fn, void *arg, size_t stack_size, intptr_t *ret)
+{
+	int rc = host_allowed("pkbox_host_run");
+
+	if (!rc && !fn)
+		rc = pkbox__err(-EINVAL, "pkbox_host_run: fn is NULL");
+	if (!rc)
+		rc = hostrun_size(&stack_size);
 	if (rc)
 		return rc;
-	if (!fn)
-		return pkbox__err(-EINVAL, "pkbox_host_run: fn is NULL");
-	if (!stack_size)
-		stack_size = 256UL << 10;
-	if (stack_size < 16 * PAGE || stack_size > (64UL << 20))
-		return pkbox__err(-EINVAL, "pkbox_host_run: stack_size must be 0 or between 64 KiB and 64 MiB");
-	stack_size = (stack_size + PAGE - 1) & ~(PAGE - 1);
 	struct pkbox_thread *t = pkbox__self();
 	if (!t)
 		return -errno;
-	char *base = pkbox_malloc(pkbox_host_domain(), stack_size);
+	char *base = host_alloc(stack_size);
 	if (!base)
-		return pkbox__err(-ENOMEM, "pkbox_host_run: no stack of %zu bytes in the host's domain: %s", stack_size,
-				  pkbox_last_error());
+		return -ENOMEM;
 	struct pkbox_hostrun *h = (struct pkbox_hostrun *)(base + stack_size - 128);
 
 	*h = (struct pkbox_hostrun){ .fn = fn, .arg = arg, .ret = ret, .base = base, .prev = t->hr_top };
@@ -493,22 +503,22 @@ PKBOX_EXPORT int pkbox_host_run(pkbox_fn fn, void *arg, size_t stack_size, intpt
 	t = pkbox__thread_at(ti);
 	h = t->hr_top;
 	t->hr_top = h->prev;
-	base = h->base;
-	pkbox_free(pkbox_host_domain(), base);
+	pkbox__lock();
+	pkbox__dom_free_ptr(&pkbox__st->doms[0], h->base);
+	pkbox__unlock();
 	return 0;
 }
 
-PKBOX_EXPORT int pkbox_callback_register(struct pkbox_domain *h, pkbox_fn fn)
-{
-	struct pkbox_dom *d;
-	int rc = pkbox__ensure_init();
+/* ------------------------------------------------------- host callbacks */
 
-	if (rc)
-		return rc;
+int pkbox__callback_register(struct pkbox_domain *h, pkbox_fn fn)
+{
+	int rc = 0;
+
 	if (!fn)
 		return pkbox__err(-EINVAL, "pkbox_callback_register: fn is NULL");
 	pkbox__lock();
-	d = pkbox__dom_get(h, &rc);
+	struct pkbox_dom *d = pkbox__dom_get(h, &rc);
 	if (d) {
 		rc = pkbox__err(-ENOSPC, "pkbox_callback_register: domain %s has %d callbacks already", d->name,
 				PKBOX_MAX_CALLBACKS);
@@ -524,15 +534,12 @@ PKBOX_EXPORT int pkbox_callback_register(struct pkbox_domain *h, pkbox_fn fn)
 	return rc;
 }
 
-PKBOX_EXPORT int pkbox_callback_unregister(struct pkbox_domain *h, int id)
+int pkbox__callback_unregister(struct pkbox_domain *h, int id)
 {
-	struct pkbox_dom *d;
-	int rc = pkbox__ensure_init();
+	int rc = 0;
 
-	if (rc)
-		return rc;
 	pkbox__lock();
-	d = pkbox__dom_get(h, &rc);
+	struct pkbox_dom *d = pkbox__dom_get(h, &rc);
 	if (d) {
 		if (id < 0 || id >= PKBOX_MAX_CALLBACKS || !d->callbacks[id])
 			rc = pkbox__err(-ENOENT, "pkbox_callback_unregister: no callback %d in domain %s", id, d->name);
@@ -543,32 +550,16 @@ PKBOX_EXPORT int pkbox_callback_unregister(struct pkbox_domain *h, int id)
 	return rc;
 }
 
-/* Runs inside a compartment, with its rights. */
-PKBOX_EXPORT int pkbox_host_call(int id, void *arg, intptr_t *ret)
-{
-	if (!pkbox__inside()) {
-		errno = EPERM;
-		return -EPERM; /* no library state may be touched from here */
-	}
-	struct pkbox_cbret r = pkbox__gate_exit_callback(id, arg);
-	if (ret)
-		*ret = r.val;
-	if (r.status)
-		errno = (int)-r.status;
-	return (int)r.status;
-}
+/* ------------------------------------------------------- faults */
 
-PKBOX_EXPORT int pkbox_last_fault(const struct pkbox_domain *h, struct pkbox_fault *out)
+int pkbox__last_fault(const struct pkbox_domain *h, struct pkbox_fault *out)
 {
-	struct pkbox_dom *d;
-	int rc = pkbox__ensure_init();
+	int rc = 0;
 
-	if (rc)
-		return rc;
 	if (!out || out->sz < offsetof(struct pkbox_fault, owner))
 		return pkbox__err(-EINVAL, "pkbox_last_fault: out is NULL or out->sz too small");
 	pkbox__lock();
-	d = pkbox__dom_get(h, &rc);
+	struct pkbox_dom *d = pkbox__dom_get(h, &rc);
 	if (d && !d->has_fault)
 		rc = pkbox__err(-ENODATA, "pkbox_last_fault: domain %s has not faulted", d->name);
 	else if (d) {
@@ -580,12 +571,10 @@ PKBOX_EXPORT int pkbox_last_fault(const struct pkbox_domain *h, struct pkbox_fau
 	return rc;
 }
 
-PKBOX_EXPORT unsigned long pkbox_fault_count(void)
+unsigned long pkbox__fault_count(void)
 {
 	unsigned long n;
 
-	if (pkbox__ensure_init())
-		return 0;
 	pkbox__lock();
 	n = pkbox__st->fault_count + atomic_load(&pkbox__rogue_faults);
 	pkbox__unlock();

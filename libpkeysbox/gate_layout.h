@@ -26,8 +26,12 @@
 #define GC_RECORDS 48
 #define GC_META_LO 56
 #define GC_META_LEN 64
-#define GC_BACKEND 72
+#define GC_UNUSED 72 /* was the backend: the ops table says it now (GC_OPS) */
 #define GC_FSGSBASE 80
+#define GC_OPS 184 /* const struct pkbox_backend_ops * */
+
+/* struct pkbox_backend_ops (backend.h): which switch, PKBOX_GATE_* */
+#define BE_GATE 12
 
 /* struct pkbox_record */
 #define R_MAGIC 0
@@ -65,7 +69,7 @@
 /* the signal that ends a timed call (pkbox_call_timed(3)): SIGRTMAX - 1 */
 #define PKBOX_TIMEOUT_SIG 63
 
-/* struct pkbox_thread: the top of its exit stack (mprotect backend) */
+/* struct pkbox_thread: the top of its exit stack (the syscall switch) */
 #define PKBOX_EXIT_STACK 16384
 #define T_EXIT_STACK 64
 #define T_EXIT_STACK_TOP (T_EXIT_STACK + PKBOX_EXIT_STACK)
@@ -77,10 +81,12 @@
 #define EXIT_RETURN 1
 #define EXIT_FAULT 2
 #define EXIT_CALLBACK 3
-#define EXIT_NOT_ENTERED 4 /* mprotect backend: the memory to hide could not all be hidden */
+#define EXIT_NOT_ENTERED 4 /* the syscall switch: the memory to hide could not all be hidden */
 #define KIND_CALL 1
 #define KIND_RESUME 2
 
+/* (the values init.c still records in pkbox_gatecfg.backend, and other
+ * layers still compare; nothing here uses them: pkbox__be says it all) */
 #define BACKEND_PKU 1
 #define BACKEND_MPROTECT 2
 

@@ -184,7 +184,7 @@ struct pkbox_gatecfg {
 	uint64_t records_lo;     /* GC_RECORDS */
 	uint64_t meta_lo;        /* GC_META_LO */
 	uint64_t meta_len;       /* GC_META_LEN */
-	uint64_t backend;        /* GC_BACKEND */
+	uint64_t backend;        /* GC_UNUSED: init.c records its choice; read by nobody (pkbox__be) */
 	uint64_t fsgsbase;       /* GC_FSGSBASE */
 	uint64_t hook;           /* GC_HOOK: unused slot kept for layout */
 	/* C only */
@@ -197,7 +197,7 @@ struct pkbox_gatecfg {
 	uint64_t stride;
 	uint64_t mu;             /* the library lock (pthread_mutex_t *) */
 	uint64_t st;             /* struct pkbox_state * (meta) */
-	uint64_t ops;            /* const struct pkbox_backend_ops * */
+	uint64_t ops;            /* GC_OPS: const struct pkbox_backend_ops * (backend.h) */
 	int key_h, key_r;
 	uint32_t xsave_pkru_offset;
 	int initialized;
@@ -235,7 +235,6 @@ struct pkbox_gatepage {
 #define pkbox__gc (*(struct pkbox_gatecfg *)(uintptr_t)PKBOX_GC_ADDR)
 #define pkbox__st ((struct pkbox_state *)(uintptr_t)pkbox__gc.st)
 #define pkbox__tdir ((pid_t *)(uintptr_t)pkbox__gc.tdir)
-#define pkbox__be ((const struct pkbox_backend_ops *)(uintptr_t)pkbox__gc.ops)
 
 #include "phase.h"
 
@@ -274,23 +273,10 @@ int pkbox__jit_setup(void);
 extern const struct pkbox_heap_fn { const char *name; void *fn; } pkbox__heap_fns[];
 void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);
 
-/* backend.c: one interface, two implementations */
-struct pkbox_backend_ops {
-	const char *name;
-	int (*tag)(uintptr_t base, size_t len, int prot, int pkey);
-	/* after pkbox__reset_range(): what tag() marked, unmarked */
-	void (*untag)(uintptr_t base, size_t len);
-	/* hide everything domain dom may not touch (mprotect); on failure
-	 * nothing stays hidden and the lock is released: -errno, *sw says more */
-	int (*enter)(struct pkbox_dom *dom, struct pkbox_switch *sw);
-	/* give the host its rights back (mprotect); meta is already exposed;
-	 * -errno when some memory could not be given back (*sw says which) */
-	int (*leave)(struct pkbox_switch *sw);
-};
-extern const struct pkbox_backend_ops pkbox__be_pku, pkbox__be_mprotect;
-int pkbox__pkey_alloc(void);
-void pkbox__pkey_free(int k);
-void pkbox__calls_adjust(int delta);
+/* backend.h: one interface, two implementations (backend_pku.c,
+ * backend_mprotect.c); keys.h: the key pool */
+#include "backend.h"
+#include "keys.h"
 
 /* inspect.c */
 size_t pkbox__scan(const uint8_t *prev, size_t nprev, const uint8_t *buf, size_t len, uintptr_t base,
@@ -314,7 +300,7 @@ struct pkbox_rule {
 size_t pkbox__range_rules(uint64_t lo, int lo_bits, int aarg, int larg, const struct pkbox_cmp *extra, int nextra,
 			  struct pkbox_rule *out, size_t max);
 bool pkbox__rules_match(const struct pkbox_rule *r, size_t n, const uint64_t args[6]);
-/* token-carrying syscall (gate.S): a[0] nr, a[1..5] args, a[6] number of args */
+/* token-carrying syscall (sys.S): a[0] nr, a[1..5] args, a[6] number of args */
 long pkbox__tsys(const long *a);
 long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4);
 /* the library's own protection changes (they carry the token) */
@@ -388,23 +374,17 @@ bool pkbox__plugin_code(uintptr_t a);
 void pkbox__host_fs_set(int ti);
 uint64_t pkbox__fs_enter(int *ti);
 void pkbox__fs_leave(uint64_t fs);
-void pkbox__mp_lock(void);
-void pkbox__mp_unlock(void);
 
-/* gate.S */
-struct pkbox_frame *pkbox__gate_enter(struct pkbox_frame *f);
+/* gate.S: one entry path per switch (PKBOX_GATE_*, backend.h) */
+struct pkbox_frame *pkbox__gate_enter_wrpkru(struct pkbox_frame *f);
+struct pkbox_frame *pkbox__gate_enter_syscall(struct pkbox_frame *f);
 void pkbox__run_on(void *top, void (*fn)(void *), void *arg);
-void pkbox__gate_exit_ret(void);
 void pkbox__gate_exit_fault(void);
-void pkbox__gate_die(void);
 void pkbox__thread_die(void);
 /* never returns; not declared noreturn: ASan would then unwind the stack first */
 void pkbox__jump_to(const long long *gregs);
 struct pkbox_cbret { intptr_t val; long status; };
 struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
-int pkbox__mp_enter_hook(struct pkbox_frame *f);
-void pkbox__mp_exit_hook(struct pkbox_frame *f);
-void pkbox__mp_undo_hook(struct pkbox_frame *f, long err);
 extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
 
 /* fmt.c: the library formats its messages itself, never through the C
