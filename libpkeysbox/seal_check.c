@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -34,7 +35,10 @@
 #include <linux/magic.h>
 
 #include "internal.h"
+#include "codemap.h"
+#include "seal.h"
 #include "seal_check.h"
+#include "sys.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010
@@ -807,6 +811,41 @@ static int handlers_in_place(void)
 								  : "another handler",
 					  h == (void *)SIG_DFL || h == (void *)SIG_IGN ? "end the process"
 										   : "run other code");
+		}
+	}
+	return 0;
+}
+
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000 /* x86_64: the kernel's flag, not in glibc's headers */
+#endif
+
+/* Every signal handler in place must be host code: not in a plugin's code,
+ * not in the pool, not in anonymous memory (a plugin's constructor runs in
+ * its compartment before the seal, and could have installed one). */
+int pkbox__handlers_host(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa))
+			continue;
+		uintptr_t h = (sa.sa_flags & SA_SIGINFO) ? (uintptr_t)sa.sa_sigaction : (uintptr_t)sa.sa_handler;
+		uintptr_t r = (uintptr_t)sa.sa_restorer;
+
+		for (int k = 0; k < 2; k++) {
+			uintptr_t a = k ? r : h;
+			Dl_info di;
+
+			if (!k && (a == (uintptr_t)SIG_DFL || a == (uintptr_t)SIG_IGN))
+				continue;
+			if (k && !(sa.sa_flags & SA_RESTORER))
+				continue;
+			if ((a >= pkbox__gc.pool_lo && a < pkbox__gc.pool_hi) || !dladdr((void *)a, &di) ||
+			    pkbox__codemap_plugin(a))
+				return pkbox__err(-EPERM,
+						  "pkbox_seal: the %s of signal %d (%#lx) is not the host's code",
+						  k ? "restorer" : "handler", sig, (unsigned long)a);
 		}
 	}
 	return 0;
