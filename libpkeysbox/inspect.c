@@ -14,11 +14,7 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
-#include "internal.h"
+#include "inspect.h"
 
 const char *pkbox__insn_name(int kind)
 {
@@ -93,14 +89,4 @@ size_t pkbox__scan(const uint8_t *prev, size_t nprev, const uint8_t *buf, size_t
 		}
 	}
 	return n;
-}
-
-PKBOX_EXPORT int pkbox_inspect(const void *code, size_t len, struct pkbox_finding *out, size_t max)
-{
-	if (!code && len)
-		return pkbox__err(-EINVAL, "pkbox_inspect: code is NULL");
-	if (!out && max)
-		return pkbox__err(-EINVAL, "pkbox_inspect: out is NULL but max is %zu", max);
-	size_t n = pkbox__scan(NULL, 0, code, len, (uintptr_t)code, out, max);
-	return n > 0x7fffffff ? 0x7fffffff : (int)n;
 }

@@ -278,55 +278,14 @@ void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);
 #include "backend.h"
 #include "keys.h"
 
-/* inspect.c */
-size_t pkbox__scan(const uint8_t *prev, size_t nprev, const uint8_t *buf, size_t len, uintptr_t base,
-		   struct pkbox_finding *out, size_t max);
-const char *pkbox__insn_name(int kind);
-
-/* seal.c: the policy's range rules (pure: also used by the fuzzer) */
-#define PKBOX_CMP_MASKED_EQ 1
-#define PKBOX_CMP_GT 2
-#define PKBOX_CMP_NE 3
-#define PKBOX_CMP_EQ 4
-#define PKBOX_CMP_LT 5
-struct pkbox_cmp {
-	uint8_t arg, op;
-	uint64_t mask, datum;
-};
-struct pkbox_rule {
-	int n;
-	struct pkbox_cmp c[4];
-};
-size_t pkbox__range_rules(uint64_t lo, int lo_bits, int aarg, int larg, const struct pkbox_cmp *extra, int nextra,
-			  struct pkbox_rule *out, size_t max);
-bool pkbox__rules_match(const struct pkbox_rule *r, size_t n, const uint64_t args[6]);
-/* token-carrying syscall (sys.S): a[0] nr, a[1..5] args, a[6] number of args */
-long pkbox__tsys(const long *a);
-long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4);
-/* the library's own protection changes (they carry the token) */
-static inline int pkbox__mprotect(const void *a, size_t l, int p)
-{
-	return (int)pkbox__sys(SYS_mprotect, 3, (long)(uintptr_t)a, (long)l, p, 0, 0);
-}
-static inline int pkbox__pkey_mprotect(uintptr_t a, size_t l, int p, int k)
-{
-	return (int)pkbox__sys(SYS_pkey_mprotect, 4, (long)a, (long)l, p, k, 0);
-}
-static inline int pkbox__madvise(uintptr_t a, size_t l, int adv)
-{
-	return (int)pkbox__sys(SYS_madvise, 3, (long)a, (long)l, adv, 0, 0);
-}
-static inline int pkbox__sigaltstack(const void *n, void *o)
-{
-	return (int)pkbox__sys(SYS_sigaltstack, 2, (long)(uintptr_t)n, (long)(uintptr_t)o, 0, 0, 0);
-}
-void pkbox__reset_range(uintptr_t base, size_t len);
-/* writes n bytes at a as a debugger does (read-only and code pages too) */
-int pkbox__poke(uintptr_t a, const void *b, size_t n);
-void pkbox__sys_refused(void);
-int pkbox__sigsys_install(void);
-void *pkbox__sigsys_handler(void);
-void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip);
+/* the seal layer and what it put below (sys.h: base; refusals.h, codemap.h:
+ * state; inspect.h: services) */
+#include "sys.h"
+#include "refusals.h"
+#include "codemap.h"
+#include "inspect.h"
+#include "rules.h"
+#include "seal.h"
 
 /* fault.c */
 extern _Atomic unsigned long pkbox__rogue_faults;

@@ -122,6 +122,31 @@ static bool obj_in(const struct obj *set, int n, struct obj o)
 
 /* Every file-backed executable mapping: its object, its directory; and
  * every shared mapping of a file (checked against the objects after). */
+/* An executable object o, mapped from path (n bytes long; cut to its
+ * directory here): recorded, and its directory. */
+static int add_object(struct obj o, char *path, size_t n)
+{
+	if (ll.nobjs == MAX_OBJS)
+		return pkbox__err(-E2BIG, "pkbox_seal: more than %d executable objects", MAX_OBJS);
+	ll.objs[ll.nobjs++] = o;
+	struct stat st;
+	if (!stat(path, &st) && st.st_ino == o.ino && st.st_nlink > 1)
+		pkbox__msg(PKBOX_WARN,
+			   "pkbox_seal: %s has %lu names; the file policy protects this one's directory only",
+			   path, (unsigned long)st.st_nlink);
+	char *slash = strrchr(path, '/');
+	if (slash == path)
+		slash[1] = 0; /* an object in / */
+	else
+		*slash = 0;
+	if (in(ll.dirs, ll.ndirs, path))
+		return 0;
+	if (ll.ndirs == MAX_DIRS || n >= PATH_LEN)
+		return pkbox__err(-E2BIG, "pkbox_seal: too many directories of executable objects, or too long");
+	snprintf(ll.dirs[ll.ndirs++], PATH_LEN, "%s", path);
+	return 0;
+}
+
 static int read_objects(void)
 {
 	static char line[PATH_LEN + 256];
@@ -158,28 +183,11 @@ static int read_objects(void)
 		}
 		if (perm[2] != 'x' || obj_in(ll.objs, ll.nobjs, o))
 			continue;
-		if (ll.nobjs == MAX_OBJS) {
-			rc = pkbox__err(-E2BIG, "pkbox_seal: more than %d executable objects", MAX_OBJS);
+		int e = add_object(o, path, n);
+		if (e) {
+			rc = e;
 			break;
 		}
-		ll.objs[ll.nobjs++] = o;
-		struct stat st;
-		if (!stat(path, &st) && st.st_ino == o.ino && st.st_nlink > 1)
-			pkbox__msg(PKBOX_WARN,
-				   "pkbox_seal: %s has %lu names; the file policy protects this one's directory only",
-				   path, (unsigned long)st.st_nlink);
-		char *slash = strrchr(path, '/');
-		if (slash == path)
-			slash[1] = 0; /* an object in / */
-		else
-			*slash = 0;
-		if (in(ll.dirs, ll.ndirs, path))
-			continue;
-		if (ll.ndirs == MAX_DIRS || n >= PATH_LEN) {
-			rc = pkbox__err(-E2BIG, "pkbox_seal: too many directories of executable objects, or too long");
-			break;
-		}
-		snprintf(ll.dirs[ll.ndirs++], PATH_LEN, "%s", path);
 	}
 	fclose(f);
 	return rc;
@@ -510,10 +518,8 @@ static int allowed_rules(const char *const *allow, __u64 handled)
 int pkbox__files_prepare(const struct pkbox_seal_opts *opts)
 {
 	unsigned flags = opts ? opts->flags : 0;
-	const char *const *allow = opts && opts->sz >= offsetof(struct pkbox_seal_opts, allow_write) +
-							     sizeof(opts->allow_write)
-					   ? opts->allow_write
-					   : NULL;
+	/* (the library's copy: fields past the caller's sz read as 0) */
+	const char *const *allow = opts ? opts->allow_write : NULL;
 
 	pkbox__files_drop();
 	ll.ndirs = ll.nanc = ll.nobjs = ll.nshared = ll.rules = ll.err = 0;

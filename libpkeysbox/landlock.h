@@ -9,7 +9,8 @@
 int pkbox__landlock_abi(void);
 
 /* Builds the policy for pkbox_seal()'s options (flags, allow_write) without
- * changing the process.
+ * changing the process.  opts is the library's copy of the caller's
+ * (pkbox__opts_in(): fields past the caller's sz read as 0), or NULL.
  * 0, or a negative errno that refuses the seal (other threads alive, an
  * executable object open for writing).  A kernel without Landlock is not an
  * error here, unless opts asks for an allow-list: pkbox__files_apply()

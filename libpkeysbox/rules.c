@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
-#include "internal.h"
+#include "rules.h"
+
+#define KPAGE 4096UL /* the kernel rounds lengths to pages */
 
 /*
  * Rules that match a call whose range [a, a + len) (a = args[aarg], len =
@@ -50,9 +52,9 @@ size_t pkbox__range_rules(uint64_t lo, int lo_bits, int aarg, int larg, const st
 		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, 1ULL << k });
 	}
 	/* the page right below: any length over one page */
-	if (lo >= PAGE)
-		PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~(PAGE - 1), lo - PAGE },
-		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, PAGE });
+	if (lo >= KPAGE)
+		PUSH({ (uint8_t)aarg, PKBOX_CMP_MASKED_EQ, ~(KPAGE - 1), lo - KPAGE },
+		     { (uint8_t)larg, PKBOX_CMP_GT, ~0ULL, KPAGE });
 	/* far below: longer than the largest shell */
 	if (lo > 0)
 		PUSH({ (uint8_t)aarg, PKBOX_CMP_LT, ~0ULL, lo >= (1ULL << (lo_bits - 1)) ? lo - (1ULL << (lo_bits - 1)) : 0 },

@@ -9,6 +9,12 @@
  * closes it. */
 int pkbox__seal_check(int *status_fd);
 
+/* Every signal handler in place (and its restorer) is host code: not in a
+ * plugin's code, not in the pool, not in anonymous memory (a plugin's
+ * constructor runs in its compartment before the seal, and could have
+ * installed one).  0 or -EPERM. */
+int pkbox__handlers_host(void);
+
 /* After the policy is loaded: that the kernel applies it (the process's
  * seccomp mode and filter count, the SIGSYS handler, a refused probe).
  * 0, or -EPERM with the reason recorded. */
