@@ -239,18 +239,23 @@ struct pkbox_gatepage {
 
 #include "phase.h"
 
-/* init.c */
-int pkbox__ensure_init(void);
-enum pkbox_backend pkbox__backend_in_use(void);
-void pkbox__dir_store(void *where, const void *val, size_t n);
+/* the backend in use: AUTO before set-up (a state query; belongs in the
+ * state or backend header) */
+static inline enum pkbox_backend pkbox__backend_in_use(void)
+{
+	if (!pkbox__ready())
+		return PKBOX_BACKEND_AUTO;
+	return pkbox__gc.backend == BACKEND_PKU ? PKBOX_BACKEND_PKU : PKBOX_BACKEND_MPROTECT;
+}
+
+#include "init.h"
+#include "lock.h"
 #include "msg.h"
+#include "threads.h"
 static inline struct pkbox_thread *pkbox__thread_at(int ti)
 {
 	return (struct pkbox_thread *)(pkbox__gc.threads_base + (uint64_t)ti * pkbox__gc.thread_stride);
 }
-struct pkbox_thread *pkbox__self(void);
-void pkbox__lock(void);
-void pkbox__unlock(void);
 
 /* domain.c */
 struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err);
