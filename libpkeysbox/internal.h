@@ -431,14 +431,7 @@ extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-int pkbox__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-int pkbox__fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static inline const char *pkbox__strerror(int e)
-{
-	const char *s = strerrordesc_np(e);
-
-	return s ? s : "unknown error";
-}
+#include "fmt.h"
 #ifndef PKBOX_LIBC_PRINTF
 #define snprintf pkbox__fmt
 #define vsnprintf pkbox__vfmt
