@@ -26,6 +26,11 @@ int pkbox__kernel_pkeys(int *errno_out);
 /* The backend AUTO resolves to here (CPUID PKU and OSPKE, and the kernel). */
 enum pkbox_backend pkbox__detect_backend(void);
 
+/* everything pkbox_probe() reports, into *info (all 0 before; its sz
+ * untouched); probe.c */
+struct pkbox_info;
+void pkbox__probe(struct pkbox_info *info);
+
 /* RDPKRU; only valid when pkbox__cpu()->ospke. */
 static inline uint32_t pkbox__rdpkru(void)
 {

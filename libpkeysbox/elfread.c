@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "elfread.h"
-#include "internal.h"
+#include "msg.h"
 
 #define PG 4096UL
 #define PG_DOWN(x) ((x) & ~(PG - 1))
@@ -98,6 +98,50 @@ static int check_segments(struct pkbox_elf *e, const char *path)
 	return 0;
 }
 
+/* one entry of the dynamic section */
+static int dyn_entry(struct pkbox_elf *e, const Elf64_Dyn *d, const char *path)
+{
+	uint64_t v = d->d_un.d_val;
+
+	switch (d->d_tag) {
+	case DT_RELA: e->rela = v; break;
+	case DT_RELASZ: e->relasz = v; break;
+	case DT_JMPREL: e->jmprel = v; break;
+	case DT_PLTRELSZ: e->pltrelsz = v; break;
+	case DT_PLTREL: e->pltrel = v; break;
+	case DT_RELR: e->relr = v; break;
+	case DT_RELRSZ: e->relrsz = v; break;
+	case DT_SYMTAB: e->symtab = v; break;
+	case DT_STRTAB: e->strtab = v; break;
+	case DT_STRSZ: e->strsz = v; break;
+	case DT_GNU_HASH: e->gnu_hash = v; break;
+	case DT_HASH: e->hash = v; break;
+	case DT_VERSYM: e->versym = v; break;
+	case DT_VERNEED: e->verneed = v; break;
+	case DT_VERNEEDNUM: e->verneednum = v; break;
+	case DT_INIT: e->init = v; break;
+	case DT_INIT_ARRAY: e->init_array = v; break;
+	case DT_INIT_ARRAYSZ: e->init_n = v / sizeof(uint64_t); break;
+	case DT_FINI: e->fini = v; break;
+	case DT_FINI_ARRAY: e->fini_array = v; break;
+	case DT_FINI_ARRAYSZ: e->fini_n = v / sizeof(uint64_t); break;
+	case DT_PREINIT_ARRAY: e->preinit = true; break;
+	case DT_TEXTREL: e->textrel = true; break;
+	case DT_FLAGS:
+		if (v & DF_TEXTREL)
+			e->textrel = true;
+		break;
+	case DT_RPATH:
+	case DT_RUNPATH:
+		e->runpath = v;
+		e->has_runpath = true;
+		break;
+	case DT_REL:
+		return pkbox__err(-ENOEXEC, "plugin %s: REL relocations (x86-64 uses RELA)", path);
+	}
+	return 0;
+}
+
 static int read_dynamic(struct pkbox_elf *e, const char *path)
 {
 	for (int i = 0; i < e->nph; i++) {
@@ -113,44 +157,10 @@ static int read_dynamic(struct pkbox_elf *e, const char *path)
 	if (!e->dyn)
 		return pkbox__err(-ENOEXEC, "plugin %s: no dynamic section", path);
 	for (size_t i = 0; i < e->ndyn && e->dyn[i].d_tag != DT_NULL; i++) {
-		uint64_t v = e->dyn[i].d_un.d_val;
+		int rc = dyn_entry(e, &e->dyn[i], path);
 
-		switch (e->dyn[i].d_tag) {
-		case DT_RELA: e->rela = v; break;
-		case DT_RELASZ: e->relasz = v; break;
-		case DT_JMPREL: e->jmprel = v; break;
-		case DT_PLTRELSZ: e->pltrelsz = v; break;
-		case DT_PLTREL: e->pltrel = v; break;
-		case DT_RELR: e->relr = v; break;
-		case DT_RELRSZ: e->relrsz = v; break;
-		case DT_SYMTAB: e->symtab = v; break;
-		case DT_STRTAB: e->strtab = v; break;
-		case DT_STRSZ: e->strsz = v; break;
-		case DT_GNU_HASH: e->gnu_hash = v; break;
-		case DT_HASH: e->hash = v; break;
-		case DT_VERSYM: e->versym = v; break;
-		case DT_VERNEED: e->verneed = v; break;
-		case DT_VERNEEDNUM: e->verneednum = v; break;
-		case DT_INIT: e->init = v; break;
-		case DT_INIT_ARRAY: e->init_array = v; break;
-		case DT_INIT_ARRAYSZ: e->init_n = v / sizeof(uint64_t); break;
-		case DT_FINI: e->fini = v; break;
-		case DT_FINI_ARRAY: e->fini_array = v; break;
-		case DT_FINI_ARRAYSZ: e->fini_n = v / sizeof(uint64_t); break;
-		case DT_PREINIT_ARRAY: e->preinit = true; break;
-		case DT_TEXTREL: e->textrel = true; break;
-		case DT_FLAGS:
-			if (v & DF_TEXTREL)
-				e->textrel = true;
-			break;
-		case DT_RPATH:
-		case DT_RUNPATH:
-			e->runpath = v;
-			e->has_runpath = true;
-			break;
-		case DT_REL:
-			return pkbox__err(-ENOEXEC, "plugin %s: REL relocations (x86-64 uses RELA)", path);
-		}
+		if (rc)
+			return rc;
 	}
 	if (!e->symtab || !e->strtab || pkbox__elf_off(e, e->strtab, e->strsz) < 0)
 		return pkbox__err(-ENOEXEC, "plugin %s: no symbol or string table", path);

@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fmt.h"
 
 struct out {
 	char *buf;
@@ -85,128 +85,145 @@ static void put_num(struct out *o, uint64_t v, bool neg, unsigned base, bool upp
 		pad(o, ' ', width - total);
 }
 
+/* one conversion: %[flags][width][.precision][length]c */
+struct spec {
+	bool left, zero, alt;
+	int width, prec, lng;
+};
+
+static const char *parse_num(const char *f, int *v, va_list *ap)
+{
+	if (*f == '*') {
+		*v = va_arg(*ap, int);
+		return f + 1;
+	}
+	*v = 0;
+	while (*f >= '0' && *f <= '9')
+		*v = *v * 10 + (*f++ - '0');
+	return f;
+}
+
+/* f: just past the '%'; returns where the conversion character is */
+static const char *parse_spec(const char *f, struct spec *s, va_list *ap)
+{
+	*s = (struct spec){ .prec = -1 };
+	for (;; f++) {
+		if (*f == '-')
+			s->left = true;
+		else if (*f == '0')
+			s->zero = true;
+		else if (*f == '#')
+			s->alt = true;
+		else
+			break;
+	}
+	bool star = *f == '*';
+	f = parse_num(f, &s->width, ap);
+	if (star && s->width < 0) {
+		s->left = true;
+		s->width = -s->width;
+	}
+	if (*f == '.')
+		f = parse_num(f + 1, &s->prec, ap);
+	for (;; f++) {
+		if (*f == 'l')
+			s->lng++;
+		else if (*f == 'z')
+			s->lng = 2;
+		else if (*f == 'h')
+			s->lng = -1;
+		else
+			break;
+	}
+	return f;
+}
+
+/* d i u x X */
+static void conv_int(struct out *o, char c, const struct spec *s, va_list *ap)
+{
+	if (c == 'd' || c == 'i') {
+		int64_t v = s->lng >= 1 ? va_arg(*ap, long) : va_arg(*ap, int);
+
+		if (s->lng < 0)
+			v = (short)v;
+		put_num(o, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0, 10, false, "", s->width, s->prec, s->left,
+			s->zero);
+		return;
+	}
+	uint64_t v = s->lng >= 1 ? va_arg(*ap, unsigned long) : va_arg(*ap, unsigned int);
+	unsigned base = c == 'u' ? 10 : 16;
+
+	if (s->lng < 0)
+		v = (unsigned short)v;
+	put_num(o, v, false, base, c == 'X', s->alt && base == 16 && v ? (c == 'X' ? "0X" : "0x") : "", s->width,
+		s->prec, s->left, s->zero);
+}
+
+/* p s c m */
+static void conv_other(struct out *o, char c, const struct spec *s, va_list *ap, int saved)
+{
+	const char *str = NULL;
+	char ch;
+
+	if (c == 'p') {
+		uintptr_t v = (uintptr_t)va_arg(*ap, void *);
+
+		if (v)
+			put_num(o, v, false, 16, false, "0x", s->width, -1, s->left, false);
+		else
+			put_str(o, "(nil)", 5, s->width, s->left);
+	} else if (c == 's') {
+		str = va_arg(*ap, const char *);
+		if (!str)
+			str = "(null)";
+		put_str(o, str, s->prec >= 0 ? strnlen(str, (size_t)s->prec) : strlen(str), s->width, s->left);
+	} else if (c == 'c') {
+		ch = (char)va_arg(*ap, int);
+		put_str(o, &ch, 1, s->width, s->left);
+	} else {
+		str = strerrordesc_np(saved);
+		if (!str)
+			str = "unknown error";
+		put_str(o, str, strlen(str), s->width, s->left);
+	}
+}
+
+/* f: at the conversion character; returns the last character used */
+static const char *convert(struct out *o, const char *f, const struct spec *s, va_list *ap, int saved)
+{
+	if (*f && strchr("diuxX", *f)) {
+		conv_int(o, *f, s, ap);
+	} else if (*f && strchr("pscm", *f)) {
+		conv_other(o, *f, s, ap, saved);
+	} else if (*f == '%') {
+		put(o, '%');
+	} else {
+		/* unknown: copy it as it is */
+		put(o, '%');
+		if (!*f)
+			return f - 1;
+		put(o, *f);
+	}
+	return f;
+}
+
 int pkbox__vfmt(char *buf, size_t cap, const char *fmt, va_list ap)
 {
 	struct out o = { buf, cap, 0 };
 	int saved = errno;
+	struct spec s;
+	va_list aq;
 
+	va_copy(aq, ap);
 	for (const char *f = fmt; f && *f; f++) {
 		if (*f != '%') {
 			put(&o, *f);
 			continue;
 		}
-		bool left = false, zero = false, alt = false;
-		int width = 0, prec = -1, lng = 0;
-
-		for (f++;; f++) {
-			if (*f == '-')
-				left = true;
-			else if (*f == '0')
-				zero = true;
-			else if (*f == '#')
-				alt = true;
-			else
-				break;
-		}
-		if (*f == '*') {
-			width = va_arg(ap, int);
-			if (width < 0) {
-				left = true;
-				width = -width;
-			}
-			f++;
-		} else {
-			while (*f >= '0' && *f <= '9')
-				width = width * 10 + (*f++ - '0');
-		}
-		if (*f == '.') {
-			f++;
-			prec = 0;
-			if (*f == '*') {
-				prec = va_arg(ap, int);
-				f++;
-			} else {
-				while (*f >= '0' && *f <= '9')
-					prec = prec * 10 + (*f++ - '0');
-			}
-		}
-		for (;; f++) {
-			if (*f == 'l')
-				lng++;
-			else if (*f == 'z')
-				lng = 2;
-			else if (*f == 'h')
-				lng = -1;
-			else
-				break;
-		}
-		switch (*f) {
-		case 'd':
-		case 'i': {
-			int64_t v = lng >= 1 ? va_arg(ap, long) : va_arg(ap, int);
-
-			if (lng < 0)
-				v = (short)v;
-			put_num(&o, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0, 10, false, "", width, prec, left, zero);
-			break;
-		}
-		case 'u':
-		case 'x':
-		case 'X': {
-			uint64_t v = lng >= 1 ? va_arg(ap, unsigned long) : va_arg(ap, unsigned int);
-			unsigned base = *f == 'u' ? 10 : 16;
-
-			if (lng < 0)
-				v = (unsigned short)v;
-			put_num(&o, v, false, base, *f == 'X', alt && base == 16 && v ? (*f == 'X' ? "0X" : "0x") : "",
-				width, prec, left, zero);
-			break;
-		}
-		case 'p': {
-			uintptr_t v = (uintptr_t)va_arg(ap, void *);
-
-			if (v)
-				put_num(&o, v, false, 16, false, "0x", width, -1, left, false);
-			else
-				put_str(&o, "(nil)", 5, width, left);
-			break;
-		}
-		case 's': {
-			const char *s = va_arg(ap, const char *);
-
-			if (!s)
-				s = "(null)";
-			size_t n = prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s);
-			put_str(&o, s, n, width, left);
-			break;
-		}
-		case 'c': {
-			char c = (char)va_arg(ap, int);
-
-			put_str(&o, &c, 1, width, left);
-			break;
-		}
-		case 'm': {
-			const char *s = strerrordesc_np(saved);
-
-			if (!s)
-				s = "unknown error";
-			put_str(&o, s, strlen(s), width, left);
-			break;
-		}
-		case '%':
-			put(&o, '%');
-			break;
-		default:
-			/* unknown: copy it as it is */
-			put(&o, '%');
-			if (!*f)
-				f--;
-			else
-				put(&o, *f);
-			break;
-		}
+		f = parse_spec(f + 1, &s, &aq);
+		f = convert(&o, f, &s, &aq, saved);
 	}
+	va_end(aq);
 	if (cap)
 		buf[o.len < cap ? o.len : cap - 1] = 0;
 	errno = saved;

@@ -1,57 +1,37 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* init.c - set-up: backend choice, the address-space pool, keys, threads,
- * and the library's messages. */
+/*
+ * init.c - set-up: the backend choice, the address-space pool and its
+ * layout, the gate configuration, the library's keys, memory and lock, the
+ * host's domain; key-0 protection's decision.  pkbox__ensure_init() is the
+ * one way in (the API edge calls it, nothing below it does).
+ */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
-#include <signal.h>
-#include <stdarg.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <dlfcn.h>
 #include <unistd.h>
 
 #include "cpu.h"
+#include "init.h"
 #include "internal.h"
+#include "lock.h"
+#include "threads.h"
 
 _Static_assert(PKBOX_GC_ADDR == PKBOX_POOL_BASE + PKBOX_META_SIZE + 8 * PAGE, "gate configuration address");
 _Static_assert((PKBOX_POOL_BASE & (PKBOX_POOL_SIZE - 1)) == 0, "pool alignment");
 _Static_assert(sizeof(struct pkbox_gatecfg) <= PAGE, "gate configuration size");
 
-
 static pthread_mutex_t init_mu = PTHREAD_MUTEX_INITIALIZER;
 static int init_rc = 1; /* 1: not yet */
-static pthread_key_t thread_key;
 
-PKBOX_EXPORT pkbox_print_fn pkbox_set_print(pkbox_print_fn fn)
-{
-	pkbox_print_fn old;
-
-	if (pkbox__ensure_init())
-		return NULL;
-	pkbox__lock();
-	old = pkbox__print_fn();
-	pkbox__st->print_fn = fn;
-	pkbox__st->print_set = true;
-	pkbox__unlock();
-	return old;
-}
-
-PKBOX_EXPORT const char *pkbox_backend_name(enum pkbox_backend b)
-{
-	switch (b) {
-	case PKBOX_BACKEND_AUTO: return "auto";
-	case PKBOX_BACKEND_PKU: return "pku";
-	case PKBOX_BACKEND_MPROTECT: return "mprotect";
-	}
-	return "unknown";
-}
-
-/* ---------------------------------------------------------------- pool */
+/* ---------------------------------------------------------------- the backend */
 
 static uint64_t pow2_at_least(uint64_t v)
 {
@@ -114,6 +94,32 @@ static bool kernel_at_least(int maj, int min)
 	return a > maj || (a == maj && b >= min);
 }
 
+/* glibc's static TLS, for the per-compartment copies: into gc, or why not */
+static const char *key0_tls(struct pkbox_gatecfg *gc)
+{
+	void (*info)(size_t *, size_t *) = NULL;
+	const uint32_t *tcbsz = NULL;
+	size_t size = 0, align = 0;
+
+	*(void **)&info = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+	tcbsz = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
+	if (info)
+		info(&size, &align);
+	if (!info || !tcbsz || !*tcbsz || size <= *tcbsz || !align || (align & (align - 1)))
+		return "the C library does not describe its static TLS (glibc needed)";
+	if (align < 64)
+		align = 64;
+	uint64_t span = ((size - *tcbsz + align - 1) & ~(align - 1)) + *tcbsz + 16 + 4096;
+	span = (span + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	if (span > gc->stack_size / 4)
+		return "the static TLS is too large for the domain stacks (raise stack_size)";
+	gc->tls_below = size - *tcbsz;
+	gc->tls_tcb = *tcbsz;
+	gc->tls_align = align;
+	gc->tls_span = span;
+	return NULL;
+}
+
 /* Key-0 protection: inside a compartment, key 0 (the host's stacks, heap,
  * globals, TLS, the C library's state, ...) is write-disabled.  It needs:
  *  - the pku backend (the mprotect backend would have to make every
@@ -126,10 +132,7 @@ static bool kernel_at_least(int maj, int min)
  *    of its static TLS to copy it. */
 static void key0_decide(const struct pkbox_config *cfg, struct pkbox_gatecfg *gc)
 {
-	void (*info)(size_t *, size_t *) = NULL;
-	const uint32_t *tcbsz = NULL;
 	const char *env = cfg && (cfg->flags & PKBOX_F_IGNORE_ENV) ? NULL : getenv("PKBOX_KEY0_WRITABLE");
-	size_t size = 0, align = 0;
 
 	gc->key0_ro = 0;
 	if (gc->backend != BACKEND_PKU) {
@@ -153,81 +156,74 @@ static void key0_decide(const struct pkbox_config *cfg, struct pkbox_gatecfg *gc
 		key0_why = "the CPU or kernel lacks FSGSBASE (needed for per-compartment TLS)";
 		return;
 	}
-	*(void **)&info = dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
-	tcbsz = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
-	if (info)
-		info(&size, &align);
-	if (!info || !tcbsz || !*tcbsz || size <= *tcbsz || !align || (align & (align - 1))) {
-		key0_why = "the C library does not describe its static TLS (glibc needed)";
+	key0_why = key0_tls(gc);
+	if (key0_why)
 		return;
-	}
-	if (align < 64)
-		align = 64;
-	uint64_t span = ((size - *tcbsz + align - 1) & ~(align - 1)) + *tcbsz + 16 + 4096;
-	span = (span + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-	if (span > gc->stack_size / 4) {
-		key0_why = "the static TLS is too large for the domain stacks (raise stack_size)";
-		return;
-	}
-	gc->tls_below = size - *tcbsz;
-	gc->tls_tcb = *tcbsz;
-	gc->tls_align = align;
-	gc->tls_span = span;
 	gc->key0_ro = 1;
 	key0_why = "";
 }
 
-PKBOX_EXPORT int pkbox_key0_protected(const char **why)
+const char *pkbox__key0_why(void)
 {
-	int rc = pkbox__ensure_init();
-
-	if (why)
-		*why = rc ? "the library is not set up" : key0_why;
-	return !rc && pkbox__gc.key0_ro;
+	return key0_why;
 }
 
-static int do_init(const struct pkbox_config *cfg)
+/* ---------------------------------------------------------------- the pool */
+
+/* Where things lie in the pool: offsets from its start. */
+struct layout {
+	size_t stack_size, quota;
+	uint64_t stride;
+	uint64_t records_len;
+	uint64_t off_meta, off_gp, off_tdir, off_records, off_slots, off_stacks;
+	uint64_t stacks_span;
+};
+
+static int layout_sizes(const struct pkbox_config *cfg, struct layout *L)
 {
-	struct pkbox_gatecfg *gc = &pkbox__gc;
-	enum pkbox_backend b = PKBOX_BACKEND_AUTO;
-	int rc;
 	size_t stack_size = cfg && cfg->stack_size ? cfg->stack_size : (256UL << 10);
 	size_t quota = cfg && cfg->domain_quota ? cfg->domain_quota : (256UL << 20);
 
-	if (cfg && cfg->sz < sizeof(struct pkbox_config) - 2 * sizeof(size_t))
-		return pkbox__err(-EINVAL, "pkbox_config.sz is too small (%zu)", cfg->sz);
 	if (stack_size < 16 * PAGE || stack_size > (64UL << 20))
 		return pkbox__err(-EINVAL, "stack_size must be between 64 KiB and 64 MiB");
 	if (quota > PKBOX_SLOT_SIZE / 2)
 		return pkbox__err(-EINVAL, "domain_quota is larger than a domain slot (%lu MiB)",
 				  PKBOX_SLOT_SIZE / 2 >> 20);
-	rc = choose_backend(cfg, &b);
-	if (rc)
-		return rc;
+	L->stack_size = (stack_size + PAGE - 1) & ~(PAGE - 1);
+	L->quota = quota;
+	return 0;
+}
 
-	stack_size = (stack_size + PAGE - 1) & ~(PAGE - 1);
-	uint64_t stride = pow2_at_least(stack_size + 16 * PAGE);
+static int layout_plan(struct layout *L)
+{
 	uint64_t rows = PKBOX_MAX_DOMAINS + 1; /* the last row: fault slots, never mapped */
-	uint64_t records_len = (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE;
+
+	L->stride = pow2_at_least(L->stack_size + 16 * PAGE);
+	L->records_len = (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE;
 	/* meta first: the policy lets exactly mprotect(pool start, meta_len,
 	 * RW) through from the gate's exit (see seal.c) */
-	uint64_t off_meta = 0;
-	uint64_t off_gp = PKBOX_GC_ADDR - PKBOX_POOL_BASE + 2 * PAGE;
-	uint64_t off_tdir = off_gp + 2 * PAGE;
-	uint64_t off_records = off_tdir + 16 * PAGE;
-	uint64_t off_slots = (off_records + records_len + 16 * PAGE + PAGE - 1) & ~(PAGE - 1);
-	uint64_t off_stacks = off_slots + (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_SLOT_SIZE;
-	uint64_t stacks_span = rows * PKBOX_MAX_THREADS * stride;
-	uint64_t total = off_stacks + stride + stacks_span;
-
-	if (total > PKBOX_POOL_SIZE)
+	L->off_meta = 0;
+	L->off_gp = PKBOX_GC_ADDR - PKBOX_POOL_BASE + 2 * PAGE;
+	L->off_tdir = L->off_gp + 2 * PAGE;
+	L->off_records = L->off_tdir + 16 * PAGE;
+	L->off_slots = (L->off_records + L->records_len + 16 * PAGE + PAGE - 1) & ~(PAGE - 1);
+	L->off_stacks = L->off_slots + (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_SLOT_SIZE;
+	L->stacks_span = rows * PKBOX_MAX_THREADS * L->stride;
+	if (L->off_stacks + L->stride + L->stacks_span > PKBOX_POOL_SIZE)
 		return pkbox__err(-EINVAL, "the pool does not fit %lu GiB (stack_size too large)",
 				  PKBOX_POOL_SIZE >> 30);
-	/* The pool: one naturally aligned block at a fixed address, all of it
-	 * reserved (the syscall policy names it with a single mask, the gate
-	 * reaches its configuration through a constant). */
+	return 0;
+}
+
+/* The pool: one naturally aligned block at a fixed address, all of it
+ * reserved (the syscall policy names it with a single mask, the gate
+ * reaches its configuration through a constant); the gate configuration's
+ * page writable. */
+static int pool_reserve(uint64_t *lo)
+{
 	char *pool = mmap((void *)PKBOX_POOL_BASE, PKBOX_POOL_SIZE, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
 	if (pool == MAP_FAILED || pool != (char *)PKBOX_POOL_BASE) {
 		int e = pool == MAP_FAILED ? errno : EEXIST;
 
@@ -251,57 +247,67 @@ static int do_init(const struct pkbox_config *cfg)
 		munmap(pool, PKBOX_POOL_SIZE);
 		return pkbox__err(-e, "cannot map the gate configuration: %s", strerror(e));
 	}
-	total = PKBOX_POOL_SIZE;
-	uint64_t lo = (uint64_t)pool;
-	uint64_t stacks_lo = (lo + off_stacks + stride - 1) & ~(stride - 1);
+	*lo = (uint64_t)pool;
+	return 0;
+}
 
-	gc->stacks_lo = stacks_lo;
-	gc->stacks_span = stacks_span;
-	gc->stacks_dom_span = (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * stride;
-	gc->stride_shift = shift_of(stride);
-	gc->stride = stride;
-	gc->stack_size = stack_size;
-	gc->meta_lo = lo + off_meta;
+/* ---------------------------------------------------------------- the gate configuration */
+
+static void gc_fill(struct pkbox_gatecfg *gc, const struct layout *L, uint64_t lo, enum pkbox_backend b)
+{
+	gc->stacks_lo = (lo + L->off_stacks + L->stride - 1) & ~(L->stride - 1);
+	gc->stacks_span = L->stacks_span;
+	gc->stacks_dom_span = (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * L->stride;
+	gc->stride_shift = shift_of(L->stride);
+	gc->stride = L->stride;
+	gc->stack_size = L->stack_size;
+	gc->meta_lo = lo + L->off_meta;
 	gc->meta_len = PKBOX_META_SIZE;
-	gc->records_lo = lo + off_records;
-	gc->slots_lo = lo + off_slots;
+	gc->records_lo = lo + L->off_records;
+	gc->slots_lo = lo + L->off_slots;
 	gc->pool_lo = lo;
-	gc->pool_hi = lo + total;
-	gc->gatepage = lo + off_gp;
-	gc->tdir = lo + off_tdir;
+	gc->pool_hi = lo + PKBOX_POOL_SIZE;
+	gc->gatepage = lo + L->off_gp;
+	gc->tdir = lo + L->off_tdir;
 	gc->backend = b == PKBOX_BACKEND_PKU ? BACKEND_PKU : BACKEND_MPROTECT;
 	gc->fsgsbase = pkbox__cpu()->fsgsbase;
 	gc->xsave_pkru_offset = pkbox__cpu()->xsave_pkru_offset;
 	gc->key_h = gc->key_r = -1;
 	gc->ops = (uint64_t)(uintptr_t)(b == PKBOX_BACKEND_PKU ? &pkbox__be_pku : &pkbox__be_mprotect);
+	gc->jit_rw = lo + PKBOX_POOL_SIZE - 4 * PKBOX_JIT_SIZE;
+	gc->jit_rx = lo + PKBOX_POOL_SIZE - 2 * PKBOX_JIT_SIZE;
+}
 
-	if (b == PKBOX_BACKEND_PKU) {
-		gc->key_h = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
-		gc->key_r = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
-		if (gc->key_h < 0 || gc->key_r < 0) {
-			rc = pkbox__err(-ENOSPC, "cannot allocate the library's two protection keys: %s",
-					strerror(errno));
-			goto fail;
-		}
-	}
-	key0_decide(cfg, gc);
-	/* library state, host-only */
+/* pku: the host's key and the records' key */
+static int keys_alloc(struct pkbox_gatecfg *gc, enum pkbox_backend b)
+{
+	if (b != PKBOX_BACKEND_PKU)
+		return 0;
+	gc->key_h = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
+	gc->key_r = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
+	if (gc->key_h < 0 || gc->key_r < 0)
+		return pkbox__err(-ENOSPC, "cannot allocate the library's two protection keys: %s", strerror(errno));
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the library's memory */
+
+/* The library's state (host-only), its records, the gate page and the
+ * thread directory; the thread entries after the state. */
+static int meta_setup(struct pkbox_gatecfg *gc, const struct layout *L, enum pkbox_backend b)
+{
 	if (pkbox__be->tag(gc->meta_lo, gc->meta_len, PROT_READ | PROT_WRITE, gc->key_h) ||
-	    pkbox__be->tag(gc->records_lo, records_len, PROT_READ | PROT_WRITE, gc->key_r) ||
+	    pkbox__be->tag(gc->records_lo, L->records_len, PROT_READ | PROT_WRITE, gc->key_r) ||
 	    mprotect((void *)gc->gatepage, PAGE, PROT_READ | PROT_WRITE) ||
-	    mprotect((void *)gc->tdir, PAGE, PROT_READ)) {
-		rc = pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
-		goto fail;
-	}
+	    mprotect((void *)gc->tdir, PAGE, PROT_READ))
+		return pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
 	gc->st = gc->meta_lo;
 	pkbox__st->mp_cur = -1;
 	uint64_t tbase = (gc->meta_lo + sizeof(struct pkbox_state) + 63) & ~63UL;
 	gc->threads_base = tbase;
 	gc->thread_stride = (sizeof(struct pkbox_thread) + 63) & ~63UL;
-	if (tbase + PKBOX_MAX_THREADS * gc->thread_stride > gc->meta_lo + gc->meta_len) {
-		rc = pkbox__err(-ENOMEM, "library state does not fit its area");
-		goto fail;
-	}
+	if (tbase + PKBOX_MAX_THREADS * gc->thread_stride > gc->meta_lo + gc->meta_len)
+		return pkbox__err(-ENOMEM, "library state does not fit its area");
 	/* only what is used is switched (the mprotect backend's cost grows with it) */
 	gc->meta_len = (tbase + PKBOX_MAX_THREADS * gc->thread_stride - gc->meta_lo + PAGE - 1) & ~(PAGE - 1);
 	/* mprotect backend: the rest back to the reservation, so that the part
@@ -311,23 +317,32 @@ static int do_init(const struct pkbox_config *cfg)
 		uintptr_t rest = gc->meta_lo + gc->meta_len;
 
 		if (mprotect((void *)rest, PKBOX_META_SIZE - gc->meta_len, PROT_NONE) ||
-		    madvise((void *)rest, PKBOX_META_SIZE - gc->meta_len, MADV_DODUMP)) {
-			rc = pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
-			goto fail;
-		}
+		    madvise((void *)rest, PKBOX_META_SIZE - gc->meta_len, MADV_DODUMP))
+			return pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
 	}
+	return 0;
+}
+
+/* The library lock (lock.c): recursive; with pku in host-keyed memory,
+ * with mprotect in the gate page (see internal.h) */
+static void lock_setup(struct pkbox_gatecfg *gc, enum pkbox_backend b)
+{
 	pthread_mutexattr_t ma;
+
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	/* pku: in host-keyed memory; mprotect: in the gate page (see internal.h) */
 	pthread_mutex_t *mu = b == PKBOX_BACKEND_PKU ? &pkbox__st->mu : &((struct pkbox_gatepage *)gc->gatepage)->mu;
 	pthread_mutex_init(mu, &ma);
 	gc->mu = (uint64_t)(uintptr_t)mu;
 	pthread_mutexattr_destroy(&ma);
-	pkbox__st->default_quota = quota;
+}
 
-	/* slot 0: the host's private domain */
+/* slot 0: the host's private domain */
+static void host_dom_setup(struct pkbox_gatecfg *gc, size_t quota)
+{
 	struct pkbox_dom *h = &pkbox__st->doms[0];
+
+	pkbox__st->default_quota = quota;
 	h->used = true;
 	h->gen = 1;
 	h->idx = 0;
@@ -335,20 +350,65 @@ static int do_init(const struct pkbox_config *cfg)
 	strcpy(h->name, "host");
 	h->quota = quota;
 	h->next = gc->slots_lo + PAGE;
+}
 
-	gc->jit_rw = lo + PKBOX_POOL_SIZE - 4 * PKBOX_JIT_SIZE;
-	gc->jit_rx = lo + PKBOX_POOL_SIZE - 2 * PKBOX_JIT_SIZE;
-	if (gc->jit_rw < gc->stacks_lo + gc->stacks_span + stride) {
-		rc = pkbox__err(-EINVAL, "the pool has no room for committed code");
-		goto fail;
-	}
+/* ---------------------------------------------------------------- the steps */
+
+/* Everything in the pool; on failure the caller gives the pool and the keys back. */
+static int pool_setup(const struct pkbox_config *cfg, struct pkbox_gatecfg *gc, const struct layout *L,
+		      enum pkbox_backend b)
+{
+	int rc = keys_alloc(gc, b);
+
+	if (rc)
+		return rc;
+	key0_decide(cfg, gc);
+	rc = meta_setup(gc, L, b);
+	if (rc)
+		return rc;
+	lock_setup(gc, b);
+	host_dom_setup(gc, L->quota);
+	if (gc->jit_rw < gc->stacks_lo + gc->stacks_span + gc->stride)
+		return pkbox__err(-EINVAL, "the pool has no room for committed code");
 	rc = pkbox__jit_setup();
 	if (rc)
-		goto fail;
+		return rc;
 	gc->initialized = 1;
-	if (mprotect(gc, PAGE, PROT_READ)) {
-		rc = pkbox__err(-errno, "cannot make the gate configuration read-only: %s", strerror(errno));
-		goto fail;
+	if (mprotect(gc, PAGE, PROT_READ))
+		return pkbox__err(-errno, "cannot make the gate configuration read-only: %s", strerror(errno));
+	return 0;
+}
+
+static void pool_undo(struct pkbox_gatecfg *gc, uint64_t lo)
+{
+	if (gc->key_h >= 0)
+		syscall(SYS_pkey_free, gc->key_h);
+	if (gc->key_r >= 0)
+		syscall(SYS_pkey_free, gc->key_r);
+	munmap((void *)lo, PKBOX_POOL_SIZE);
+}
+
+static int do_init(const struct pkbox_config *cfg)
+{
+	struct pkbox_gatecfg *gc = &pkbox__gc;
+	enum pkbox_backend b = PKBOX_BACKEND_AUTO;
+	struct layout L = { 0 };
+	uint64_t lo = 0;
+	int rc = layout_sizes(cfg, &L);
+
+	if (!rc)
+		rc = choose_backend(cfg, &b);
+	if (!rc)
+		rc = layout_plan(&L);
+	if (!rc)
+		rc = pool_reserve(&lo);
+	if (rc)
+		return rc;
+	gc_fill(gc, &L, lo, b);
+	rc = pool_setup(cfg, gc, &L, b);
+	if (rc) {
+		pool_undo(gc, lo);
+		return rc;
 	}
 	pkbox__ready_set();
 	rc = pkbox__fault_install();
@@ -358,40 +418,31 @@ static int do_init(const struct pkbox_config *cfg)
 		   (unsigned long)gc->pool_lo, (unsigned long)gc->pool_hi,
 		   gc->key0_ro ? "read-only in compartments" : "writable in compartments: ", key0_why);
 	return 0;
-fail:
-	if (gc->key_h >= 0)
-		syscall(SYS_pkey_free, gc->key_h);
-	if (gc->key_r >= 0)
-		syscall(SYS_pkey_free, gc->key_r);
-	munmap(pool, total);
-	return rc;
 }
 
-static void thread_gone(void *p);
+/* ---------------------------------------------------------------- once */
 
 static int init_locked(const struct pkbox_config *cfg)
 {
 	if (init_rc != 1)
 		return init_rc;
-	if (pthread_key_create(&thread_key, thread_gone))
-		return init_rc = pkbox__err(-EAGAIN, "pthread_key_create failed");
+	int rc = pkbox__threads_setup();
+	if (rc)
+		return init_rc = rc;
 	init_rc = do_init(cfg);
 	return init_rc;
 }
 
-PKBOX_EXPORT int pkbox_init(const struct pkbox_config *cfg)
+int pkbox__init(const struct pkbox_config *cfg)
 {
 	int rc;
 
 	pthread_mutex_lock(&init_mu);
-	if (init_rc != 1) {
+	if (init_rc != 1)
 		rc = init_rc ? init_rc : pkbox__err(-EALREADY, "pkbox_init: the library is already set up");
-	} else {
+	else
 		rc = init_locked(cfg);
-	}
 	pthread_mutex_unlock(&init_mu);
-	if (!rc && cfg && (cfg->flags & PKBOX_F_SEAL))
-		rc = pkbox_seal(NULL);
 	return rc;
 }
 
@@ -404,111 +455,9 @@ int pkbox__ensure_init(void)
 	pthread_mutex_lock(&init_mu);
 	rc = init_locked(NULL);
 	pthread_mutex_unlock(&init_mu);
+	/* transitional: for callers that are not yet API-edge wrappers (those
+	 * set errno with PKBOX_API_RET) */
 	if (rc)
 		errno = -rc;
 	return rc;
-}
-
-enum pkbox_backend pkbox__backend_in_use(void)
-{
-	if (!pkbox__ready())
-		return PKBOX_BACKEND_AUTO;
-	return pkbox__gc.backend == BACKEND_PKU ? PKBOX_BACKEND_PKU : PKBOX_BACKEND_MPROTECT;
-}
-
-PKBOX_EXPORT enum pkbox_backend pkbox_backend(void)
-{
-	if (pkbox__ensure_init())
-		return PKBOX_BACKEND_AUTO;
-	return pkbox__backend_in_use();
-}
-
-void pkbox__lock(void)
-{
-	pthread_mutex_lock((pthread_mutex_t *)(uintptr_t)pkbox__gc.mu);
-}
-
-void pkbox__unlock(void)
-{
-	pthread_mutex_unlock((pthread_mutex_t *)(uintptr_t)pkbox__gc.mu);
-}
-
-/* ---------------------------------------------------------------- threads */
-
-static __thread PKBOX_TLS struct pkbox_thread *tls_self;
-
-/* Writes into the directory page (thread ids, compartment heaps), which
- * everyone may read and only the library writes, under the library lock. */
-void pkbox__dir_store(void *where, const void *val, size_t n)
-{
-	pkbox__mprotect(pkbox__tdir, PAGE, PROT_READ | PROT_WRITE);
-	memcpy(where, val, n);
-	pkbox__mprotect(pkbox__tdir, PAGE, PROT_READ);
-}
-
-static void tdir_set(int ti, pid_t tid)
-{
-	pkbox__dir_store(&pkbox__tdir[ti], &tid, sizeof(tid));
-}
-
-struct pkbox_thread *pkbox__self(void)
-{
-	struct pkbox_thread *t = tls_self;
-	pid_t tid;
-
-	if (t)
-		return t;
-	tid = pkbox__gettid();
-	pkbox__lock();
-	for (int i = 0; i < PKBOX_MAX_THREADS; i++) {
-		struct pkbox_thread *c = pkbox__thread_at(i);
-
-		if (c->used)
-			continue;
-		memset(c, 0, sizeof(*c));
-		c->used = true;
-		c->ti = i;
-		for (int k = 0; k < PKBOX_MAX_DOMAINS; k++)
-			pkbox__st->doms[k].tls_copied[i / 64] &= ~(1ULL << (i % 64));
-		c->tid = tid;
-		tdir_set(i, tid);
-		t = c;
-		break;
-	}
-	pkbox__unlock();
-	if (!t) {
-		pkbox__err(-EAGAIN, "more than %d threads use the library at once", PKBOX_MAX_THREADS);
-		return NULL;
-	}
-	if (pkbox__thread_signals(t) || pkbox__thread_rseq_off()) {
-		pkbox__lock();
-		tdir_set(t->ti, 0);
-		t->used = false;
-		pkbox__unlock();
-		return NULL;
-	}
-	pthread_setspecific(thread_key, t);
-	tls_self = t;
-	pkbox__host_fs_set(t->ti);
-	return t;
-}
-
-static void thread_gone(void *p)
-{
-	struct pkbox_thread *t = p;
-
-	if (t->altstack) {
-		stack_t ss = { .ss_flags = SS_DISABLE };
-		stack_t cur;
-
-		if (!sigaltstack(NULL, &cur) && cur.ss_sp == t->altstack)
-			pkbox__sigaltstack(&ss, NULL);
-		munmap(t->altstack, PKBOX_ALTSTACK_SIZE);
-	}
-	pkbox__lock();
-	tdir_set(t->ti, 0);
-	t->used = false;
-	t->altstack = NULL;
-	pkbox__unlock();
-	tls_self = NULL;
 }

@@ -238,18 +238,36 @@ struct pkbox_gatepage {
 
 #include "phase.h"
 
-/* init.c */
-int pkbox__ensure_init(void);
-enum pkbox_backend pkbox__backend_in_use(void);
-void pkbox__dir_store(void *where, const void *val, size_t n);
+/* Is a inside the code of an object a plugin brought?  Under the library
+ * lock.  (A state query over the plugin table: belongs in the state header.) */
+static inline bool pkbox__plugin_code(uintptr_t a)
+{
+	const struct pkbox_plug *p = pkbox__st->plugs;
+
+	for (int i = 0; i < MAX_PLUGINS; i++)
+		for (int k = 0; p[i].used && k < p[i].nobjs; k++)
+			if (a >= p[i].objs[k].text_lo && a < p[i].objs[k].text_hi)
+				return true;
+	return false;
+}
+
+/* the backend in use: AUTO before set-up (a state query; belongs in the
+ * state or backend header) */
+static inline enum pkbox_backend pkbox__backend_in_use(void)
+{
+	if (!pkbox__ready())
+		return PKBOX_BACKEND_AUTO;
+	return pkbox__gc.backend == BACKEND_PKU ? PKBOX_BACKEND_PKU : PKBOX_BACKEND_MPROTECT;
+}
+
+#include "init.h"
+#include "lock.h"
 #include "msg.h"
+#include "threads.h"
 static inline struct pkbox_thread *pkbox__thread_at(int ti)
 {
 	return (struct pkbox_thread *)(pkbox__gc.threads_base + (uint64_t)ti * pkbox__gc.thread_stride);
 }
-struct pkbox_thread *pkbox__self(void);
-void pkbox__lock(void);
-void pkbox__unlock(void);
 
 /* domain.c */
 struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err);
@@ -329,7 +347,6 @@ int pkbox__thread_rseq_off(void);
 struct rseq;
 int pkbox__rseq_find(struct rseq **area, unsigned *len);
 size_t pkbox__fault_signals(const int **sigs, void **fn);
-bool pkbox__plugin_code(uintptr_t a);
 void pkbox__host_fs_set(int ti);
 uint64_t pkbox__fs_enter(int *ti);
 void pkbox__fs_leave(uint64_t fs);
@@ -353,14 +370,7 @@ extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-int pkbox__vfmt(char *buf, size_t cap, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-int pkbox__fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static inline const char *pkbox__strerror(int e)
-{
-	const char *s = strerrordesc_np(e);
-
-	return s ? s : "unknown error";
-}
+#include "fmt.h"
 #ifndef PKBOX_LIBC_PRINTF
 #define snprintf pkbox__fmt
 #define vsnprintf pkbox__vfmt

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * plugin.c - shared objects in a compartment: the API.
+ * plugin.c - shared objects in a compartment: the plugin table, loading,
+ * symbols, unloading, copies across the boundary (the engine of
+ * api_plugin.c).
  *
  * pkbox_plugin_load() works once the process is sealed (a load before
  * pkbox_seal() is refused unless the host asks for it with
@@ -26,18 +28,9 @@
 
 #include "internal.h"
 #include "loader.h"
+#include "plugin.h"
 
 #define plugs (pkbox__st->plugs)
-
-/* Is a inside the code of an object a plugin brought?  Under the library lock. */
-bool pkbox__plugin_code(uintptr_t a)
-{
-	for (int i = 0; i < MAX_PLUGINS; i++)
-		for (int k = 0; plugs[i].used && k < plugs[i].nobjs; k++)
-			if (a >= plugs[i].objs[k].text_lo && a < plugs[i].objs[k].text_hi)
-				return true;
-	return false;
-}
 
 static struct pkbox_plug *plug_get(const struct pkbox_plugin *h, int *err)
 {
@@ -117,28 +110,7 @@ static int run_ctors(struct pkbox_plug *pl, struct pkbox_domain *dh, const char 
 
 /* ---------------------------------------------------------------- load */
 
-#define PLUGIN_OPTS_V1 (offsetof(struct pkbox_plugin_opts, heap) + sizeof(size_t))
-
-/* The options as far as the caller's struct goes; a larger struct's
- * unknown tail must be zero. */
-static int get_opts(const struct pkbox_plugin_opts *in, struct pkbox_plugin_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	if (!in)
-		return 0;
-	if (in->sz < PLUGIN_OPTS_V1)
-		return pkbox__err(-EINVAL, "pkbox_plugin_load: opts->sz %zu is smaller than the first version (%zu)",
-				  in->sz, (size_t)PLUGIN_OPTS_V1);
-	for (size_t i = sizeof(*o); i < in->sz; i++)
-		if (((const unsigned char *)in)[i])
-			return pkbox__err(-EINVAL, "pkbox_plugin_load: opts has fields this library does not know");
-	memcpy(o, in, in->sz < sizeof(*o) ? in->sz : sizeof(*o));
-	if (o->flags & ~PKBOX_PLUGIN_UNSEALED)
-		return pkbox__err(-EINVAL, "pkbox_plugin_load: unknown flags %#x", o->flags);
-	return 0;
-}
-
-static struct pkbox_plug *slot_take(const char *path)
+static int slot_take(const char *path, struct pkbox_plug **out)
 {
 	struct pkbox_plug *pl = NULL;
 
@@ -154,9 +126,10 @@ static struct pkbox_plug *slot_take(const char *path)
 		snprintf(pl->path, sizeof(pl->path), "%s", path);
 	}
 	pkbox__unlock();
+	*out = pl;
 	if (!pl)
-		pkbox__err(-ENOSPC, "pkbox_plugin_load(%s): %d plugins are loaded already", path, MAX_PLUGINS);
-	return pl;
+		return pkbox__err(-ENOSPC, "pkbox_plugin_load(%s): %d plugins are loaded already", path, MAX_PLUGINS);
+	return 0;
 }
 
 static void slot_free(struct pkbox_plug *pl, struct pkbox_domain *dh)
@@ -187,98 +160,80 @@ static int map_into(struct pkbox_plug *pl, struct pkbox_domain *dh, const char *
 	return rc;
 }
 
-PKBOX_EXPORT struct pkbox_plugin *pkbox_plugin_load(const char *path, const char *name,
-						    const struct pkbox_plugin_opts *opts)
+/* its domain, the objects mapped into it, their constructors run */
+static int load_into(struct pkbox_plug *pl, const char *path, const char *name, const struct pkbox_plugin_opts *o)
 {
-	struct pkbox_plugin_opts o;
-	struct pkbox_plug *pl;
-	struct pkbox_domain *dh = NULL;
-	int rc, saved = errno;
+	struct pkbox_domain_opts dopts = { .sz = sizeof(dopts), .quota = o->quota };
+	struct pkbox_domain *dh = pkbox_domain_create(name, &dopts);
+	int rc = dh ? map_into(pl, dh, path, o) : (errno ? -errno : -ENOMEM);
+	char keep[256];
 
-	if (pkbox__ensure_init())
-		return NULL;
-	if (!path || !*path) {
-		pkbox__err(-EINVAL, "pkbox_plugin_load: path is NULL or empty");
-		return NULL;
-	}
-	if (get_opts(opts, &o))
-		return NULL;
-	if (!name)
-		name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	if (!pkbox_sealed() && !(o.flags & PKBOX_PLUGIN_UNSEALED)) {
-		pkbox__err(-EPERM, "pkbox_plugin_load(%s): the process is not sealed; call pkbox_seal() first "
-				   "(no plugin code runs in an unsealed process)", path);
-		return NULL;
-	}
-	if (!(pl = slot_take(path)))
-		return NULL;
-	struct pkbox_domain_opts dopts = { .sz = sizeof(dopts), .quota = o.quota };
-	dh = pkbox_domain_create(name, &dopts);
-	rc = dh ? map_into(pl, dh, path, &o) : -errno;
 	if (!rc)
-		rc = run_ctors(pl, dh, path, name, o.timeout_ms);
-	if (rc) {
-		const char *m = pkbox_last_error();
-		char keep[256];
-		snprintf(keep, sizeof(keep), "%s", m);
-		slot_free(pl, dh);
-		pkbox__err(rc, "%s", keep);
-		return NULL;
-	}
-	pkbox__msg(PKBOX_INFO, "plugin %s loaded into domain %s (%d object%s)", path, name, pl->nobjs,
-		   pl->nobjs == 1 ? "" : "s");
-	errno = saved;
-	return (struct pkbox_plugin *)(uintptr_t)(((uintptr_t)pl->gen << 16) | (uintptr_t)(pl - plugs + 1));
+		rc = run_ctors(pl, dh, path, name, o->timeout_ms);
+	if (!rc)
+		return 0;
+	/* what went wrong, kept across the clean-up */
+	snprintf(keep, sizeof(keep), "%s", pkbox__pending());
+	slot_free(pl, dh);
+	return pkbox__err(rc, "%s", keep);
 }
 
-PKBOX_EXPORT struct pkbox_domain *pkbox_plugin_domain(const struct pkbox_plugin *h)
+int pkbox__plugin_load(const char *path, const char *name, const struct pkbox_plugin_opts *o,
+		       struct pkbox_plugin **out)
 {
+	struct pkbox_plug *pl;
 	int rc;
-	struct pkbox_domain *d = NULL;
 
-	if (pkbox__ensure_init())
-		return NULL;
+	if (!pkbox_sealed() && !(o->flags & PKBOX_PLUGIN_UNSEALED))
+		return pkbox__err(-EPERM, "pkbox_plugin_load(%s): the process is not sealed; call pkbox_seal() first "
+					  "(no plugin code runs in an unsealed process)", path);
+	rc = slot_take(path, &pl);
+	if (!rc)
+		rc = load_into(pl, path, name, o);
+	if (rc)
+		return rc;
+	pkbox__msg(PKBOX_INFO, "plugin %s loaded into domain %s (%d object%s)", path, name, pl->nobjs,
+		   pl->nobjs == 1 ? "" : "s");
+	*out = (struct pkbox_plugin *)(uintptr_t)(((uintptr_t)pl->gen << 16) | (uintptr_t)(pl - plugs + 1));
+	return 0;
+}
+
+int pkbox__plugin_domain(const struct pkbox_plugin *h, struct pkbox_domain **out)
+{
+	int rc = 0;
+
 	pkbox__lock();
 	struct pkbox_plug *pl = plug_get(h, &rc);
 	if (pl)
-		d = pkbox__dom_handle(&pkbox__st->doms[pl->dom]);
+		*out = pkbox__dom_handle(&pkbox__st->doms[pl->dom]);
 	pkbox__unlock();
-	return d;
+	return rc;
 }
 
-PKBOX_EXPORT void *pkbox_plugin_sym(const struct pkbox_plugin *h, const char *sym)
+int pkbox__plugin_sym(const struct pkbox_plugin *h, const char *sym, void **out)
 {
-	int rc;
-	void *p = NULL;
+	int rc = 0;
 
-	if (pkbox__ensure_init())
-		return NULL;
-	if (!sym || !*sym) {
-		pkbox__err(-EINVAL, "pkbox_plugin_sym: symbol is NULL or empty");
-		return NULL;
-	}
 	pkbox__lock();
 	struct pkbox_plug *pl = plug_get(h, &rc);
 	if (pl) {
 		bool code = false;
-		p = (void *)pkbox__obj_sym(&pl->objs[0], sym, &code);
+		void *p = (void *)pkbox__obj_sym(&pl->objs[0], sym, &code);
 		if (!p)
-			pkbox__err(-ENOENT, "pkbox_plugin_sym: no symbol %s in plugin %s", sym, pl->path);
-		else if (!code) {
-			pkbox__err(-ENOENT, "pkbox_plugin_sym: %s is not a function of plugin %s", sym, pl->path);
-			p = NULL;
-		}
+			rc = pkbox__err(-ENOENT, "pkbox_plugin_sym: no symbol %s in plugin %s", sym, pl->path);
+		else if (!code)
+			rc = pkbox__err(-ENOENT, "pkbox_plugin_sym: %s is not a function of plugin %s", sym, pl->path);
+		else
+			*out = p;
 	}
 	pkbox__unlock();
-	return p;
+	return rc;
 }
 
-PKBOX_EXPORT int pkbox_plugin_unload(struct pkbox_plugin *h)
+int pkbox__plugin_unload(struct pkbox_plugin *h)
 {
-	int rc = pkbox__ensure_init();
+	int rc = 0;
 
-	if (rc)
-		return rc;
 	pkbox__lock();
 	struct pkbox_plug *pl = plug_get(h, &rc);
 	struct pkbox_domain *dh = pl ? pkbox__dom_handle(&pkbox__st->doms[pl->dom]) : NULL;
@@ -299,41 +254,48 @@ PKBOX_EXPORT int pkbox_plugin_unload(struct pkbox_plugin *h)
 
 /* ---------------------------------------------------------------- boundary */
 
-PKBOX_EXPORT void *pkbox_copy_in(struct pkbox_domain *h, const void *src, size_t n)
+int pkbox__copy_in(struct pkbox_domain *h, const void *src, size_t n, void **out)
 {
-	if (!src && n) {
-		pkbox__err(-EINVAL, "pkbox_copy_in: src is NULL");
-		return NULL;
-	}
 	void *p = pkbox_malloc(h, n ? n : 1);
-	if (p && n)
+
+	if (!p)
+		return errno ? -errno : -ENOMEM;
+	if (n)
 		memcpy(p, src, n);
-	return p;
+	*out = p;
+	return 0;
 }
 
-PKBOX_EXPORT int pkbox_copy_out(const struct pkbox_domain *h, void *dst, const void *src, size_t n)
+/* Is [a, a + n) inside one region of d?  (Regions do not overlap: the one
+ * that holds a, or for n == 0 the one that ends at a.) */
+static bool dom_holds(const struct pkbox_dom *d, uintptr_t a, size_t n)
 {
-	int rc = pkbox__ensure_init();
+	for (int k = 0; k < 2; k++) {
+		int r = pkbox__region_find(k ? a - 1 : a);
+		const struct pkbox_region *g = r >= 0 ? &pkbox__st->regions[r] : NULL;
 
-	if (rc)
-		return rc;
-	if ((!dst || !src) && n)
-		return pkbox__err(-EINVAL, "pkbox_copy_out: dst or src is NULL");
+		if (g && g->dom == d->idx && a >= g->base && a + n <= g->base + g->pages * PAGE)
+			return true;
+		if (n || !a)
+			break;
+	}
+	return false;
+}
+
+int pkbox__copy_out(const struct pkbox_domain *h, void *dst, const void *src, size_t n)
+{
+	int rc = 0;
+
 	pkbox__lock();
 	struct pkbox_dom *d = pkbox__dom_get(h, &rc);
 	if (d) {
 		uintptr_t a = (uintptr_t)src;
-		rc = pkbox__err(-EFAULT, "pkbox_copy_out: %p + %zu is not memory of domain %s", src, n, d->name);
-		if (a + n >= a) {
-			for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
-				struct pkbox_region *g = &pkbox__st->regions[r];
-				if (g->used && g->dom == d->idx && a >= g->base && a + n <= g->base + g->pages * PAGE) {
-					memcpy(dst, src, n);
-					rc = 0;
-					break;
-				}
-			}
-		}
+
+		if (a + n >= a && dom_holds(d, a, n))
+			memcpy(dst, src, n);
+		else
+			rc = pkbox__err(-EFAULT, "pkbox_copy_out: %p + %zu is not memory of domain %s", src, n,
+					d->name);
 	}
 	pkbox__unlock();
 	return rc;

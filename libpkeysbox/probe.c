@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* probe.c - what the CPU and the kernel offer (pkbox_probe). */
+/* probe.c - what the CPU and the kernel offer, in detail (pkbox_probe's engine). */
 #include "config.h"
 
 #include <cpuid.h>
@@ -87,15 +87,10 @@ static void seccomp_actions(struct pkbox_info *info)
 			       syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &a) == 0;
 }
 
-PKBOX_EXPORT int pkbox_probe(struct pkbox_info *info)
+/* CPUID: vendor, family, model, stepping, brand string */
+static void cpu_ident(struct pkbox_info *info)
 {
-	const struct pkbox_cpu *c = pkbox__cpu();
 	unsigned a, b, cx, d;
-	struct utsname u;
-
-	if (!info || info->sz < sizeof(*info))
-		return pkbox__err(-EINVAL, "pkbox_probe: info is NULL or info->sz too small");
-	memset((char *)info + sizeof(info->sz), 0, sizeof(*info) - sizeof(info->sz));
 
 	if (__get_cpuid(0, &a, &b, &cx, &d)) {
 		memcpy(info->cpu_vendor, &b, 4);
@@ -121,15 +116,14 @@ PKBOX_EXPORT int pkbox_probe(struct pkbox_info *info)
 		info->cpu_model[48] = 0;
 		trim(info->cpu_model);
 	}
-	info->cpuid_pku = c->pku;
-	info->cpuid_ospke = c->ospke;
-	cpuinfo_flags(info);
-	if (!uname(&u))
-		snprintf(info->kernel_release, sizeof(info->kernel_release), "%s", u.release);
+}
 
-	/* keys: allocate until the kernel says no, then give them all back */
+/* keys: allocate until the kernel says no, then give them all back */
+static void keys_count(struct pkbox_info *info)
+{
 	int keys[16], n = 0;
 	long k = syscall(SYS_pkey_alloc, 0UL, 0UL);
+
 	info->kernel_pkeys = k >= 0;
 	info->pkey_alloc_errno = k >= 0 ? 0 : errno;
 	while (k >= 0 && n < 16) {
@@ -141,6 +135,20 @@ PKBOX_EXPORT int pkbox_probe(struct pkbox_info *info)
 	for (int i = 0; i < n; i++)
 		syscall(SYS_pkey_free, keys[i]);
 	info->keys_available = n;
+}
+
+void pkbox__probe(struct pkbox_info *info)
+{
+	const struct pkbox_cpu *c = pkbox__cpu();
+	struct utsname u;
+
+	cpu_ident(info);
+	info->cpuid_pku = c->pku;
+	info->cpuid_ospke = c->ospke;
+	cpuinfo_flags(info);
+	if (!uname(&u))
+		snprintf(info->kernel_release, sizeof(info->kernel_release), "%s", u.release);
+	keys_count(info);
 	if (c->ospke) {
 		info->pkru_valid = 1;
 		info->pkru = pkbox__rdpkru();
@@ -152,5 +160,4 @@ PKBOX_EXPORT int pkbox_probe(struct pkbox_info *info)
 	info->mseal = !(syscall(SYS_mseal, 0UL, 0UL, 0UL) < 0 && errno == ENOSYS);
 	info->backend = pkbox__detect_backend();
 	info->backend_in_use = pkbox__backend_in_use();
-	return 0;
 }

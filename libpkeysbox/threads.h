@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * threads.h - the thread registry: which threads use the library, each
+ * one's entry (struct pkbox_thread, in library memory) and its id in the
+ * thread directory (readable by all, written by the library only).
+ */
+#ifndef PKBOX_THREADS_H
+#define PKBOX_THREADS_H
+
+#include <stddef.h>
+
+struct pkbox_thread;
+
+/* the thread key whose destructor gives a gone thread's entry back; once,
+ * at set-up.  0 or -EAGAIN */
+int pkbox__threads_setup(void);
+/* this thread's entry, or NULL if it has none yet */
+struct pkbox_thread *pkbox__thread_mine(void);
+/* takes a free entry for this thread (under the library lock): 0 or -EAGAIN */
+int pkbox__thread_claim(struct pkbox_thread **out);
+/* gives back an entry claimed but not bound */
+void pkbox__thread_release(struct pkbox_thread *t);
+/* makes t this thread's entry (pkbox__thread_mine() returns it from now on) */
+void pkbox__thread_bind(struct pkbox_thread *t);
+/* writes n bytes into the thread directory page; under the library lock */
+void pkbox__dir_store(void *where, const void *val, size_t n);
+
+/* Transitional: pkbox__thread_mine(), or claim + the per-thread signal
+ * set-up of fault.c + bind.  The set-up is the gate layer's: this moves to
+ * fault.c as pkbox__thread_enter() and the registry calls nothing above it. */
+struct pkbox_thread *pkbox__self(void);
+
+#endif
