@@ -99,8 +99,8 @@ struct pkbox_thread {
 };
 
 struct pkbox_grant_ent {
-	int dom;    /* grantee slot */
-	int access; /* PKBOX_ACCESS_* */
+	int16_t dom;    /* grantee slot */
+	int16_t access; /* PKBOX_ACCESS_* */
 	/* the grantee's list of grants to it (regions.c): grant nodes
 	 * (region * PKBOX_MAX_GRANTS + k) + 1, 0: none */
 	uint16_t gnext, gprev;
@@ -108,8 +108,12 @@ struct pkbox_grant_ent {
 
 #define PKBOX_MAX_GRANTS 8
 
+/* (dnext and dprev: the owner's list of its regions (regions.c), region
+ * index + 1, 0: none; dnext links the free slots while the region is
+ * unused.  They fill what was padding.) */
 struct pkbox_region {
 	bool used;
+	int16_t dnext;
 	int dom;            /* owner slot */
 	uintptr_t base;     /* first accessible page */
 	size_t pages;       /* accessible pages (guards excluded) */
@@ -117,11 +121,9 @@ struct pkbox_region {
 	size_t size;        /* bytes asked for */
 	int gkey;           /* grant key (pku) or -1 */
 	bool foreign;       /* outside the pool: a plugin's segment */
+	int16_t dprev;
 	int prot;           /* foreign: its protection */
 	int ngrants;
-	/* the owner's list of its regions (regions.c), region index + 1, 0:
-	 * none; dnext links the free slots while the region is unused */
-	int16_t dnext, dprev;
 	struct pkbox_grant_ent grants[PKBOX_MAX_GRANTS];
 };
 

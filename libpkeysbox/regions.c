@@ -244,10 +244,10 @@ int pkbox__grant_set(int r, int dom, int access)
 		if (g->ngrants == PKBOX_MAX_GRANTS)
 			return -ENOSPC;
 		k = g->ngrants++;
-		g->grants[k].dom = dom;
+		g->grants[k].dom = (int16_t)dom;
 		grant_link(r * PKBOX_MAX_GRANTS + k);
 	}
-	g->grants[k].access = access;
+	g->grants[k].access = (int16_t)access;
 	return k;
 }
 
