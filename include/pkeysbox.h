@@ -148,7 +148,8 @@ int pkbox_domain_reset(struct pkbox_domain *d);
 /* Copies the domain's name into buf (NUL-terminated, truncated). */
 int pkbox_domain_name(const struct pkbox_domain *d, char *buf, size_t len);
 
-/* The protection key of the domain's memory; -1 in the mprotect backend. */
+/* The protection key of the domain's memory; -ENOTSUP (errno ENOTSUP) in the
+ * mprotect backend, whose memory has none. */
 int pkbox_domain_pkey(const struct pkbox_domain *d);
 
 /* 1 if the domain is marked faulted, 0 if not, or -errno. */

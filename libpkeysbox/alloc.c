@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "alloc.h"
+#include "pages.h"
 
 #define ARENA_MAGIC 0x61726e61u
 #define BLOCK_MAGIC 0x626c6bu
@@ -488,10 +490,11 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 /* Gives domain d an arena of size bytes (in its quota); under the lock. */
 int pkbox__arena_setup(struct pkbox_dom *d, size_t size)
 {
-	struct arena *a = pkbox__dom_alloc(d, size);
+	struct arena *a;
+	int rc = pkbox__pages_alloc(d, size, (void **)&a);
 
-	if (!a)
-		return -errno;
+	if (rc)
+		return rc;
 	memset(a, 0, sizeof(*a));
 	a->magic = ARENA_MAGIC;
 	a->lo = (uintptr_t)a;

@@ -99,14 +99,21 @@ struct pkbox_thread {
 };
 
 struct pkbox_grant_ent {
-	int dom;    /* grantee slot */
-	int access; /* PKBOX_ACCESS_* */
+	int16_t dom;    /* grantee slot */
+	int16_t access; /* PKBOX_ACCESS_* */
+	/* the grantee's list of grants to it (regions.c): grant nodes
+	 * (region * PKBOX_MAX_GRANTS + k) + 1, 0: none */
+	uint16_t gnext, gprev;
 };
 
 #define PKBOX_MAX_GRANTS 8
 
+/* (dnext and dprev: the owner's list of its regions (regions.c), region
+ * index + 1, 0: none; dnext links the free slots while the region is
+ * unused.  They fill what was padding.) */
 struct pkbox_region {
 	bool used;
+	int16_t dnext;
 	int dom;            /* owner slot */
 	uintptr_t base;     /* first accessible page */
 	size_t pages;       /* accessible pages (guards excluded) */
@@ -114,6 +121,7 @@ struct pkbox_region {
 	size_t size;        /* bytes asked for */
 	int gkey;           /* grant key (pku) or -1 */
 	bool foreign;       /* outside the pool: a plugin's segment */
+	int16_t dprev;
 	int prot;           /* foreign: its protection */
 	int ngrants;
 	struct pkbox_grant_ent grants[PKBOX_MAX_GRANTS];
@@ -135,6 +143,11 @@ struct pkbox_dom {
 	struct pkbox_fault fault;
 	uint64_t stacks_mapped[PKBOX_MAX_THREADS / 64];
 	uint64_t tls_copied[PKBOX_MAX_THREADS / 64]; /* key-0 protection: TLS copies made */
+	/* regions.c: its regions (adopted segments first, then its own
+	 * allocations; region index + 1, 0: none), and the grants to it
+	 * (grant node + 1, 0: none) */
+	int16_t rhead, rtail;
+	uint16_t ghead;
 };
 
 #define MAX_PLUGINS 16
@@ -166,7 +179,11 @@ struct pkbox_state {
 	size_t jit_used;
 	struct pkbox_dom doms[PKBOX_MAX_DOMAINS];
 	struct pkbox_region regions[PKBOX_MAX_REGIONS];
-	int nregions_hint;
+	/* regions.c: the live regions' indices by base address, the free
+	 * slots (index + 1, 0: none beyond reg_hw), the slots ever used */
+	int16_t reg_sorted[PKBOX_MAX_REGIONS];
+	int nsorted, reg_free, reg_hw;
+	uint64_t dom_live;       /* domain.c: domains created (the host's, slot 0, by init.c) */
 	size_t default_quota;
 	char last_error_unused;
 };
@@ -269,27 +286,20 @@ static inline struct pkbox_thread *pkbox__thread_at(int ti)
 	return (struct pkbox_thread *)(pkbox__gc.threads_base + (uint64_t)ti * pkbox__gc.thread_stride);
 }
 
-/* domain.c */
-struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err);
-struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d);
-uintptr_t pkbox__stack_top(int row, int ti);
-int pkbox__stack_ensure(struct pkbox_dom *d, int ti);
-uintptr_t pkbox__tls_tp(int row, int ti);
-void pkbox__recompute_pkru(void);
-int pkbox__region_find(uintptr_t addr);
-int pkbox__dom_adopt(struct pkbox_dom *d, uintptr_t base, size_t len, int prot);
-void *pkbox__dom_alloc(struct pkbox_dom *d, size_t size);
-int pkbox__dom_free_ptr(struct pkbox_dom *d, void *ptr);
+/* the domain layer and the services above it (their own headers) */
+#include "regions.h"
+#include "stacks.h"
+#include "pages.h"
+#include "grants.h"
+#include "domain.h"
 /* compartment heaps (alloc.c): the arena of domain slot i, readable by all */
 #define PKBOX_ARENA_DIR_OFF 2048
 static inline uintptr_t *pkbox__arena_dir(void)
 {
 	return (uintptr_t *)(pkbox__gc.tdir + PKBOX_ARENA_DIR_OFF);
 }
-int pkbox__arena_setup(struct pkbox_dom *d, size_t size);
-int pkbox__jit_setup(void);
-extern const struct pkbox_heap_fn { const char *name; void *fn; } pkbox__heap_fns[];
-void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);
+#include "alloc.h"
+#include "jit.h"
 
 /* backend.h: one interface, two implementations (backend_pku.c,
  * backend_mprotect.c); keys.h: the key pool */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "jit.h"
 
 #define PAD 16
 
@@ -47,32 +48,15 @@ int pkbox__jit_setup(void)
 	return 0;
 }
 
-PKBOX_EXPORT void *pkbox_code_commit(struct pkbox_domain *h, const void *code, size_t len)
+int pkbox__code_commit(struct pkbox_dom *d, const void *code, size_t len, void **out)
 {
 	struct pkbox_finding f[1];
-	void *out = NULL;
-	int rc;
-
-	if (pkbox__ensure_init())
-		return NULL;
-	if (!code || !len) {
-		pkbox__err(-EINVAL, "pkbox_code_commit: code is NULL or len is 0");
-		return NULL;
-	}
-	if (pkbox__inside()) {
-		pkbox__err(-EPERM, "pkbox_code_commit: called inside a compartment (use a host callback)");
-		return NULL;
-	}
-	pkbox__lock();
-	struct pkbox_dom *d = pkbox__dom_get(h, &rc);
-	if (!d)
-		goto out;
 	size_t at = pkbox__st->jit_used;
-	if (len > PKBOX_JIT_SIZE - PAD || at + PAD + len > PKBOX_JIT_SIZE) {
-		pkbox__err(-ENOSPC, "pkbox_code_commit: %zu bytes do not fit the %lu KiB code area (%zu used)", len,
-			   PKBOX_JIT_SIZE >> 10, at);
-		goto out;
-	}
+
+	*out = NULL;
+	if (len > PKBOX_JIT_SIZE - PAD || at + PAD + len > PKBOX_JIT_SIZE)
+		return pkbox__err(-ENOSPC, "pkbox_code_commit: %zu bytes do not fit the %lu KiB code area (%zu used)", len,
+				  PKBOX_JIT_SIZE >> 10, at);
 	uint8_t *dst = (uint8_t *)pkbox__gc.jit_rw + at + PAD;
 	size_t end = (at + PAD + len + 15) & ~(size_t)15;
 	/* INT3 before and after: no instruction runs into its neighbour */
@@ -82,15 +66,12 @@ PKBOX_EXPORT void *pkbox_code_commit(struct pkbox_domain *h, const void *code, s
 	/* the check is made on the copy, which only the host can write */
 	if (pkbox__scan(NULL, 0, dst, len, pkbox__gc.jit_rx + at + PAD, f, 1)) {
 		memset(dst, 0xcc, len);
-		pkbox__err(-EPERM, "pkbox_code_commit: %s at offset %lu of the code for domain %s; refused",
-			   pkbox__insn_name(f[0].kind), (unsigned long)(f[0].addr - (pkbox__gc.jit_rx + at + PAD)),
-			   d->name);
-		goto out;
+		return pkbox__err(-EPERM, "pkbox_code_commit: %s at offset %lu of the code for domain %s; refused",
+				  pkbox__insn_name(f[0].kind), (unsigned long)(f[0].addr - (pkbox__gc.jit_rx + at + PAD)),
+				  d->name);
 	}
 	pkbox__st->jit_used = end;
-	out = (void *)(pkbox__gc.jit_rx + at + PAD);
-	pkbox__msg(PKBOX_INFO, "committed %zu bytes of code for domain %s at %p", len, d->name, out);
-out:
-	pkbox__unlock();
-	return out;
+	*out = (void *)(pkbox__gc.jit_rx + at + PAD);
+	pkbox__msg(PKBOX_INFO, "committed %zu bytes of code for domain %s at %p", len, d->name, *out);
+	return 0;
 }

@@ -33,7 +33,7 @@ static int forced_mprotect(void)
 	struct pkbox_domain *d = pkbox_domain_create("d", NULL);
 	char *s = pkbox_malloc(pkbox_host_domain(), 8);
 	s[0] = 's';
-	if (pkbox_call(d, peek, s, NULL) != -EFAULT || pkbox_domain_pkey(d) != -1)
+	if (pkbox_call(d, peek, s, NULL) != -EFAULT || pkbox_domain_pkey(d) != -ENOTSUP)
 		return 2;
 	return 0;
 }

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* domain.h - domains: life cycle, handles, lookups (domain.c); all under
+ * the library lock. */
+#ifndef PKBOX_DOMAIN_H
+#define PKBOX_DOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pkeysbox.h"
+
+struct pkbox_dom;
+
+struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err);
+struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d);
+
+/* The live domains, the host's (slot 0) included, one bit per slot:
+ *	for (uint64_t m = pkbox__dom_live_mask(); m; m &= m - 1) {
+ *		int i = __builtin_ctzll(m);
+ *		...
+ *	}
+ * or for (int i = pkbox__dom_live_first(); i >= 0; i = pkbox__dom_live_next(i)) */
+uint64_t pkbox__dom_live_mask(void);
+int pkbox__dom_live_first(void);
+int pkbox__dom_live_next(int i);
+
+/* a new domain (quota 0: the default): 0 and *out, or -errno */
+int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out);
+int pkbox__dom_destroy(struct pkbox_dom *d);
+int pkbox__dom_reset(struct pkbox_dom *d);
+/* d's protection key, or -ENOTSUP where its memory has none (mprotect) */
+int pkbox__dom_pkey(const struct pkbox_dom *d);
+/* pkbox_free(): frees d's allocation ptr: 0 or -errno */
+int pkbox__dom_free(struct pkbox_dom *d, void *ptr);
+/* the domain that owns addr (a region or a stack), or NULL */
+struct pkbox_dom *pkbox__dom_of(uintptr_t addr);
+/* For fault reports: who owns addr, and with which key. */
+void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);
+
+#endif
