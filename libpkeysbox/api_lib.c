@@ -14,6 +14,7 @@
 #include "api.h"
 #include "cpu.h"
 #include "init.h"
+#include "seal.h"
 #include "internal.h"
 #include "lock.h"
 
@@ -32,13 +33,16 @@ PKBOX_EXPORT int pkbox_init(const struct pkbox_config *cfg)
 	struct pkbox_config c;
 	int rc = pkbox__opts_in(&c, sizeof(c), cfg, PKBOX_CONFIG_V1, "pkbox_init");
 
+	if (!rc && (c.flags & ~(PKBOX_F_IGNORE_ENV | PKBOX_F_SEAL | PKBOX_F_KEY0_WRITABLE)))
+		rc = pkbox__err(-EINVAL, "pkbox_init: unknown flags %#x", c.flags);
 	if (!rc)
 		rc = pkbox__init(cfg ? &c : NULL);
-	rc = PKBOX_API_RET(rc);
-	/* the seal's own wrapper reports its failure */
-	if (!rc && (c.flags & PKBOX_F_SEAL))
-		return pkbox_seal(NULL);
-	return rc;
+	if (!rc && (c.flags & PKBOX_F_SEAL)) {
+		struct pkbox_seal_opts so = { .sz = sizeof(so) };
+
+		rc = pkbox__seal(&so);
+	}
+	return PKBOX_API_RET(rc);
 }
 
 PKBOX_EXPORT enum pkbox_backend pkbox_backend(void)

@@ -146,7 +146,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 			static const char m[] = "libpkeysbox: fatal signal in the host\n";
 
 			syscall(SYS_write, 2, m, sizeof(m) - 1);
-			pkbox_exit(128 + sig);
+			pkbox__exit_group(128 + sig);
 		}
 		if (si->si_code <= 0)
 			raise(sig);
@@ -418,4 +418,31 @@ void pkbox__fs_leave(uint64_t fs)
 {
 	if (fs)
 		wr_fs(fs);
+}
+
+/* This thread's entry in the registry, claimed and set up (signal stack,
+ * rseq, thread pointer) on its first call: 0 or -errno. */
+int pkbox__thread_enter(struct pkbox_thread **out)
+{
+	struct pkbox_thread *t = pkbox__thread_mine();
+	int rc;
+
+	if (t) {
+		*out = t;
+		return 0;
+	}
+	rc = pkbox__thread_claim(&t);
+	if (rc)
+		return rc;
+	rc = pkbox__thread_signals(t);
+	if (!rc)
+		rc = pkbox__thread_rseq_off();
+	if (rc) {
+		pkbox__thread_release(t);
+		return rc;
+	}
+	pkbox__thread_bind(t);
+	pkbox__host_fs_set(t->ti);
+	*out = t;
+	return 0;
 }

@@ -311,9 +311,9 @@ int pkbox__call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, u
 		return rc;
 	if (!fn)
 		return pkbox__err(-EINVAL, "pkbox_call: fn is NULL");
-	t = pkbox__self();
-	if (!t)
-		return -errno;
+	rc = pkbox__thread_enter(&t);
+	if (rc)
+		return rc;
 	pkbox__lock();
 	d = pkbox__dom_get(h, &rc);
 	if (d)
@@ -388,9 +388,10 @@ int pkbox__call_timed(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *
 		return rc;
 	if (!timeout_ms)
 		return pkbox__err(-EINVAL, "pkbox_call_timed: timeout_ms is 0");
-	struct pkbox_thread *t = pkbox__self();
-	if (!t)
-		return -errno;
+	struct pkbox_thread *t;
+	rc = pkbox__thread_enter(&t);
+	if (rc)
+		return rc;
 	if (t->depth)
 		return pkbox__err(-EINVAL, "pkbox_call_timed: only the outermost call can be timed (this thread is in a "
 					   "host callback)");
@@ -475,9 +476,10 @@ int pkbox__host_run(pkbox_fn fn, void *arg, size_t stack_size, intptr_t *ret)
 		rc = hostrun_size(&stack_size);
 	if (rc)
 		return rc;
-	struct pkbox_thread *t = pkbox__self();
-	if (!t)
-		return -errno;
+	struct pkbox_thread *t;
+	rc = pkbox__thread_enter(&t);
+	if (rc)
+		return rc;
 	char *base = host_alloc(stack_size);
 	if (!base)
 		return -ENOMEM;

@@ -255,19 +255,6 @@ struct pkbox_gatepage {
 
 #include "phase.h"
 
-/* Is a inside the code of an object a plugin brought?  Under the library
- * lock.  (A state query over the plugin table: belongs in the state header.) */
-static inline bool pkbox__plugin_code(uintptr_t a)
-{
-	const struct pkbox_plug *p = pkbox__st->plugs;
-
-	for (int i = 0; i < MAX_PLUGINS; i++)
-		for (int k = 0; p[i].used && k < p[i].nobjs; k++)
-			if (a >= p[i].objs[k].text_lo && a < p[i].objs[k].text_hi)
-				return true;
-	return false;
-}
-
 /* the backend in use: AUTO before set-up (a state query; belongs in the
  * state or backend header) */
 static inline enum pkbox_backend pkbox__backend_in_use(void)
@@ -358,6 +345,7 @@ struct rseq;
 int pkbox__rseq_find(struct rseq **area, unsigned *len);
 size_t pkbox__fault_signals(const int **sigs, void **fn);
 void pkbox__host_fs_set(int ti);
+int pkbox__thread_enter(struct pkbox_thread **out);
 uint64_t pkbox__fs_enter(int *ti);
 void pkbox__fs_leave(uint64_t fs);
 

@@ -37,6 +37,7 @@
 
 #include "elfread.h"
 #include "internal.h"
+#include "codemap.h"
 #include "loader.h"
 
 /* Under AddressSanitizer: a plugin built with it registers its globals,
@@ -74,24 +75,6 @@ static int code_memfd(const char *name, size_t len)
 static int code_seal(int fd)
 {
 	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ? -errno : 0;
-}
-
-int pkbox__code_fd(void)
-{
-	if (pkbox__gc.code_fd)
-		return pkbox__gc.code_fd - 1;
-	int fd = code_memfd("none", 0);
-	if (fd < 0)
-		return pkbox__err(fd, "cannot make the code descriptor: %s", strerror(-fd));
-	int rc = code_seal(fd);
-	if (rc) {
-		close(fd);
-		return pkbox__err(rc, "cannot seal the code descriptor: %s", strerror(-rc));
-	}
-	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ | PROT_WRITE);
-	pkbox__gc.code_fd = fd + 1;
-	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ);
-	return fd;
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -232,7 +215,7 @@ static int code_image(const struct pkbox_elf *e, const char *path, const char *n
  * are in the file (writable until relocated), its gaps inaccessible. */
 static int map_obj(const struct pkbox_elf *e, struct pkbox_obj *o, const char *path)
 {
-	int cfd = pkbox__code_fd();
+	int cfd = pkbox__codemap_fd();
 	if (cfd < 0)
 		return cfd;
 	int fd = code_image(e, path, o->name);

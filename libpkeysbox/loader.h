@@ -34,8 +34,5 @@ void pkbox__unload(struct pkbox_obj *objs, int n);
 /* A symbol object o exports: its address, or 0; *code says whether it is
  * in o's code */
 uintptr_t pkbox__obj_sym(const struct pkbox_obj *o, const char *name, bool *code);
-/* The descriptor executable memory may be mapped from (the seal's rule);
- * made at the first need, before the seal */
-int pkbox__code_fd(void);
 
 #endif

@@ -27,8 +27,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "gate.h"
 #include "loader.h"
+#include "pages.h"
 #include "plugin.h"
+#include "seal.h"
 
 #define plugs (pkbox__st->plugs)
 
@@ -61,8 +64,8 @@ static int run_one(struct pkbox_domain *dh, uintptr_t fn, unsigned timeout_ms)
 {
 	if (!fn || fn == (uintptr_t)-1)
 		return 0;
-	return timeout_ms ? pkbox_call_timed(dh, run_init, (void *)fn, NULL, timeout_ms)
-			  : pkbox_call(dh, run_init, (void *)fn, NULL);
+	return timeout_ms ? pkbox__call_timed(dh, run_init, (void *)fn, NULL, timeout_ms)
+			  : pkbox__call(dh, run_init, (void *)fn, NULL, 0);
 }
 
 /* DT_INIT then the init array; on the way out the fini array backwards,
@@ -93,7 +96,7 @@ static int run_ctors(struct pkbox_plug *pl, struct pkbox_domain *dh, const char 
 		return 0;
 	struct pkbox_fault f = { .sz = sizeof(f) };
 	char what[200] = "";
-	if (!pkbox_last_fault(dh, &f)) {
+	if (!pkbox__last_fault(dh, &f)) {
 		if (f.signo == SIGSYS)
 			snprintf(what, sizeof(what), ": syscall %lu refused by the policy (at %#lx)",
 				 (unsigned long)f.addr, (unsigned long)f.ip);
@@ -132,10 +135,44 @@ static int slot_take(const char *path, struct pkbox_plug **out)
 	return 0;
 }
 
+/* the domain of handle h, with the library lock held (NULL, *rc: not held) */
+static struct pkbox_dom *dom_locked(const struct pkbox_domain *h, int *rc)
+{
+	pkbox__lock();
+	struct pkbox_dom *d = pkbox__dom_get(h, rc);
+	if (!d)
+		pkbox__unlock();
+	return d;
+}
+
+static int dom_destroy(struct pkbox_domain *h)
+{
+	int rc;
+	struct pkbox_dom *d = dom_locked(h, &rc);
+
+	if (d) {
+		rc = pkbox__dom_destroy(d);
+		pkbox__unlock();
+	}
+	return rc;
+}
+
+static int dom_faulted(struct pkbox_domain *h)
+{
+	int rc;
+	struct pkbox_dom *d = dom_locked(h, &rc);
+
+	if (d) {
+		rc = d->faulted;
+		pkbox__unlock();
+	}
+	return rc;
+}
+
 static void slot_free(struct pkbox_plug *pl, struct pkbox_domain *dh)
 {
 	if (dh)
-		pkbox_domain_destroy(dh);
+		dom_destroy(dh);
 	pkbox__lock();
 	pkbox__unload(pl->objs, pl->nobjs);
 	pl->nobjs = 0;
@@ -163,10 +200,18 @@ static int map_into(struct pkbox_plug *pl, struct pkbox_domain *dh, const char *
 /* its domain, the objects mapped into it, their constructors run */
 static int load_into(struct pkbox_plug *pl, const char *path, const char *name, const struct pkbox_plugin_opts *o)
 {
-	struct pkbox_domain_opts dopts = { .sz = sizeof(dopts), .quota = o->quota };
-	struct pkbox_domain *dh = pkbox_domain_create(name, &dopts);
-	int rc = dh ? map_into(pl, dh, path, o) : (errno ? -errno : -ENOMEM);
+	struct pkbox_dom *d = NULL;
+	struct pkbox_domain *dh = NULL;
 	char keep[256];
+	int rc;
+
+	pkbox__lock();
+	rc = pkbox__dom_create(name, o->quota, &d);
+	if (!rc)
+		dh = pkbox__dom_handle(d);
+	pkbox__unlock();
+	if (!rc)
+		rc = map_into(pl, dh, path, o);
 
 	if (!rc)
 		rc = run_ctors(pl, dh, path, name, o->timeout_ms);
@@ -184,7 +229,16 @@ int pkbox__plugin_load(const char *path, const char *name, const struct pkbox_pl
 	struct pkbox_plug *pl;
 	int rc;
 
-	if (!pkbox_sealed() && !(o->flags & PKBOX_PLUGIN_UNSEALED))
+	if (!*name)
+		return pkbox__err(-EINVAL, "pkbox_plugin_load(%s): no domain name (give one, or a path ending in a file name)",
+				  path);
+	if (strlen(name) > PKBOX_NAME_MAX)
+		return pkbox__err(-ENAMETOOLONG, "pkbox_plugin_load(%s): domain name longer than %d bytes", path,
+				  PKBOX_NAME_MAX);
+	pkbox__lock();
+	int sealed = pkbox__sealed();
+	pkbox__unlock();
+	if (!sealed && !(o->flags & PKBOX_PLUGIN_UNSEALED))
 		return pkbox__err(-EPERM, "pkbox_plugin_load(%s): the process is not sealed; call pkbox_seal() first "
 					  "(no plugin code runs in an unsealed process)", path);
 	rc = slot_take(path, &pl);
@@ -243,9 +297,9 @@ int pkbox__plugin_unload(struct pkbox_plugin *h)
 		return rc;
 	/* destructors inside the compartment (not after a fault), the
 	 * plugin's first, then those of what it brought */
-	for (int k = 0; k < pl->nobjs && !faulted && pkbox_domain_faulted(dh) == 0; k++)
+	for (int k = 0; k < pl->nobjs && !faulted && dom_faulted(dh) == 0; k++)
 		run_list(dh, &pl->objs[k], true, 0);
-	rc = pkbox_domain_destroy(dh);
+	rc = dom_destroy(dh);
 	if (rc == -EBUSY)
 		return rc;
 	slot_free(pl, NULL);
@@ -256,10 +310,16 @@ int pkbox__plugin_unload(struct pkbox_plugin *h)
 
 int pkbox__copy_in(struct pkbox_domain *h, const void *src, size_t n, void **out)
 {
-	void *p = pkbox_malloc(h, n ? n : 1);
+	void *p = NULL;
+	int rc;
+	struct pkbox_dom *d = dom_locked(h, &rc);
 
-	if (!p)
-		return errno ? -errno : -ENOMEM;
+	if (!d)
+		return rc;
+	rc = pkbox__pages_alloc(d, n ? n : 1, &p);
+	pkbox__unlock();
+	if (rc)
+		return rc;
 	if (n)
 		memcpy(p, src, n);
 	*out = p;

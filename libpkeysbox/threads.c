@@ -101,20 +101,3 @@ void pkbox__thread_bind(struct pkbox_thread *t)
 	pthread_setspecific(thread_key, t);
 	tls_self = t;
 }
-
-struct pkbox_thread *pkbox__self(void)
-{
-	struct pkbox_thread *t = pkbox__thread_mine();
-
-	if (t)
-		return t;
-	if (pkbox__thread_claim(&t))
-		return NULL;
-	if (pkbox__thread_signals(t) || pkbox__thread_rseq_off()) {
-		pkbox__thread_release(t);
-		return NULL;
-	}
-	pkbox__thread_bind(t);
-	pkbox__host_fs_set(t->ti);
-	return t;
-}

@@ -25,9 +25,5 @@ void pkbox__thread_bind(struct pkbox_thread *t);
 /* writes n bytes into the thread directory page; under the library lock */
 void pkbox__dir_store(void *where, const void *val, size_t n);
 
-/* Transitional: pkbox__thread_mine(), or claim + the per-thread signal
- * set-up of fault.c + bind.  The set-up is the gate layer's: this moves to
- * fault.c as pkbox__thread_enter() and the registry calls nothing above it. */
-struct pkbox_thread *pkbox__self(void);
 
 #endif
