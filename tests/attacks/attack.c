@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * attack.c - the attack catalogue (../shared/ATTACKS.md, doc/THREAT_MODEL.md),
+ * attack.c - the attack catalogue (the table in doc/THREAT_MODEL.md),
  * tried for real by code running in a compartment of a sealed process.
  *
  *   attack NAME      runs one attack; attack --list prints the names

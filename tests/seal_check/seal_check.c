@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * seal_check.c - what code that ran before the seal can leave behind
- * (../shared/ATTACKS.md A15, A16, A18), and that pkbox_seal() refuses it.
+ * (attack classes A15, A16, A18 of doc/THREAT_MODEL.md), and that
+ * pkbox_seal() refuses it.
  *
  *   seal-check CASE
  *
