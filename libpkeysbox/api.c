@@ -58,8 +58,12 @@ int pkbox__opts_out(void *out, const void *own, size_t own_sz, size_t v1, const 
 	memcpy(&sz, out, sizeof(sz));
 	if (sz < v1)
 		return pkbox__err(-EINVAL, "%s: sz %zu is smaller than the first version (%zu)", what, sz, v1);
+	if (!own)
+		return 0; /* a check only */
 	size_t n = sz < own_sz ? sz : own_sz;
 	if (n > sizeof(sz))
 		memcpy((char *)out + sizeof(sz), (const char *)own + sizeof(sz), n - sizeof(sz));
+	if (sz > own_sz) /* a newer caller: the fields this library does not know are 0 */
+		memset((char *)out + own_sz, 0, sz - own_sz);
 	return 0;
 }

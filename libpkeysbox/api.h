@@ -44,8 +44,10 @@ void *pkbox__api_ret_ptr(int errno_in, const char *fn, void *p, int err);
 int pkbox__opts_in(void *own, size_t own_sz, const void *in, size_t v1, const char *what);
 /*
  * Gives own (own_sz bytes, its sz field ignored) to the caller's `out`:
- * writes min(out->sz, own_sz) bytes and leaves out->sz as the caller set
- * it; an out of NULL or an sz below v1 is refused.  0 or -EINVAL.
+ * writes min(out->sz, own_sz) bytes, zeroes the bytes of a larger out
+ * past own_sz (fields this library does not know), and leaves out->sz as
+ * the caller set it; an out of NULL or an sz below v1 is refused.  With own
+ * NULL it only checks.  0 or -EINVAL.
  */
 int pkbox__opts_out(void *out, const void *own, size_t own_sz, size_t v1, const char *what);
 

@@ -62,18 +62,21 @@ PKBOX_EXPORT int pkbox_callback_unregister(struct pkbox_domain *h, int id)
 
 /* Runs inside a compartment, with its rights: no library state may be
  * touched from here, the API edge's message included; errno only. */
+/* Runs inside a compartment, with its rights: its message goes to the
+ * compartment's own view of this thread's state. */
 PKBOX_EXPORT int pkbox_host_call(int id, void *arg, intptr_t *ret)
 {
-	if (!pkbox__inside()) {
-		errno = EPERM;
-		return -EPERM;
-	}
+	PKBOX_API_ENTER();
+
+	if (!pkbox__inside())
+		return PKBOX_API_RET(pkbox__err(-EPERM, "pkbox_host_call: called outside a compartment"));
 	struct pkbox_cbret r = pkbox__gate_exit_callback(id, arg);
 	if (ret)
 		*ret = r.val;
 	if (r.status)
-		errno = (int)-r.status;
-	return (int)r.status;
+		return PKBOX_API_RET(pkbox__err((int)r.status, "pkbox_host_call(%d): %s", id,
+						pkbox_strerror((int)r.status)));
+	return PKBOX_API_RET(0);
 }
 
 PKBOX_EXPORT int pkbox_last_fault(const struct pkbox_domain *h, struct pkbox_fault *out)
@@ -89,7 +92,10 @@ PKBOX_EXPORT int pkbox_last_fault(const struct pkbox_domain *h, struct pkbox_fau
 /* (0 when the library cannot be set up: errno says why) */
 PKBOX_EXPORT unsigned long pkbox_fault_count(void)
 {
-	if (pkbox__ensure_init())
+	PKBOX_API_ENTER();
+	int rc = pkbox__ensure_init();
+
+	if (PKBOX_API_RET(rc))
 		return 0;
 	return pkbox__fault_count();
 }

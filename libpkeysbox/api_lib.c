@@ -25,7 +25,7 @@
 /* the first versions: every field up to stack_size, and the whole first
  * struct pkbox_info */
 #define PKBOX_CONFIG_V1 offsetofend(struct pkbox_config, stack_size)
-#define PKBOX_INFO_V1 offsetofend(struct pkbox_info, backend_in_use)
+#define PKBOX_INFO_V1 sizeof(struct pkbox_info) /* unchanged since; when it grows, its old size here */
 
 PKBOX_EXPORT int pkbox_init(const struct pkbox_config *cfg)
 {
@@ -101,7 +101,7 @@ PKBOX_EXPORT int pkbox_probe(struct pkbox_info *info)
 	PKBOX_API_ENTER();
 	struct pkbox_info own = { 0 };
 	/* info checked first (nothing written), then probed and given */
-	int rc = pkbox__opts_out(info, &own, 0, PKBOX_INFO_V1, "pkbox_probe");
+	int rc = pkbox__opts_out(info, NULL, 0, PKBOX_INFO_V1, "pkbox_probe");
 
 	if (!rc) {
 		pkbox__probe(&own);

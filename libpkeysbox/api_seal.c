@@ -98,6 +98,8 @@ PKBOX_EXPORT int pkbox_inspect(const void *code, size_t len, struct pkbox_findin
 		rc = pkbox__err(-EINVAL, "pkbox_inspect: code is NULL");
 	else if (!out && max)
 		rc = pkbox__err(-EINVAL, "pkbox_inspect: out is NULL but max is %zu", max);
+	else if ((uintptr_t)code + len < (uintptr_t)code)
+		rc = pkbox__err(-EINVAL, "pkbox_inspect: %p + %zu wraps around the address space", code, len);
 	if (rc)
 		return PKBOX_API_RET(rc);
 	size_t n = pkbox__scan(NULL, 0, code, len, (uintptr_t)code, out, max);

@@ -152,6 +152,8 @@ int pkbox__dom_destroy(struct pkbox_dom *d)
 
 int pkbox__dom_reset(struct pkbox_dom *d)
 {
+	if (!d->idx)
+		return pkbox__err(-EINVAL, "pkbox_domain_reset: the host domain cannot be reset");
 	int rc = dom_busy(d);
 
 	if (rc)

@@ -558,17 +558,17 @@ int pkbox__last_fault(const struct pkbox_domain *h, struct pkbox_fault *out)
 {
 	int rc = 0;
 
-	if (!out || out->sz < offsetof(struct pkbox_fault, owner))
-		return pkbox__err(-EINVAL, "pkbox_last_fault: out is NULL or out->sz too small");
+	/* checked before anything else: the first version ends before owner */
+	rc = pkbox__opts_out(out, NULL, 0, offsetof(struct pkbox_fault, owner), "pkbox_last_fault");
+	if (rc)
+		return rc;
 	pkbox__lock();
 	struct pkbox_dom *d = pkbox__dom_get(h, &rc);
 	if (d && !d->has_fault)
 		rc = pkbox__err(-ENODATA, "pkbox_last_fault: domain %s has not faulted", d->name);
-	else if (d) {
-		size_t n = out->sz < sizeof(*out) ? out->sz : sizeof(*out);
-
-		memcpy((char *)out + sizeof(size_t), (char *)&d->fault + sizeof(size_t), n - sizeof(size_t));
-	}
+	else if (d)
+		rc = pkbox__opts_out(out, &d->fault, sizeof(d->fault), offsetof(struct pkbox_fault, owner),
+				     "pkbox_last_fault");
 	pkbox__unlock();
 	return rc;
 }

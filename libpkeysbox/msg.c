@@ -5,7 +5,6 @@
  * They are formatted with fmt.c, never the C library's printf (see there).
  */
 #include "config.h"
-#define PKBOX_MSG_UNTIL_EDGE 1
 
 #include <errno.h>
 #include <stdarg.h>
@@ -71,10 +70,6 @@ int pkbox__err(int err, const char *fmt, ...)
 	if (fn)
 		fn(PKBOX_DEBUG, pending);
 	errno = saved;
-#ifdef PKBOX_MSG_UNTIL_EDGE /* until every exported function goes through api.h */
-	memcpy(last_error, pending, sizeof(last_error));
-	errno = -err;
-#endif
 	return err;
 }
 
@@ -104,7 +99,7 @@ PKBOX_EXPORT const char *pkbox_last_error(void)
 
 PKBOX_EXPORT const char *pkbox_strerror(int err)
 {
-	switch (-err) {
+	switch (err < 0 ? -(long)err : (long)err) {
 	case 0: return "success";
 	case EINVAL: return "invalid argument";
 	case ENOENT: return "no such domain (unknown or destroyed)";
@@ -123,6 +118,13 @@ PKBOX_EXPORT const char *pkbox_strerror(int err)
 	case ENAMETOOLONG: return "name too long";
 	case EOVERFLOW: return "size overflow";
 	case EAGAIN: return "too many threads";
+	case ETIMEDOUT: return "the call ran out of time";
+	case E2BIG: return "more than the library can hold";
+	case EACCES: return "access denied";
+	case ENOEXEC: return "not a plugin the library can load";
+	case EEXIST: return "already there";
+	case ESRCH: return "this thread is not known to the library";
+	case EMFILE: return "no file descriptor left";
 	default: return "unknown error";
 	}
 }

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 #include "gate.h"
@@ -191,6 +192,9 @@ static int map_into(struct pkbox_plug *pl, struct pkbox_domain *dh, const char *
 		pl->dom = d->idx;
 		rc = pkbox__load(d, path, pl->objs, &pl->nobjs);
 	}
+	if (!rc && o->heap > d->quota)
+		rc = pkbox__err(-EINVAL, "pkbox_plugin_load(%s): a heap of %zu bytes would use more than the quota (%zu)",
+				path, o->heap, d->quota);
 	if (!rc)
 		rc = pkbox__arena_setup(d, o->heap ? o->heap : d->quota / 2);
 	pkbox__unlock();
@@ -229,6 +233,11 @@ int pkbox__plugin_load(const char *path, const char *name, const struct pkbox_pl
 	struct pkbox_plug *pl;
 	int rc;
 
+	struct stat sb;
+	if (stat(path, &sb))
+		return pkbox__err(-ENOENT, "pkbox_plugin_load(%s): %m", path);
+	if (!S_ISREG(sb.st_mode))
+		return pkbox__err(-ENOEXEC, "pkbox_plugin_load(%s): not a regular file", path);
 	if (!*name)
 		return pkbox__err(-EINVAL, "pkbox_plugin_load(%s): no domain name (give one, or a path ending in a file name)",
 				  path);
