@@ -268,15 +268,6 @@ static inline bool pkbox__plugin_code(uintptr_t a)
 	return false;
 }
 
-/* the backend in use: AUTO before set-up (a state query; belongs in the
- * state or backend header) */
-static inline enum pkbox_backend pkbox__backend_in_use(void)
-{
-	if (!pkbox__ready())
-		return PKBOX_BACKEND_AUTO;
-	return pkbox__gc.backend == BACKEND_PKU ? PKBOX_BACKEND_PKU : PKBOX_BACKEND_MPROTECT;
-}
-
 #include "init.h"
 #include "lock.h"
 #include "msg.h"
