@@ -75,7 +75,6 @@ static struct pkbox_dom *dom_slot(void)
 int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out)
 {
 	struct pkbox_dom *d = dom_slot();
-	int key = -1;
 
 	if (!quota)
 		quota = pkbox__st->default_quota;
@@ -83,11 +82,9 @@ int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out)
 		return pkbox__err(-EINVAL, "pkbox_domain_create: quota larger than %lu MiB", PKBOX_SLOT_SIZE / 2 >> 20);
 	if (!d)
 		return pkbox__err(-ENOSPC, "pkbox_domain_create: all %d domain slots are in use", PKBOX_MAX_DOMAINS - 1);
-	if (pkbox__backend_in_use() == PKBOX_BACKEND_PKU) {
-		key = pkbox__pkey_alloc();
-		if (key < 0)
-			return pkbox__err(-ENOSPC, "pkbox_domain_create(%s): no protection key left", name);
-	}
+	int key = pkbox__be->dom_key();
+	if (key == -ENOSPC)
+		return pkbox__err(-ENOSPC, "pkbox_domain_create(%s): no protection key left", name);
 	uint32_t gen = d->gen + 1;
 	memset(d, 0, sizeof(*d));
 	d->used = true;
