@@ -44,11 +44,12 @@ static pthread_mutex_t *mp_lock_word(void)
 	return &gatepage()->mu;
 }
 
-/* What the state does not use goes back to the reservation, so that the
- * part gate.S hides and shows is one whole mapping (no split at a switch:
- * see mp_tag()). */
+/* No domain's memory left visible by a switch yet.  What the state does
+ * not use goes back to the reservation, so that the part gate.S hides and
+ * shows is one whole mapping (no split at a switch: see mp_tag()). */
 static int mp_setup_meta(struct pkbox_gatecfg *gc)
 {
+	pkbox__st->mp_cur = -1;
 	if (gc->meta_len >= PKBOX_META_SIZE)
 		return 0;
 	uintptr_t rest = gc->meta_lo + gc->meta_len;
