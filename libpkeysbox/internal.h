@@ -201,7 +201,7 @@ struct pkbox_gatecfg {
 	uint64_t records_lo;     /* GC_RECORDS */
 	uint64_t meta_lo;        /* GC_META_LO */
 	uint64_t meta_len;       /* GC_META_LEN */
-	uint64_t backend;        /* GC_UNUSED: init.c records its choice; read by nobody (pkbox__be) */
+	uint64_t reserved;       /* GC_RESERVED: kept for layout (the backend is pkbox__be, GC_OPS) */
 	uint64_t fsgsbase;       /* GC_FSGSBASE */
 	uint64_t hook;           /* GC_HOOK: unused slot kept for layout */
 	/* C only */
