@@ -39,28 +39,6 @@ struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err)
 	return &pkbox__st->doms[idx];
 }
 
-/* ---------------------------------------------------------------- live domains */
-
-uint64_t pkbox__dom_live_mask(void)
-{
-	/* the host's domain is made by init.c, with the state */
-	return (pkbox__st->dom_live & ~1ULL) | (pkbox__st->doms[0].used ? 1ULL : 0);
-}
-
-int pkbox__dom_live_first(void)
-{
-	uint64_t m = pkbox__dom_live_mask();
-
-	return m ? __builtin_ctzll(m) : -1;
-}
-
-int pkbox__dom_live_next(int i)
-{
-	uint64_t m = i + 1 < PKBOX_MAX_DOMAINS ? pkbox__dom_live_mask() >> (i + 1) << (i + 1) : 0;
-
-	return m ? __builtin_ctzll(m) : -1;
-}
-
 /* ---------------------------------------------------------------- life cycle */
 
 static struct pkbox_dom *dom_slot(void)
