@@ -15,8 +15,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "pkeysbox.h"
+#include "phase.h"
+#include "sys.h"
 
 struct pkbox_dom;
 struct pkbox_frame;
@@ -43,7 +46,8 @@ struct pkbox_backend_ops {
 	int (*lib_keys)(int *key_h, int *key_r);
 	/* the library lock's word: where it stays reachable while memory is hidden */
 	pthread_mutex_t *(*lock_word)(void);
-	/* after the state's extent is known (gc->meta_len trimmed): 0 or -errno */
+	/* after the state's extent is known (gc->meta_len trimmed; the state
+	 * zeroed and reachable): the backend's own part of it; 0 or -errno */
 	int (*setup_meta)(struct pkbox_gatecfg *gc);
 
 	/* ---- memory (domain.c, jit.c, init.c) */
@@ -104,6 +108,19 @@ static inline const struct pkbox_backend_ops *pkbox__backend_ops(enum pkbox_back
 
 /* the backend in use, from the read-only gate configuration */
 #define pkbox__be ((const struct pkbox_backend_ops *)(uintptr_t)pkbox__gc.ops)
+
+/* the backend in use as pkbox_backend() reports it: AUTO before set-up */
+static inline enum pkbox_backend pkbox__backend_in_use(void)
+{
+	return pkbox__ready() ? pkbox__be->id : PKBOX_BACKEND_AUTO;
+}
+
+/* Gives a range of the pool back: contents dropped, no access, key 0. */
+static inline void pkbox__reset_range(uintptr_t base, size_t len)
+{
+	pkbox__madvise(base, len, MADV_DONTNEED);
+	pkbox__be->to_key0(base, len, PROT_NONE);
+}
 
 /* backend_mprotect.c: what gate.S calls on the mprotect path, with host
  * rights, on the thread's exit stack in the library's state */

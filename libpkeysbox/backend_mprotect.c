@@ -44,11 +44,12 @@ static pthread_mutex_t *mp_lock_word(void)
 	return &gatepage()->mu;
 }
 
-/* What the state does not use goes back to the reservation, so that the
- * part gate.S hides and shows is one whole mapping (no split at a switch:
- * see mp_tag()). */
+/* No domain's memory left visible by a switch yet.  What the state does
+ * not use goes back to the reservation, so that the part gate.S hides and
+ * shows is one whole mapping (no split at a switch: see mp_tag()). */
 static int mp_setup_meta(struct pkbox_gatecfg *gc)
 {
+	pkbox__st->mp_cur = -1;
 	if (gc->meta_len >= PKBOX_META_SIZE)
 		return 0;
 	uintptr_t rest = gc->meta_lo + gc->meta_len;
@@ -98,14 +99,6 @@ static uintptr_t row_lo(int idx)
 	return pkbox__gc.stacks_lo + ((uintptr_t)idx * PKBOX_MAX_THREADS << pkbox__gc.stride_shift);
 }
 
-static bool row_mapped(const struct pkbox_dom *d)
-{
-	for (unsigned i = 0; i < PKBOX_MAX_THREADS / 64; i++)
-		if (d->stacks_mapped[i])
-			return true;
-	return false;
-}
-
 /* 1 + the highest thread index with a stack in this domain, 0 if none */
 static int row_extent(const struct pkbox_dom *d)
 {
@@ -146,36 +139,66 @@ static void mp_show(struct pkbox_switch *sw, int owner, uintptr_t a, size_t len,
 	}
 }
 
-/* Everything the host may touch, visible again (after a call, or after an
- * entry that could not hide it all); the library lock is still held. */
-static void mp_show_all(struct pkbox_switch *sw)
+/* Domain i's memory, visible again: region by region (what mp_enter() hid
+ * slot-wide stays hidden between them: freed memory), and its stacks. */
+static void mp_show_dom(struct pkbox_switch *sw, int i)
 {
 	struct pkbox_state *st = pkbox__st;
+	const struct pkbox_dom *o = &st->doms[i];
+
+	for (int r = pkbox__dom_regions_first(i); r >= 0; r = pkbox__region_next_of_dom(r)) {
+		const struct pkbox_region *g = &st->regions[r];
+
+		mp_show(sw, i, g->base, g->pages * PAGE, g->foreign ? g->prot : PROT_READ | PROT_WRITE);
+	}
+	for (int w = 0; w < PKBOX_MAX_THREADS / 64; w++)
+		for (uint64_t b = o->stacks_mapped[w]; b; b &= b - 1) {
+			int ti = w * 64 + __builtin_ctzll(b);
+
+			mp_show(sw, i, pkbox__stack_top(i, ti) - pkbox__gc.stack_size, pkbox__gc.stack_size,
+				PROT_READ | PROT_WRITE);
+		}
+}
+
+/* Everything the host may touch, visible again (after a call, or after an
+ * entry that could not hide it all); the library lock is still held.
+ * Walks the live domains (the host's included) and their own lists only. */
+static void mp_show_all(struct pkbox_switch *sw)
+{
 	struct pkbox_gatepage *gp = gatepage();
 
 	/* the gate page first: the lock word and the phase live there */
 	mp_show(sw, -1, (uintptr_t)gp, PAGE, PROT_READ | PROT_WRITE);
-	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
-		struct pkbox_region *g = &st->regions[r];
+	for (uint64_t m = pkbox__dom_live_mask(); m; m &= m - 1) {
+		int i = __builtin_ctzll(m);
 
-		if (g->used && g->dom != pkbox__st->mp_cur)
-			mp_show(sw, g->dom, g->base, g->pages * PAGE, g->foreign ? g->prot : PROT_READ | PROT_WRITE);
-	}
-	for (int i = 0; i < PKBOX_MAX_DOMAINS; i++) {
-		struct pkbox_dom *o = &st->doms[i];
-
-		if (!o->used || i == pkbox__st->mp_cur || !row_mapped(o))
-			continue;
-		for (int ti = 0; ti < PKBOX_MAX_THREADS; ti++)
-			if (o->stacks_mapped[ti / 64] & (1ULL << (ti % 64)))
-				mp_show(sw, i, pkbox__stack_top(i, ti) - pkbox__gc.stack_size, pkbox__gc.stack_size,
-					PROT_READ | PROT_WRITE);
+		if (i != pkbox__st->mp_cur)
+			mp_show_dom(sw, i);
 	}
 	pkbox__st->mp_cur = -1;
 	mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
 	atomic_store(&gp->phase, PHASE_HOST);
 	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
 	pkbox__unlock();
+}
+
+/* Domain i's memory out of reach: the used part of its slot, its stacks'
+ * row, its plugin segments (on its list before its allocations). */
+static int mp_hide_dom(struct pkbox_switch *sw, int i)
+{
+	struct pkbox_state *st = pkbox__st;
+	const struct pkbox_dom *o = &st->doms[i];
+	int bad = 0;
+
+	if (o->next > slot_lo(i) + PAGE)
+		bad |= mp_set(sw, i, slot_lo(i), o->next - slot_lo(i), PROT_NONE);
+	int hi = row_extent(o);
+	if (hi && !bad)
+		bad |= mp_set(sw, i, row_lo(i), (uintptr_t)hi << pkbox__gc.stride_shift, PROT_NONE);
+	for (int r = pkbox__dom_regions_first(i); r >= 0 && !bad && pkbox__region_foreign(r);
+	     r = pkbox__region_next_of_dom(r))
+		bad |= mp_set(sw, i, st->regions[r].base, st->regions[r].pages * PAGE, PROT_NONE);
+	return bad;
 }
 
 /* Called by gate.S with host rights right before the switch, on the
@@ -198,29 +221,16 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 	atomic_fetch_add(&gp->gen, 1);
 	atomic_store(&gp->phase, PHASE_DOMAIN);
 	pkbox__st->mp_cur = dom->idx;
-	for (int i = 0; i < PKBOX_MAX_DOMAINS && !bad; i++) {
-		struct pkbox_dom *o = &st->doms[i];
+	/* every other live domain (the host's included): its slot, its stacks'
+	 * row, its plugin segments */
+	for (uint64_t m = pkbox__dom_live_mask() & ~(1ULL << dom->idx); m && !bad; m &= m - 1)
+		bad |= mp_hide_dom(sw, __builtin_ctzll(m));
+	/* then what is granted to dom: inside the slots just hidden */
+	for (int n = pkbox__grants_to_first(dom->idx); n >= 0 && !bad; n = pkbox__grants_to_next(n)) {
+		const struct pkbox_region *g = &st->regions[PKBOX_GRANT_REGION(n)];
 
-		if (!o->used || i == dom->idx)
-			continue;
-		if (o->next > slot_lo(i) + PAGE)
-			bad |= mp_set(sw, i, slot_lo(i), o->next - slot_lo(i), PROT_NONE);
-		int hi = row_extent(o);
-		if (hi && !bad)
-			bad |= mp_set(sw, i, row_lo(i), (uintptr_t)hi << pkbox__gc.stride_shift, PROT_NONE);
-	}
-	for (int r = 0; r < PKBOX_MAX_REGIONS && !bad; r++) {
-		struct pkbox_region *g = &st->regions[r];
-
-		if (!g->used || g->dom == dom->idx)
-			continue;
-		if (g->foreign) /* other domains' plugin segments */
-			bad |= mp_set(sw, g->dom, g->base, g->pages * PAGE, PROT_NONE);
-		for (int k = 0; k < g->ngrants && !bad; k++)
-			if (g->grants[k].dom == dom->idx)
-				bad |= mp_set(sw, g->dom, g->base, g->pages * PAGE,
-					      g->grants[k].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE
-										     : PROT_READ);
+		bad |= mp_set(sw, g->dom, g->base, g->pages * PAGE,
+			      g->grants[PKBOX_GRANT_K(n)].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE : PROT_READ);
 	}
 	if (!bad)
 		bad |= mp_set(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_NONE);

@@ -39,28 +39,6 @@ struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err)
 	return &pkbox__st->doms[idx];
 }
 
-/* ---------------------------------------------------------------- live domains */
-
-uint64_t pkbox__dom_live_mask(void)
-{
-	/* the host's domain is made by init.c, with the state */
-	return (pkbox__st->dom_live & ~1ULL) | (pkbox__st->doms[0].used ? 1ULL : 0);
-}
-
-int pkbox__dom_live_first(void)
-{
-	uint64_t m = pkbox__dom_live_mask();
-
-	return m ? __builtin_ctzll(m) : -1;
-}
-
-int pkbox__dom_live_next(int i)
-{
-	uint64_t m = i + 1 < PKBOX_MAX_DOMAINS ? pkbox__dom_live_mask() >> (i + 1) << (i + 1) : 0;
-
-	return m ? __builtin_ctzll(m) : -1;
-}
-
 /* ---------------------------------------------------------------- life cycle */
 
 static struct pkbox_dom *dom_slot(void)
@@ -75,7 +53,6 @@ static struct pkbox_dom *dom_slot(void)
 int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out)
 {
 	struct pkbox_dom *d = dom_slot();
-	int key = -1;
 
 	if (!quota)
 		quota = pkbox__st->default_quota;
@@ -83,11 +60,9 @@ int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out)
 		return pkbox__err(-EINVAL, "pkbox_domain_create: quota larger than %lu MiB", PKBOX_SLOT_SIZE / 2 >> 20);
 	if (!d)
 		return pkbox__err(-ENOSPC, "pkbox_domain_create: all %d domain slots are in use", PKBOX_MAX_DOMAINS - 1);
-	if (pkbox__backend_in_use() == PKBOX_BACKEND_PKU) {
-		key = pkbox__pkey_alloc();
-		if (key < 0)
-			return pkbox__err(-ENOSPC, "pkbox_domain_create(%s): no protection key left", name);
-	}
+	int key = pkbox__be->dom_key();
+	if (key == -ENOSPC)
+		return pkbox__err(-ENOSPC, "pkbox_domain_create(%s): no protection key left", name);
 	uint32_t gen = d->gen + 1;
 	memset(d, 0, sizeof(*d));
 	d->used = true;

@@ -14,16 +14,6 @@ struct pkbox_dom;
 struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err);
 struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d);
 
-/* The live domains, the host's (slot 0) included, one bit per slot:
- *	for (uint64_t m = pkbox__dom_live_mask(); m; m &= m - 1) {
- *		int i = __builtin_ctzll(m);
- *		...
- *	}
- * or for (int i = pkbox__dom_live_first(); i >= 0; i = pkbox__dom_live_next(i)) */
-uint64_t pkbox__dom_live_mask(void);
-int pkbox__dom_live_first(void);
-int pkbox__dom_live_next(int i);
-
 /* a new domain (quota 0: the default): 0 and *out, or -errno */
 int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out);
 int pkbox__dom_destroy(struct pkbox_dom *d);

@@ -30,7 +30,7 @@ OFF(pkbox_gatecfg, thread_stride, GC_THREAD_STRIDE);
 OFF(pkbox_gatecfg, records_lo, GC_RECORDS);
 OFF(pkbox_gatecfg, meta_lo, GC_META_LO);
 OFF(pkbox_gatecfg, meta_len, GC_META_LEN);
-OFF(pkbox_gatecfg, backend, GC_UNUSED);
+OFF(pkbox_gatecfg, reserved, GC_RESERVED);
 OFF(pkbox_gatecfg, ops, GC_OPS);
 OFF(pkbox_backend_ops, gate, BE_GATE);
 OFF(pkbox_gatecfg, fsgsbase, GC_FSGSBASE);

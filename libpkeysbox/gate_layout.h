@@ -26,7 +26,7 @@
 #define GC_RECORDS 48
 #define GC_META_LO 56
 #define GC_META_LEN 64
-#define GC_UNUSED 72 /* was the backend: the ops table says it now (GC_OPS) */
+#define GC_RESERVED 72 /* kept for layout (was the backend: GC_OPS says it now) */
 #define GC_FSGSBASE 80
 #define GC_OPS 184 /* const struct pkbox_backend_ops * */
 
@@ -84,10 +84,5 @@
 #define EXIT_NOT_ENTERED 4 /* the syscall switch: the memory to hide could not all be hidden */
 #define KIND_CALL 1
 #define KIND_RESUME 2
-
-/* (the values init.c still records in pkbox_gatecfg.backend, and other
- * layers still compare; nothing here uses them: pkbox__be says it all) */
-#define BACKEND_PKU 1
-#define BACKEND_MPROTECT 2
 
 #endif

@@ -81,20 +81,13 @@ int pkbox__grant(struct pkbox_dom *o, void *ptr, struct pkbox_dom *t, int access
 	if (r < 0)
 		return r;
 	struct pkbox_region *g = RG(r);
-	if (g->gkey < 0 && pkbox__backend_in_use() == PKBOX_BACKEND_PKU) {
-		/* the region gets a key of its own: a key is per page, rights per domain */
-		int key = pkbox__pkey_alloc();
+	/* (pku: the region gets a key of its own: a key is per page, rights per domain) */
+	int rc = pkbox__be->share(g);
 
-		if (key < 0)
-			return pkbox__err(-ENOSPC, "pkbox_grant: no protection key left for the shared region");
-		if (pkbox__be->tag(g->base, g->pages * PAGE, PROT_READ | PROT_WRITE, key)) {
-			int rc = pkbox__err(-errno, "pkbox_grant: pkey_mprotect failed: %m");
-
-			pkbox__pkey_free(key);
-			return rc;
-		}
-		g->gkey = key;
-	}
+	if (rc == -ENOSPC)
+		return pkbox__err(-ENOSPC, "pkbox_grant: no protection key left for the shared region");
+	if (rc)
+		return pkbox__err(rc, "pkbox_grant: pkey_mprotect failed: %s", strerror(-rc));
 	pkbox__grant_set(r, t->idx, access);
 	pkbox__pkru_update(1ULL << o->idx | 1ULL << t->idx);
 	return 0;

@@ -51,8 +51,6 @@ static int choose_backend(const struct pkbox_config *cfg, enum pkbox_backend *ou
 {
 	enum pkbox_backend want = cfg ? cfg->backend : PKBOX_BACKEND_AUTO;
 	const char *env = getenv("PKBOX_BACKEND");
-	const struct pkbox_cpu *c = pkbox__cpu();
-	int kerr = 0;
 
 	if (want == PKBOX_BACKEND_AUTO && env && !(cfg && (cfg->flags & PKBOX_F_IGNORE_ENV))) {
 		if (!strcmp(env, "pku"))
@@ -64,13 +62,11 @@ static int choose_backend(const struct pkbox_config *cfg, enum pkbox_backend *ou
 	}
 	if (want != PKBOX_BACKEND_AUTO && want != PKBOX_BACKEND_PKU && want != PKBOX_BACKEND_MPROTECT)
 		return pkbox__err(-EINVAL, "unknown backend %d", (int)want);
-	if (want == PKBOX_BACKEND_PKU) {
-		if (!c->pku)
-			return pkbox__err(-ENOTSUP, "pku backend requested, but the CPU has no PKU (CPUID.(7,0):ECX[3] = 0)");
-		if (!c->ospke)
-			return pkbox__err(-ENOTSUP, "pku backend requested, but the kernel has not enabled PKU (CPUID.(7,0):ECX[4] OSPKE = 0)");
-		if (!pkbox__kernel_pkeys(&kerr))
-			return pkbox__err(-ENOTSUP, "pku backend requested, but pkey_alloc() fails: %s", strerror(kerr));
+	if (want != PKBOX_BACKEND_AUTO) {
+		int rc = pkbox__backend_ops(want)->usable();
+
+		if (rc)
+			return rc;
 	}
 	if (want == PKBOX_BACKEND_AUTO)
 		want = pkbox__detect_backend();
@@ -135,8 +131,8 @@ static void key0_decide(const struct pkbox_config *cfg, struct pkbox_gatecfg *gc
 	const char *env = cfg && (cfg->flags & PKBOX_F_IGNORE_ENV) ? NULL : getenv("PKBOX_KEY0_WRITABLE");
 
 	gc->key0_ro = 0;
-	if (gc->backend != BACKEND_PKU) {
-		key0_why = "the mprotect backend cannot write-protect key-0 memory at each switch";
+	if (pkbox__be->no_key0) {
+		key0_why = pkbox__be->no_key0;
 		return;
 	}
 	if (cfg && (cfg->flags & PKBOX_F_KEY0_WRITABLE)) {
@@ -269,32 +265,19 @@ static void gc_fill(struct pkbox_gatecfg *gc, const struct layout *L, uint64_t l
 	gc->pool_hi = lo + PKBOX_POOL_SIZE;
 	gc->gatepage = lo + L->off_gp;
 	gc->tdir = lo + L->off_tdir;
-	gc->backend = b == PKBOX_BACKEND_PKU ? BACKEND_PKU : BACKEND_MPROTECT;
 	gc->fsgsbase = pkbox__cpu()->fsgsbase;
 	gc->xsave_pkru_offset = pkbox__cpu()->xsave_pkru_offset;
 	gc->key_h = gc->key_r = -1;
-	gc->ops = (uint64_t)(uintptr_t)(b == PKBOX_BACKEND_PKU ? &pkbox__be_pku : &pkbox__be_mprotect);
+	gc->ops = (uint64_t)(uintptr_t)pkbox__backend_ops(b);
 	gc->jit_rw = lo + PKBOX_POOL_SIZE - 4 * PKBOX_JIT_SIZE;
 	gc->jit_rx = lo + PKBOX_POOL_SIZE - 2 * PKBOX_JIT_SIZE;
-}
-
-/* pku: the host's key and the records' key */
-static int keys_alloc(struct pkbox_gatecfg *gc, enum pkbox_backend b)
-{
-	if (b != PKBOX_BACKEND_PKU)
-		return 0;
-	gc->key_h = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
-	gc->key_r = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
-	if (gc->key_h < 0 || gc->key_r < 0)
-		return pkbox__err(-ENOSPC, "cannot allocate the library's two protection keys: %s", strerror(errno));
-	return 0;
 }
 
 /* ---------------------------------------------------------------- the library's memory */
 
 /* The library's state (host-only), its records, the gate page and the
  * thread directory; the thread entries after the state. */
-static int meta_setup(struct pkbox_gatecfg *gc, const struct layout *L, enum pkbox_backend b)
+static int meta_setup(struct pkbox_gatecfg *gc, const struct layout *L)
 {
 	if (pkbox__be->tag(gc->meta_lo, gc->meta_len, PROT_READ | PROT_WRITE, gc->key_h) ||
 	    pkbox__be->tag(gc->records_lo, L->records_len, PROT_READ | PROT_WRITE, gc->key_r) ||
@@ -302,7 +285,6 @@ static int meta_setup(struct pkbox_gatecfg *gc, const struct layout *L, enum pkb
 	    mprotect((void *)gc->tdir, PAGE, PROT_READ))
 		return pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
 	gc->st = gc->meta_lo;
-	pkbox__st->mp_cur = -1;
 	uint64_t tbase = (gc->meta_lo + sizeof(struct pkbox_state) + 63) & ~63UL;
 	gc->threads_base = tbase;
 	gc->thread_stride = (sizeof(struct pkbox_thread) + 63) & ~63UL;
@@ -310,28 +292,19 @@ static int meta_setup(struct pkbox_gatecfg *gc, const struct layout *L, enum pkb
 		return pkbox__err(-ENOMEM, "library state does not fit its area");
 	/* only what is used is switched (the mprotect backend's cost grows with it) */
 	gc->meta_len = (tbase + PKBOX_MAX_THREADS * gc->thread_stride - gc->meta_lo + PAGE - 1) & ~(PAGE - 1);
-	/* mprotect backend: the rest back to the reservation, so that the part
-	 * gate.S hides and shows is one whole mapping (no split at a switch:
-	 * see mp_tag() in backend.c) */
-	if (b == PKBOX_BACKEND_MPROTECT && gc->meta_len < PKBOX_META_SIZE) {
-		uintptr_t rest = gc->meta_lo + gc->meta_len;
-
-		if (mprotect((void *)rest, PKBOX_META_SIZE - gc->meta_len, PROT_NONE) ||
-		    madvise((void *)rest, PKBOX_META_SIZE - gc->meta_len, MADV_DODUMP))
-			return pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
-	}
-	return 0;
+	/* the backend's part (mprotect: the rest back to the reservation) */
+	return pkbox__be->setup_meta(gc);
 }
 
 /* The library lock (lock.c): recursive; with pku in host-keyed memory,
  * with mprotect in the gate page (see internal.h) */
-static void lock_setup(struct pkbox_gatecfg *gc, enum pkbox_backend b)
+static void lock_setup(struct pkbox_gatecfg *gc)
 {
 	pthread_mutexattr_t ma;
 
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_t *mu = b == PKBOX_BACKEND_PKU ? &pkbox__st->mu : &((struct pkbox_gatepage *)gc->gatepage)->mu;
+	pthread_mutex_t *mu = pkbox__be->lock_word();
 	pthread_mutex_init(mu, &ma);
 	gc->mu = (uint64_t)(uintptr_t)mu;
 	pthread_mutexattr_destroy(&ma);
@@ -355,18 +328,17 @@ static void host_dom_setup(struct pkbox_gatecfg *gc, size_t quota)
 /* ---------------------------------------------------------------- the steps */
 
 /* Everything in the pool; on failure the caller gives the pool and the keys back. */
-static int pool_setup(const struct pkbox_config *cfg, struct pkbox_gatecfg *gc, const struct layout *L,
-		      enum pkbox_backend b)
+static int pool_setup(const struct pkbox_config *cfg, struct pkbox_gatecfg *gc, const struct layout *L)
 {
-	int rc = keys_alloc(gc, b);
+	int rc = pkbox__be->lib_keys(&gc->key_h, &gc->key_r);
 
 	if (rc)
 		return rc;
 	key0_decide(cfg, gc);
-	rc = meta_setup(gc, L, b);
+	rc = meta_setup(gc, L);
 	if (rc)
 		return rc;
-	lock_setup(gc, b);
+	lock_setup(gc);
 	host_dom_setup(gc, L->quota);
 	if (gc->jit_rw < gc->stacks_lo + gc->stacks_span + gc->stride)
 		return pkbox__err(-EINVAL, "the pool has no room for committed code");
@@ -405,7 +377,7 @@ static int do_init(const struct pkbox_config *cfg)
 	if (rc)
 		return rc;
 	gc_fill(gc, &L, lo, b);
-	rc = pool_setup(cfg, gc, &L, b);
+	rc = pool_setup(cfg, gc, &L);
 	if (rc) {
 		pool_undo(gc, lo);
 		return rc;

@@ -201,7 +201,7 @@ struct pkbox_gatecfg {
 	uint64_t records_lo;     /* GC_RECORDS */
 	uint64_t meta_lo;        /* GC_META_LO */
 	uint64_t meta_len;       /* GC_META_LEN */
-	uint64_t backend;        /* GC_UNUSED: init.c records its choice; read by nobody (pkbox__be) */
+	uint64_t reserved;       /* GC_RESERVED: kept for layout (the backend is pkbox__be, GC_OPS) */
 	uint64_t fsgsbase;       /* GC_FSGSBASE */
 	uint64_t hook;           /* GC_HOOK: unused slot kept for layout */
 	/* C only */
@@ -254,15 +254,6 @@ struct pkbox_gatepage {
 #define pkbox__tdir ((pid_t *)(uintptr_t)pkbox__gc.tdir)
 
 #include "phase.h"
-
-/* the backend in use: AUTO before set-up (a state query; belongs in the
- * state or backend header) */
-static inline enum pkbox_backend pkbox__backend_in_use(void)
-{
-	if (!pkbox__ready())
-		return PKBOX_BACKEND_AUTO;
-	return pkbox__gc.backend == BACKEND_PKU ? PKBOX_BACKEND_PKU : PKBOX_BACKEND_MPROTECT;
-}
 
 #include "init.h"
 #include "lock.h"

@@ -41,12 +41,8 @@ uint64_t pkbox__region_release(int r)
 
 	if (g->foreign) {
 		/* a plugin's segment: back to key 0 (it may be unmapped already) */
-		if (pkbox__gc.backend == BACKEND_PKU)
-			pkbox__pkey_mprotect(g->base, g->pages * PAGE, g->prot, 0);
-		else {
-			pkbox__mprotect((void *)g->base, g->pages * PAGE, g->prot);
-			pkbox__be->untag(g->base, g->pages * PAGE);
-		}
+		pkbox__be->to_key0(g->base, g->pages * PAGE, g->prot);
+		pkbox__be->untag(g->base, g->pages * PAGE);
 	} else {
 		/* zero it and make it fault: a use after free is caught at once */
 		pkbox__reset_range(g->base, g->pages * PAGE);

@@ -3,7 +3,8 @@
  * regions.c - the region table (see regions.h): a sorted array of region
  * indices for lookup by address (binary search; an insertion or removal
  * moves at most PKBOX_MAX_REGIONS two-byte indices), a free list of slots,
- * per-domain doubly linked lists of regions and of grants to the domain.
+ * per-domain doubly linked lists of regions and of grants to the domain,
+ * and the mask of live domains those lists hang from.
  * Links are stored as index + 1, so that 0 (zeroed state) means none.
  */
 #include "config.h"
@@ -93,6 +94,28 @@ static void slot_give(int r)
 	memset(RG(r), 0, sizeof(struct pkbox_region));
 	RG(r)->dnext = (int16_t)pkbox__st->reg_free;
 	pkbox__st->reg_free = r + 1;
+}
+
+/* ---------------------------------------------------------------- live domains */
+
+uint64_t pkbox__dom_live_mask(void)
+{
+	/* the host's domain is made by init.c, with the state */
+	return (pkbox__st->dom_live & ~1ULL) | (pkbox__st->doms[0].used ? 1ULL : 0);
+}
+
+int pkbox__dom_live_first(void)
+{
+	uint64_t m = pkbox__dom_live_mask();
+
+	return m ? __builtin_ctzll(m) : -1;
+}
+
+int pkbox__dom_live_next(int i)
+{
+	uint64_t m = i + 1 < PKBOX_MAX_DOMAINS ? pkbox__dom_live_mask() >> (i + 1) << (i + 1) : 0;
+
+	return m ? __builtin_ctzll(m) : -1;
 }
 
 /* ---------------------------------------------------------------- owners' lists */

@@ -40,6 +40,17 @@ bool pkbox__region_foreign(int r);
 /* no slot left for another region */
 bool pkbox__regions_full(void);
 
+/* The live domains, the host's (slot 0) included, one bit per slot (what
+ * the region lists hang from; here, below the backends that walk them):
+ *	for (uint64_t m = pkbox__dom_live_mask(); m; m &= m - 1) {
+ *		int i = __builtin_ctzll(m);
+ *		...
+ *	}
+ * or for (int i = pkbox__dom_live_first(); i >= 0; i = pkbox__dom_live_next(i)) */
+uint64_t pkbox__dom_live_mask(void);
+int pkbox__dom_live_first(void);
+int pkbox__dom_live_next(int i);
+
 int pkbox__dom_regions_first(int dom);
 int pkbox__region_next_of_dom(int r);
 

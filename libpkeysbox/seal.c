@@ -74,21 +74,6 @@ static int flags_check(unsigned flags)
 	return 0;
 }
 
-static int preallocate_keys(void)
-{
-	int n = 0;
-
-	for (;;) {
-		long k = syscall(SYS_pkey_alloc, 0UL, 0UL);
-
-		if (k < 0)
-			break;
-		pkbox__pkey_free((int)k);
-		n++;
-	}
-	return n;
-}
-
 /* Can the process be sealed now?  Under the library lock. */
 static int state_check(void)
 {
@@ -159,7 +144,7 @@ static int changes(struct seal_run *s)
 		rc = pkbox__code_disable(s->sites, s->nsites);
 	if (rc)
 		return rc;
-	s->nkeys = pkbox__gc.backend == BACKEND_PKU ? preallocate_keys() : 0;
+	s->nkeys = pkbox__be->keys_preallocate();
 	pkbox__st->token = s->tok;
 	s->tok = 0;
 	gc_choices(s->flags);

@@ -154,7 +154,7 @@ int pkbox__seal_check(int *status_fd)
 	if (!rc)
 		rc = handlers_in_place();
 	if (!rc)
-		rc = pkbox__vmas_load(&m, pkbox__gc.backend == BACKEND_PKU);
+		rc = pkbox__vmas_load(&m, pkbox__be->keyed);
 	if (!rc)
 		rc = pkbox__exec_check(&m, &f);
 	if (!rc)

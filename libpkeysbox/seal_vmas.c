@@ -180,7 +180,7 @@ static int want_add(struct wants *w, uintptr_t lo, uintptr_t hi, int prot, int k
 		w->v = v;
 		w->cap = cap;
 	}
-	w->v[w->n++] = (struct want){ lo, hi, prot, pkbox__gc.backend == BACKEND_PKU ? key : -1, what };
+	w->v[w->n++] = (struct want){ lo, hi, prot, pkbox__be->keyed ? key : -1, what };
 	return 0;
 }
 
@@ -201,8 +201,8 @@ static int wants_build(struct wants *w)
 	uint64_t records_len = (uint64_t)PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE;
 
 	/* (the mprotect backend gives what its state does not use back to the
-	 * reservation, so that the part it switches is one mapping: init.c) */
-	uint64_t state_len = gc->backend == BACKEND_MPROTECT ? gc->meta_len : PKBOX_META_SIZE;
+	 * reservation, so that the part it switches is one mapping) */
+	uint64_t state_len = pkbox__be->state_len();
 	e |= want_add(w, gc->meta_lo, gc->meta_lo + state_len, rw, gc->key_h, "the library's state");
 	e |= want_add(w, PKBOX_GC_ADDR, PKBOX_GC_ADDR + PAGE, PROT_READ, 0, "the gate configuration");
 	e |= want_add(w, gc->gatepage, gc->gatepage + PAGE, rw, 0, "the gate page");

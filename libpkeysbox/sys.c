@@ -2,7 +2,7 @@
 /*
  * sys.c - the C side of the library's own syscalls (base layer): the
  * token-bearing call (pkbox__tsys, in asm) wrapped for C, the process's
- * exit, resetting a range of the pool, writing code bytes.
+ * exit, writing code bytes.
  */
 #include "config.h"
 
@@ -38,16 +38,6 @@ long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4
 		return -1;
 	}
 	return r;
-}
-
-/* Gives a range of the pool back: contents dropped, no access, key 0. */
-void pkbox__reset_range(uintptr_t base, size_t len)
-{
-	pkbox__madvise(base, len, MADV_DONTNEED);
-	if (pkbox__gc.backend == BACKEND_PKU)
-		pkbox__pkey_mprotect(base, len, PROT_NONE, 0);
-	else
-		pkbox__mprotect((void *)base, len, PROT_NONE);
 }
 
 /* Writes code bytes the way a debugger does (no mapping is made writable);

@@ -3,8 +3,7 @@
  * sys.h - the library's own syscalls (base layer): those that carry the
  * token (pkbox__tsys in sys.S puts it in the unused argument registers, so
  * that the seal's policy lets them through), and the few raw helpers built
- * on them.  Calls nothing above the base layer but the gate configuration
- * (pkbox__reset_range).
+ * on them.  Calls nothing above the base layer.
  */
 #ifndef PKBOX_SYS_H
 #define PKBOX_SYS_H
@@ -36,8 +35,6 @@ static inline int pkbox__sigaltstack(const void *n, void *o)
 	return (int)pkbox__sys(SYS_sigaltstack, 2, (long)(uintptr_t)n, (long)(uintptr_t)o, 0, 0, 0);
 }
 
-/* Gives a range of the pool back: contents dropped, no access, key 0. */
-void pkbox__reset_range(uintptr_t base, size_t len);
 /* writes n bytes at a as a debugger does (read-only and code pages too);
  * 0 or -errno */
 int pkbox__poke(uintptr_t a, const void *b, size_t n);
