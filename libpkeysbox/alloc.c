@@ -16,8 +16,6 @@
  */
 #include "config.h"
 
-#define PKBOX_LIBC_PRINTF 1 /* plugins' printf: the C library's (see internal.h) */
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -26,9 +24,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "alloc.h"
+#include "gate_layout.h"
 #include "pages.h"
+#include "phase.h"
+#include "state.h"
+#include "threads.h"
 
 #define ARENA_MAGIC 0x61726e61u
 #define BLOCK_MAGIC 0x626c6bu

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* api.c - the API edge: errno and the published message, option structs. */
+/* api.c - the API edge's option structs, taken and given the libbpf way. */
 #include "config.h"
 
 #include <errno.h>
@@ -7,28 +7,6 @@
 
 #include "api.h"
 #include "msg.h"
-
-int pkbox__api_ret(int errno_in, const char *fn, int rc)
-{
-	if (rc < 0) {
-		pkbox__publish(fn, rc);
-		errno = -rc;
-	} else {
-		pkbox__pending_clear();
-		errno = errno_in;
-	}
-	return rc;
-}
-
-void *pkbox__api_ret_ptr(int errno_in, const char *fn, void *p, int err)
-{
-	if (!p) {
-		pkbox__api_ret(errno_in, fn, err < 0 ? err : -ENOMEM);
-		return NULL;
-	}
-	pkbox__api_ret(errno_in, fn, 0);
-	return p;
-}
 
 int pkbox__opts_in(void *own, size_t own_sz, const void *in, size_t v1, const char *what)
 {

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "pkeysbox.h"
+#include "msg.h"
 
 #define PKBOX_EXPORT __attribute__((visibility("default")))
 
@@ -31,8 +32,23 @@
 /* pointer results: NULL with err (-errno) on failure */
 #define PKBOX_API_RET_PTR(p, err) pkbox__api_ret_ptr(pkbox__errno_in, __func__, (p), (err))
 
-int pkbox__api_ret(int errno_in, const char *fn, int rc);
-void *pkbox__api_ret_ptr(int errno_in, const char *fn, void *p, int err);
+static inline int pkbox__api_ret(int errno_in, const char *fn, int rc)
+{
+	if (rc < 0) {
+		pkbox__publish(fn, rc);
+		errno = -rc;
+	} else {
+		pkbox__pending_clear();
+		errno = errno_in;
+	}
+	return rc;
+}
+
+static inline void *pkbox__api_ret_ptr(int errno_in, const char *fn, void *p, int err)
+{
+	pkbox__api_ret(errno_in, fn, p ? 0 : err < 0 ? err : -ENOMEM);
+	return p;
+}
 
 /*
  * Copies the caller's option struct `in` (whose first field is its size_t

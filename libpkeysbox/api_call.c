@@ -6,8 +6,12 @@
 
 #include <errno.h>
 
-#include "internal.h"
+#include "api.h"
+#include "fault.h"
 #include "gate.h"
+#include "init.h"
+#include "msg.h"
+#include "phase.h"
 
 PKBOX_EXPORT int pkbox_call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret)
 {
@@ -75,7 +79,7 @@ PKBOX_EXPORT int pkbox_host_call(int id, void *arg, intptr_t *ret)
 		*ret = r.val;
 	if (r.status)
 		return PKBOX_API_RET(pkbox__err((int)r.status, "pkbox_host_call(%d): %s", id,
-						pkbox_strerror((int)r.status)));
+						pkbox__errtext((int)r.status)));
 	return PKBOX_API_RET(0);
 }
 

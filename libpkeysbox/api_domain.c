@@ -9,12 +9,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
 #include "api.h"
 #include "domain.h"
+#include "fmt.h"
 #include "grants.h"
+#include "init.h"
 #include "jit.h"
+#include "lock.h"
+#include "msg.h"
 #include "pages.h"
+#include "phase.h"
+#include "state.h"
 
 /* the first version of struct pkbox_domain_opts: sz and quota */
 #define PKBOX_DOMAIN_OPTS_V1 (offsetof(struct pkbox_domain_opts, quota) + sizeof(size_t))
@@ -98,7 +103,7 @@ PKBOX_EXPORT int pkbox_domain_name(const struct pkbox_domain *h, char *buf, size
 		return PKBOX_API_RET(pkbox__err(-EINVAL, "pkbox_domain_name: no buffer"));
 	struct pkbox_dom *d = enter_dom(h, &rc);
 	if (d) {
-		snprintf(buf, len, "%s", d->name);
+		pkbox__fmt(buf, len, "%s", d->name);
 		pkbox__unlock();
 	}
 	return PKBOX_API_RET(rc);

@@ -12,11 +12,13 @@
 #include <string.h>
 
 #include "api.h"
+#include "backend.h"
 #include "cpu.h"
 #include "init.h"
-#include "seal.h"
-#include "internal.h"
 #include "lock.h"
+#include "msg.h"
+#include "seal.h"
+#include "state.h"
 
 #ifndef offsetofend
 #define offsetofend(TYPE, FIELD) (offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))
@@ -108,4 +110,14 @@ PKBOX_EXPORT int pkbox_probe(struct pkbox_info *info)
 		rc = pkbox__opts_out(info, &own, sizeof(own), PKBOX_INFO_V1, "pkbox_probe");
 	}
 	return PKBOX_API_RET(rc);
+}
+
+PKBOX_EXPORT const char *pkbox_last_error(void)
+{
+	return pkbox__last_error();
+}
+
+PKBOX_EXPORT const char *pkbox_strerror(int err)
+{
+	return pkbox__errtext(err);
 }

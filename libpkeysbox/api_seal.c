@@ -10,8 +10,11 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include "internal.h"
+#include "api.h"
+#include "init.h"
 #include "inspect.h"
+#include "lock.h"
+#include "msg.h"
 #include "refusals.h"
 #include "seal.h"
 #include "sys.h"

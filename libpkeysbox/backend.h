@@ -20,6 +20,7 @@
 #include "pkeysbox.h"
 #include "phase.h"
 #include "sys.h"
+#include "state.h"
 
 struct pkbox_dom;
 struct pkbox_frame;
@@ -101,10 +102,7 @@ struct pkbox_backend_ops {
 
 extern const struct pkbox_backend_ops pkbox__be_pku, pkbox__be_mprotect;
 /* the table of backend b (PKU or MPROTECT: the choice, made once by init.c) */
-static inline const struct pkbox_backend_ops *pkbox__backend_ops(enum pkbox_backend b)
-{
-	return b == PKBOX_BACKEND_PKU ? &pkbox__be_pku : &pkbox__be_mprotect;
-}
+const struct pkbox_backend_ops *pkbox__backend_ops(enum pkbox_backend b);
 
 /* the backend in use, from the read-only gate configuration */
 #define pkbox__be ((const struct pkbox_backend_ops *)(uintptr_t)pkbox__gc.ops)

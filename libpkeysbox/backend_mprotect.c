@@ -17,7 +17,14 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "backend.h"
+#include "fmt.h"
+#include "gate_layout.h"
+#include "lock.h"
+#include "msg.h"
+#include "regions.h"
+#include "state.h"
+#include "sys.h"
 
 static struct pkbox_gatepage *gatepage(void)
 {
@@ -56,7 +63,7 @@ static int mp_setup_meta(struct pkbox_gatecfg *gc)
 
 	if (mprotect((void *)rest, PKBOX_META_SIZE - gc->meta_len, PROT_NONE) ||
 	    madvise((void *)rest, PKBOX_META_SIZE - gc->meta_len, MADV_DODUMP))
-		return pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
+		return pkbox__err(-errno, "cannot set up the library's memory: %s", pkbox__strerror(errno));
 	return 0;
 }
 

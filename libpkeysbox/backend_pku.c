@@ -15,8 +15,14 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cpu.h"
-#include "internal.h"
+#include "fmt.h"
+#include "gate_layout.h"
+#include "keys.h"
+#include "msg.h"
+#include "state.h"
+#include "sys.h"
 
 #ifndef SEGV_PKUERR
 #define SEGV_PKUERR 4
@@ -34,7 +40,7 @@ static int pku_usable(void)
 	if (!c->ospke)
 		return pkbox__err(-ENOTSUP, "pku backend requested, but the kernel has not enabled PKU (CPUID.(7,0):ECX[4] OSPKE = 0)");
 	if (!pkbox__kernel_pkeys(&kerr))
-		return pkbox__err(-ENOTSUP, "pku backend requested, but pkey_alloc() fails: %s", strerror(kerr));
+		return pkbox__err(-ENOTSUP, "pku backend requested, but pkey_alloc() fails: %s", pkbox__strerror(kerr));
 	return 0;
 }
 
@@ -43,7 +49,7 @@ static int pku_lib_keys(int *key_h, int *key_r)
 	*key_h = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
 	*key_r = (int)syscall(SYS_pkey_alloc, 0UL, 0UL);
 	if (*key_h < 0 || *key_r < 0)
-		return pkbox__err(-ENOSPC, "cannot allocate the library's two protection keys: %s", strerror(errno));
+		return pkbox__err(-ENOSPC, "cannot allocate the library's two protection keys: %s", pkbox__strerror(errno));
 	return 0;
 }
 

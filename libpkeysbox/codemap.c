@@ -11,8 +11,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "codemap.h"
+#include "fmt.h"
+#include "msg.h"
+#include "state.h"
+#include "sys.h"
 
 int pkbox__codemap_fd(void)
 {
@@ -20,12 +23,12 @@ int pkbox__codemap_fd(void)
 		return pkbox__gc.code_fd - 1;
 	int fd = (int)syscall(SYS_memfd_create, "pkbox-plugin:none", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
-		return pkbox__err(-errno, "cannot make the code descriptor: %s", strerror(errno));
+		return pkbox__err(-errno, "cannot make the code descriptor: %s", pkbox__strerror(errno));
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)) {
 		int rc = -errno;
 
 		close(fd);
-		return pkbox__err(rc, "cannot seal the code descriptor: %s", strerror(-rc));
+		return pkbox__err(rc, "cannot seal the code descriptor: %s", pkbox__strerror(-rc));
 	}
 	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ | PROT_WRITE);
 	pkbox__gc.code_fd = fd + 1;

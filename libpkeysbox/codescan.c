@@ -13,8 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "fmt.h"
 #include "inspect.h"
+#include "msg.h"
 #include "seal.h"
 #include "sys.h"
 
@@ -41,7 +42,7 @@ int pkbox__xmaps_read(struct pkbox_xmap *m, int max, int *count)
 		m[n].lo = lo;
 		m[n].hi = hi;
 		m[n].readable = perm[0] == 'r';
-		snprintf(m[n].path, sizeof(m[n].path), "%s", path);
+		pkbox__fmt(m[n].path, sizeof(m[n].path), "%s", path);
 		n++;
 	}
 	fclose(f);
@@ -91,7 +92,7 @@ static int lazy_cb(struct dl_phdr_info *info, size_t size, void *data)
 			pltgot += info->dlpi_addr;
 		const uintptr_t *got = (const uintptr_t *)pltgot;
 		if (got[2] && !bad[0])
-			snprintf(bad, 256, "%s", info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : "the program");
+			pkbox__fmt(bad, 256, "%s", info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : "the program");
 	}
 	return 0;
 }
@@ -160,7 +161,7 @@ int pkbox__code_disable(const struct pkbox_finding *sites, int n)
 
 		if (e)
 			return pkbox__err(e, "cannot disable %s at %#lx: %s", pkbox__insn_name(sites[i].kind),
-					  (unsigned long)sites[i].addr, strerror(-e));
+					  (unsigned long)sites[i].addr, pkbox__strerror(-e));
 	}
 	return 0;
 }

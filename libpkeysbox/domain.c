@@ -7,12 +7,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "backend.h"
 #include "domain.h"
+#include "fmt.h"
+#include "gate_layout.h"
 #include "grants.h"
+#include "keys.h"
+#include "msg.h"
 #include "pages.h"
 #include "regions.h"
 #include "stacks.h"
+#include "state.h"
+#include "threads.h"
 
 /* Handles are (generation << 16 | slot + 1): a destroyed domain's handle
  * never names the domain that later takes its slot. */
@@ -69,7 +75,7 @@ int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out)
 	d->gen = gen ? gen : 1;
 	d->idx = (int)(d - pkbox__st->doms);
 	d->pkey = key;
-	snprintf(d->name, sizeof(d->name), "%s", name);
+	pkbox__fmt(d->name, sizeof(d->name), "%s", name);
 	d->quota = quota;
 	d->next = pkbox__slot_lo(d->idx) + PAGE;
 	d->pkru = pkbox__dom_pkru(d);
@@ -191,21 +197,21 @@ void pkbox__owner_name(uintptr_t a, char *buf, size_t len, int *key)
 	if (r >= 0) {
 		struct pkbox_region *g = &pkbox__st->regions[r];
 
-		snprintf(buf, len, "%s", pkbox__st->doms[g->dom].name);
+		pkbox__fmt(buf, len, "%s", pkbox__st->doms[g->dom].name);
 		*key = g->gkey >= 0 ? g->gkey : pkbox__st->doms[g->dom].pkey;
 	} else if (row >= 0) {
-		snprintf(buf, len, "%s", pkbox__st->doms[row].name);
+		pkbox__fmt(buf, len, "%s", pkbox__st->doms[row].name);
 		*key = pkbox__st->doms[row].pkey;
 	} else if (a >= pkbox__gc.meta_lo && a < pkbox__gc.meta_lo + pkbox__gc.meta_len) {
-		snprintf(buf, len, "library");
+		pkbox__fmt(buf, len, "library");
 		*key = pkbox__gc.key_h;
 	} else if (library_addr(a)) {
-		snprintf(buf, len, "library");
+		pkbox__fmt(buf, len, "library");
 		if (a >= pkbox__gc.records_lo && a < pkbox__gc.slots_lo)
 			*key = pkbox__gc.key_r;
 		else
 			*key = a >= pkbox__gc.jit_rw ? pkbox__gc.key_h : 0;
 	} else if (a >= pkbox__gc.pool_lo && a < pkbox__gc.pool_hi) {
-		snprintf(buf, len, "guard");
+		pkbox__fmt(buf, len, "guard");
 	}
 }

@@ -22,7 +22,16 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "backend.h"
+#include "fault.h"
+#include "fmt.h"
+#include "gate.h"
+#include "gate_layout.h"
+#include "msg.h"
+#include "stacks.h"
+#include "state.h"
+#include "sys.h"
+#include "threads.h"
 
 #ifndef SEGV_PKUERR
 #define SEGV_PKUERR 4
@@ -303,7 +312,7 @@ int pkbox__thread_rseq_off(void)
 		return pkbox__err(st, "this thread has an rseq area the C library did not register "
 				      "(code that ran earlier registered its own)");
 	if (syscall(SYS_rseq, area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
-		return pkbox__err(-errno, "cannot unregister this thread's rseq area: %s", strerror(errno));
+		return pkbox__err(-errno, "cannot unregister this thread's rseq area: %s", pkbox__strerror(errno));
 	return 0;
 }
 
@@ -369,7 +378,7 @@ int pkbox__thread_signals(struct pkbox_thread *t)
 		int e = errno;
 
 		munmap(p, PKBOX_ALTSTACK_SIZE);
-		return pkbox__err(-e, "sigaltstack failed: %s", strerror(e));
+		return pkbox__err(-e, "sigaltstack failed: %s", pkbox__strerror(e));
 	}
 	t->altstack = p;
 	return 0;

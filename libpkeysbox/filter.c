@@ -27,11 +27,13 @@
 #include <seccomp.h>
 #endif
 
-#include "internal.h"
 #include "codemap.h"
+#include "fmt.h"
 #include "landlock.h"
+#include "msg.h"
 #include "rules.h"
 #include "seal.h"
+#include "state.h"
 
 #ifndef SYS_mseal
 #define SYS_mseal 462
@@ -65,7 +67,7 @@ static int add_rules(scmp_filter_ctx ctx, int nr, const struct pkbox_rule *r, si
 		}
 		int rc = seccomp_rule_add_array(ctx, SCMP_ACT_TRAP, nr, (unsigned)r[i].n, c);
 		if (rc)
-			return pkbox__err(rc, "seccomp rule for syscall %d: %s", nr, strerror(-rc));
+			return pkbox__err(rc, "seccomp rule for syscall %d: %s", nr, pkbox__strerror(-rc));
 	}
 	return 0;
 }
@@ -74,7 +76,7 @@ static int add_rules(scmp_filter_ctx ctx, int nr, const struct pkbox_rule *r, si
 	do {                                                                                                       \
 		int _rc = seccomp_rule_add(ctx, SCMP_ACT_TRAP, (nr), __VA_ARGS__);                                 \
 		if (_rc) {                                                                                         \
-			rc = pkbox__err(_rc, "seccomp rule for syscall %d: %s", (int)(nr), strerror(-_rc));        \
+			rc = pkbox__err(_rc, "seccomp rule for syscall %d: %s", (int)(nr), pkbox__strerror(-_rc));        \
 			goto out;                                                                                  \
 		}                                                                                                  \
 	} while (0)
@@ -372,7 +374,7 @@ int pkbox__filter_make(void **out, uint64_t tok, unsigned flags)
 	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP)) ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) ||
 	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1))) {
-		rc = pkbox__err(rc, "pkbox_seal: seccomp_attr_set: %s", strerror(-rc));
+		rc = pkbox__err(rc, "pkbox_seal: seccomp_attr_set: %s", pkbox__strerror(-rc));
 		seccomp_release(ctx);
 		return rc;
 	}
@@ -445,14 +447,14 @@ int pkbox__filter_load(void *ctx, uint64_t tok)
 	int rc = raw_filter(tok);
 
 	if (rc) {
-		rc = pkbox__err(rc, "pkbox_seal: the instruction-pointer filter failed to load: %s", strerror(-rc));
+		rc = pkbox__err(rc, "pkbox_seal: the instruction-pointer filter failed to load: %s", pkbox__strerror(-rc));
 		seccomp_release(ctx);
 		return rc;
 	}
 	rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc)
-		return pkbox__err(rc, "pkbox_seal: seccomp_load failed: %s", strerror(-rc));
+		return pkbox__err(rc, "pkbox_seal: seccomp_load failed: %s", pkbox__strerror(-rc));
 	return 0;
 }
 #endif

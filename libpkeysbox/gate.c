@@ -9,8 +9,22 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "api.h"
+#include "backend.h"
+#include "domain.h"
+#include "fault.h"
+#include "fmt.h"
 #include "gate.h"
+#include "gate_layout.h"
+#include "keys.h"
+#include "lock.h"
+#include "msg.h"
+#include "pages.h"
+#include "phase.h"
+#include "refusals.h"
+#include "stacks.h"
+#include "state.h"
+#include "sys.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -93,7 +107,7 @@ static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)
 
 	memset(x, 0, sizeof(*x));
 	x->sz = sizeof(*x);
-	snprintf(x->domain, sizeof(x->domain), "%s", d->name);
+	pkbox__fmt(x->domain, sizeof(x->domain), "%s", d->name);
 	x->addr = f->val[0];
 	x->signo = (int)(uint32_t)f->val[1];
 	x->si_code = (int)(uint32_t)(f->val[1] >> 32);
@@ -179,7 +193,7 @@ static int call_not_entered(struct pkbox_frame *f, struct pkbox_dom *d)
 		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
 	}
 	return pkbox__err(-e, "pkbox_call: cannot hide memory of domain %s from domain %s: %s%s%s",
-			  owner_name(f->sw.owner), d->name, strerror(e), switch_hint(e),
+			  owner_name(f->sw.owner), d->name, pkbox__strerror(e), switch_hint(e),
 			  f->e_kind != KIND_CALL ? "; the call it was in is lost" : "");
 }
 
@@ -198,7 +212,7 @@ static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 		d->faulted = true;
 		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
 		return pkbox__err(-e, "pkbox_call: cannot give memory of domain %s back after a call into domain %s: %s%s",
-				  owner_name(f->sw.owner), d->name, strerror(e), switch_hint(e));
+				  owner_name(f->sw.owner), d->name, pkbox__strerror(e), switch_hint(e));
 	}
 	if (f->reason == EXIT_RETURN) {
 		if (f->ret)
@@ -351,14 +365,14 @@ static int timer_start(unsigned int timeout_ms, int *timer)
 	sev.sigev_signo = PKBOX_TIMEOUT_SIG;
 	sev._sigev_un._tid = pkbox__gettid();
 	if (pkbox__sys(SYS_timer_create, 3, CLOCK_MONOTONIC, (long)(uintptr_t)&sev, (long)(uintptr_t)timer, 0, 0))
-		return pkbox__err(-errno, "pkbox_call_timed: timer_create failed: %s", strerror(errno));
+		return pkbox__err(-errno, "pkbox_call_timed: timer_create failed: %s", pkbox__strerror(errno));
 	struct itimerspec its = {
 		.it_value = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L },
 		.it_interval = { .tv_sec = 0, .tv_nsec = 10 * 1000000L },
 	};
 	pkbox__be->timer_mask();
 	if (pkbox__sys(SYS_timer_settime, 4, *timer, 0, (long)(uintptr_t)&its, 0, 0)) {
-		rc = pkbox__err(-errno, "pkbox_call_timed: timer_settime failed: %s", strerror(errno));
+		rc = pkbox__err(-errno, "pkbox_call_timed: timer_settime failed: %s", pkbox__strerror(errno));
 		pkbox__sys(SYS_timer_delete, 1, *timer, 0, 0, 0, 0);
 		return rc;
 	}

@@ -8,10 +8,14 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "backend.h"
+#include "fmt.h"
 #include "grants.h"
+#include "keys.h"
+#include "msg.h"
 #include "pages.h"
 #include "regions.h"
+#include "state.h"
 
 #define RG(r) (&pkbox__st->regions[r])
 
@@ -87,7 +91,7 @@ int pkbox__grant(struct pkbox_dom *o, void *ptr, struct pkbox_dom *t, int access
 	if (rc == -ENOSPC)
 		return pkbox__err(-ENOSPC, "pkbox_grant: no protection key left for the shared region");
 	if (rc)
-		return pkbox__err(rc, "pkbox_grant: pkey_mprotect failed: %s", strerror(-rc));
+		return pkbox__err(rc, "pkbox_grant: pkey_mprotect failed: %s", pkbox__strerror(-rc));
 	pkbox__grant_set(r, t->idx, access);
 	pkbox__pkru_update(1ULL << o->idx | 1ULL << t->idx);
 	return 0;

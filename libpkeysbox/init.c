@@ -18,11 +18,18 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cpu.h"
+#include "fault.h"
+#include "fmt.h"
+#include "gate_layout.h"
 #include "init.h"
-#include "internal.h"
-#include "lock.h"
+#include "jit.h"
+#include "msg.h"
+#include "phase.h"
+#include "state.h"
 #include "threads.h"
+#include "lock.h"
 
 _Static_assert(PKBOX_GC_ADDR == PKBOX_POOL_BASE + PKBOX_META_SIZE + 8 * PAGE, "gate configuration address");
 _Static_assert((PKBOX_POOL_BASE & (PKBOX_POOL_SIZE - 1)) == 0, "pool alignment");
@@ -226,7 +233,7 @@ static int pool_reserve(uint64_t *lo)
 		if (pool != MAP_FAILED)
 			munmap(pool, PKBOX_POOL_SIZE);
 		return pkbox__err(-ENOMEM, "cannot reserve %lu GiB of address space at %#lx: %s",
-				  (unsigned long)(PKBOX_POOL_SIZE >> 30), (unsigned long)PKBOX_POOL_BASE, strerror(e));
+				  (unsigned long)(PKBOX_POOL_SIZE >> 30), (unsigned long)PKBOX_POOL_BASE, pkbox__strerror(e));
 	}
 	/* A child process gets none of it (MADV_DONTFORK): no domain's memory,
 	 * none of the library's state (attack A18).  Every mapping later made
@@ -235,13 +242,13 @@ static int pool_reserve(uint64_t *lo)
 		int e = errno;
 
 		munmap(pool, PKBOX_POOL_SIZE);
-		return pkbox__err(-e, "cannot keep the pool from child processes: %s", strerror(e));
+		return pkbox__err(-e, "cannot keep the pool from child processes: %s", pkbox__strerror(e));
 	}
 	if (mprotect((char *)PKBOX_GC_ADDR, PAGE, PROT_READ | PROT_WRITE)) {
 		int e = errno;
 
 		munmap(pool, PKBOX_POOL_SIZE);
-		return pkbox__err(-e, "cannot map the gate configuration: %s", strerror(e));
+		return pkbox__err(-e, "cannot map the gate configuration: %s", pkbox__strerror(e));
 	}
 	*lo = (uint64_t)pool;
 	return 0;
@@ -283,7 +290,7 @@ static int meta_setup(struct pkbox_gatecfg *gc, const struct layout *L)
 	    pkbox__be->tag(gc->records_lo, L->records_len, PROT_READ | PROT_WRITE, gc->key_r) ||
 	    mprotect((void *)gc->gatepage, PAGE, PROT_READ | PROT_WRITE) ||
 	    mprotect((void *)gc->tdir, PAGE, PROT_READ))
-		return pkbox__err(-errno, "cannot set up the library's memory: %s", strerror(errno));
+		return pkbox__err(-errno, "cannot set up the library's memory: %s", pkbox__strerror(errno));
 	gc->st = gc->meta_lo;
 	uint64_t tbase = (gc->meta_lo + sizeof(struct pkbox_state) + 63) & ~63UL;
 	gc->threads_base = tbase;
@@ -297,7 +304,7 @@ static int meta_setup(struct pkbox_gatecfg *gc, const struct layout *L)
 }
 
 /* The library lock (lock.c): recursive; with pku in host-keyed memory,
- * with mprotect in the gate page (see internal.h) */
+ * with mprotect in the gate page (see state.h) */
 static void lock_setup(struct pkbox_gatecfg *gc)
 {
 	pthread_mutexattr_t ma;
@@ -347,7 +354,7 @@ static int pool_setup(const struct pkbox_config *cfg, struct pkbox_gatecfg *gc, 
 		return rc;
 	gc->initialized = 1;
 	if (mprotect(gc, PAGE, PROT_READ))
-		return pkbox__err(-errno, "cannot make the gate configuration read-only: %s", strerror(errno));
+		return pkbox__err(-errno, "cannot make the gate configuration read-only: %s", pkbox__strerror(errno));
 	return 0;
 }
 

@@ -16,8 +16,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "backend.h"
+#include "inspect.h"
 #include "jit.h"
+#include "msg.h"
+#include "state.h"
 
 #define PAD 16
 

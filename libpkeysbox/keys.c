@@ -9,7 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "keys.h"
+#include "state.h"
 
 int pkbox__pkey_alloc(void)
 {

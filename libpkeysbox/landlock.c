@@ -39,8 +39,10 @@
 #define HAVE_LANDLOCK_H 1
 #endif
 
-#include "internal.h"
+#include "fmt.h"
 #include "landlock.h"
+#include "msg.h"
+#include "state.h"
 
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
@@ -143,7 +145,7 @@ static int add_object(struct obj o, char *path, size_t n)
 		return 0;
 	if (ll.ndirs == MAX_DIRS || n >= PATH_LEN)
 		return pkbox__err(-E2BIG, "pkbox_seal: too many directories of executable objects, or too long");
-	snprintf(ll.dirs[ll.ndirs++], PATH_LEN, "%s", path);
+	pkbox__fmt(ll.dirs[ll.ndirs++], PATH_LEN, "%s", path);
 	return 0;
 }
 
@@ -269,7 +271,7 @@ static int aliases(void)
 
 				best[i] = strlen(at) + 1;
 				dev[i] = d;
-				snprintf(inner[i], PATH_LEN, "%s%s", strcmp(root, "/") || !*t ? root : "", t);
+				pkbox__fmt(inner[i], PATH_LEN, "%s%s", strcmp(root, "/") || !*t ? root : "", t);
 			}
 	/* 2. every mount of the same file system that shows part of it */
 	rewind(f);
@@ -281,9 +283,9 @@ static int aliases(void)
 				continue;
 			if (covers(root, inner[i])) {
 				const char *t = tail(root, inner[i]);
-				snprintf(alias, sizeof(alias), "%s%s", strcmp(at, "/") || !*t ? at : "", t);
+				pkbox__fmt(alias, sizeof(alias), "%s%s", strcmp(at, "/") || !*t ? at : "", t);
 			} else if (covers(inner[i], root)) {
-				snprintf(alias, sizeof(alias), "%s", at);
+				pkbox__fmt(alias, sizeof(alias), "%s", at);
 			} else {
 				continue;
 			}
@@ -292,7 +294,7 @@ static int aliases(void)
 			if (ll.ndirs == MAX_DIRS)
 				rc = pkbox__err(-E2BIG, "pkbox_seal: more than %d directories of executable objects", MAX_DIRS);
 			else
-				snprintf(ll.dirs[ll.ndirs++], PATH_LEN, "%s", alias);
+				pkbox__fmt(ll.dirs[ll.ndirs++], PATH_LEN, "%s", alias);
 		}
 	fclose(f);
 	return rc;
@@ -314,7 +316,7 @@ static int ancestors(void)
 	for (int i = 0; i < ll.ndirs; i++) {
 		char p[PATH_LEN];
 
-		snprintf(p, sizeof(p), "%s", ll.dirs[i]);
+		pkbox__fmt(p, sizeof(p), "%s", ll.dirs[i]);
 		for (char *s = strrchr(p, '/'); s && strcmp(ll.dirs[i], "/"); s = strrchr(p, '/')) {
 			if (s == p)
 				s[1] = 0;
@@ -324,7 +326,7 @@ static int ancestors(void)
 				if (ll.nanc == MAX_ANC)
 					return pkbox__err(-E2BIG, "pkbox_seal: more than %d directories above executable objects",
 							  MAX_ANC);
-				snprintf(ll.anc[ll.nanc++], PATH_LEN, "%s", p);
+				pkbox__fmt(ll.anc[ll.nanc++], PATH_LEN, "%s", p);
 			}
 			if (s == p)
 				break;

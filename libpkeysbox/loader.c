@@ -35,10 +35,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elfread.h"
-#include "internal.h"
+#include "alloc.h"
 #include "codemap.h"
+#include "elfread.h"
+#include "fmt.h"
+#include "inspect.h"
 #include "loader.h"
+#include "msg.h"
+#include "pages.h"
+#include "state.h"
+#include "sys.h"
 
 /* Under AddressSanitizer: a plugin built with it registers its globals,
  * and the shadow of its pages outlives our munmap; memory mapped again at
@@ -60,7 +66,7 @@ static int code_memfd(const char *name, size_t len)
 {
 	char n[80];
 
-	snprintf(n, sizeof(n), "pkbox-plugin:%s", name);
+	pkbox__fmt(n, sizeof(n), "pkbox-plugin:%s", name);
 	int fd = (int)syscall(SYS_memfd_create, n, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
@@ -184,7 +190,7 @@ static int code_image(const struct pkbox_elf *e, const char *path, const char *n
 	int fd = code_memfd(name, span), rc = 0;
 
 	if (fd < 0)
-		return pkbox__err(fd, "plugin %s: cannot make its code image: %s", path, strerror(-fd));
+		return pkbox__err(fd, "plugin %s: cannot make its code image: %s", path, pkbox__strerror(-fd));
 	for (int i = 0; !rc && i < e->nph; i++) {
 		const Elf64_Phdr *p = &e->ph[i];
 		if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && p->p_filesz &&
@@ -192,7 +198,7 @@ static int code_image(const struct pkbox_elf *e, const char *path, const char *n
 			rc = pkbox__err(-EIO, "plugin %s: cannot write its code image", path);
 	}
 	if (!rc && (rc = code_seal(fd)))
-		rc = pkbox__err(rc, "plugin %s: cannot seal its code image: %s", path, strerror(-rc));
+		rc = pkbox__err(rc, "plugin %s: cannot seal its code image: %s", path, pkbox__strerror(-rc));
 	void *m = rc ? MAP_FAILED : mmap(NULL, span, PROT_READ, MAP_SHARED, fd, 0);
 	if (!rc && m == MAP_FAILED)
 		rc = pkbox__err(-errno, "plugin %s: cannot read its code image back: %m", path);
@@ -413,22 +419,22 @@ static int find_dep(const struct pkbox_elf *e, const char *origin_path, const ch
 	const char *slash = strrchr(origin_path, '/');
 
 	if (strchr(name, '/'))
-		return snprintf(out, cap, "%s", name) < (int)cap && !access(out, R_OK) ? 0 : -ENOENT;
-	snprintf(origin, sizeof(origin), "%.*s", slash ? (int)(slash - origin_path) : 1, slash ? origin_path : ".");
+		return pkbox__fmt(out, cap, "%s", name) < (int)cap && !access(out, R_OK) ? 0 : -ENOENT;
+	pkbox__fmt(origin, sizeof(origin), "%.*s", slash ? (int)(slash - origin_path) : 1, slash ? origin_path : ".");
 	const char *rp = e->has_runpath ? pkbox__elf_str(e, e->runpath) : NULL;
 	while (rp && *rp) {
 		size_t n = strcspn(rp, ":");
 		char dir[256];
 		if (n >= 7 && !strncmp(rp, "$ORIGIN", 7))
-			snprintf(dir, sizeof(dir), "%s%.*s", origin, (int)(n - 7), rp + 7);
+			pkbox__fmt(dir, sizeof(dir), "%s%.*s", origin, (int)(n - 7), rp + 7);
 		else
-			snprintf(dir, sizeof(dir), "%.*s", (int)n, rp);
-		if (snprintf(out, cap, "%s/%s", dir, name) < (int)cap && !access(out, R_OK))
+			pkbox__fmt(dir, sizeof(dir), "%.*s", (int)n, rp);
+		if (pkbox__fmt(out, cap, "%s/%s", dir, name) < (int)cap && !access(out, R_OK))
 			return 0;
 		rp += n + (rp[n] == ':');
 	}
 	for (int i = 0; sys[i]; i++)
-		if (snprintf(out, cap, "%s/%s", sys[i], name) < (int)cap && !access(out, R_OK))
+		if (pkbox__fmt(out, cap, "%s/%s", sys[i], name) < (int)cap && !access(out, R_OK))
 			return 0;
 	return -ENOENT;
 }
@@ -440,11 +446,11 @@ static int gather(const char *path, struct pkbox_obj *objs, struct pkbox_elf *es
 	static char paths[PKBOX_MAX_OBJS][256];
 	int rc;
 
-	snprintf(paths[0], sizeof(paths[0]), "%s", path);
+	pkbox__fmt(paths[0], sizeof(paths[0]), "%s", path);
 	*n = 1;
 	for (int i = 0; i < *n; i++) {
 		const char *base = strrchr(paths[i], '/');
-		snprintf(objs[i].name, sizeof(objs[i].name), "%s", base ? base + 1 : paths[i]);
+		pkbox__fmt(objs[i].name, sizeof(objs[i].name), "%s", base ? base + 1 : paths[i]);
 		if ((rc = read_obj(paths[i], &objs[i])) || (rc = parse(&objs[i], &es[i], paths[i])) ||
 		    (rc = check_obj(&es[i], paths[i])))
 			return rc;
@@ -461,7 +467,7 @@ static int gather(const char *path, struct pkbox_obj *objs, struct pkbox_elf *es
 				return pkbox__err(-ENOENT, "plugin %s: cannot find %s, which %s needs", path, need,
 						  objs[i].name);
 			const char *b = strrchr(need, '/');
-			snprintf(objs[*n].name, sizeof(objs[*n].name), "%s", b ? b + 1 : need);
+			pkbox__fmt(objs[*n].name, sizeof(objs[*n].name), "%s", b ? b + 1 : need);
 			(*n)++;
 		}
 	}

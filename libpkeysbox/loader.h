@@ -7,22 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct pkbox_dom;
-
-#define PKBOX_MAX_OBJS 8 /* a plugin and the objects it brings with it */
-
-/* One object mapped by the loader; lives in library memory. */
-struct pkbox_obj {
-	uintptr_t bias;            /* address = bias + virtual address */
-	uintptr_t map_lo;          /* the mapping: [map_lo, map_lo + map_len) */
-	size_t map_len;
-	uintptr_t text_lo, text_hi;/* its code pages */
-	uintptr_t init, init_array, fini, fini_array; /* relocated */
-	size_t init_n, fini_n;
-	void *file;                /* its file, in the host's private domain */
-	size_t file_len;
-	char name[64];
-};
+#include "state.h"
 
 /* Maps the object at path and the objects it needs that the process lacks,
  * relocated, inspected, their writable segments given to domain d; runs no

@@ -4,8 +4,8 @@
 
 #include <pthread.h>
 
-#include "internal.h"
 #include "lock.h"
+#include "state.h"
 
 static pthread_mutex_t *lock_mu(void)
 {

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
 #include "seal.h"
+#include "state.h"
 
 #ifndef SYS_mseal
 #define SYS_mseal 462

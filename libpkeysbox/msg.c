@@ -11,8 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "fmt.h"
 #include "msg.h"
+#include "phase.h"
+#include "state.h"
 
 static __thread PKBOX_TLS char pending[256];
 static __thread PKBOX_TLS char last_error[256];
@@ -88,16 +90,16 @@ void pkbox__publish(const char *fn, int err)
 	if (pending[0])
 		memcpy(last_error, pending, sizeof(last_error));
 	else
-		pkbox__fmt(last_error, sizeof(last_error), "%s: %s", fn, pkbox_strerror(err));
+		pkbox__fmt(last_error, sizeof(last_error), "%s: %s", fn, pkbox__errtext(err));
 	pending[0] = 0;
 }
 
-PKBOX_EXPORT const char *pkbox_last_error(void)
+const char *pkbox__last_error(void)
 {
 	return last_error;
 }
 
-PKBOX_EXPORT const char *pkbox_strerror(int err)
+const char *pkbox__errtext(int err)
 {
 	switch (err < 0 ? -(long)err : (long)err) {
 	case 0: return "success";

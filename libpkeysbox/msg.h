@@ -23,5 +23,8 @@ void pkbox__pending_clear(void);
 /* where messages go now: NULL inside a compartment (library memory is out
  * of reach there) */
 pkbox_print_fn pkbox__print_fn(void);
+/* what pkbox_last_error() and pkbox_strerror() return */
+const char *pkbox__last_error(void);
+const char *pkbox__errtext(int err);
 
 #endif

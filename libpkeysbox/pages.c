@@ -9,9 +9,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "backend.h"
+#include "keys.h"
+#include "msg.h"
 #include "pages.h"
 #include "regions.h"
+#include "state.h"
 
 #define RG(r) (&pkbox__st->regions[r])
 

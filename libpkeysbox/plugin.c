@@ -27,12 +27,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "alloc.h"
+#include "domain.h"
+#include "fmt.h"
 #include "gate.h"
 #include "loader.h"
+#include "lock.h"
+#include "msg.h"
 #include "pages.h"
 #include "plugin.h"
+#include "regions.h"
 #include "seal.h"
+#include "state.h"
 
 #define plugs (pkbox__st->plugs)
 
@@ -99,12 +105,12 @@ static int run_ctors(struct pkbox_plug *pl, struct pkbox_domain *dh, const char 
 	char what[200] = "";
 	if (!pkbox__last_fault(dh, &f)) {
 		if (f.signo == SIGSYS)
-			snprintf(what, sizeof(what), ": syscall %lu refused by the policy (at %#lx)",
+			pkbox__fmt(what, sizeof(what), ": syscall %lu refused by the policy (at %#lx)",
 				 (unsigned long)f.addr, (unsigned long)f.ip);
 		else if (f.signo == PKBOX_TIMEOUT_SIGNAL)
-			snprintf(what, sizeof(what), ": out of time after %u ms", timeout_ms);
+			pkbox__fmt(what, sizeof(what), ": out of time after %u ms", timeout_ms);
 		else
-			snprintf(what, sizeof(what), ": %s at %#lx (owner %s, key %d, signal %d, at %#lx)",
+			pkbox__fmt(what, sizeof(what), ": %s at %#lx (owner %s, key %d, signal %d, at %#lx)",
 				 f.access == PKBOX_FAULT_WRITE ? "write" : f.access == PKBOX_FAULT_EXEC ? "exec" : "read",
 				 (unsigned long)f.addr, f.owner[0] ? f.owner : "none", f.pkey, f.signo,
 				 (unsigned long)f.ip);
@@ -127,7 +133,7 @@ static int slot_take(const char *path, struct pkbox_plug **out)
 		memset(pl, 0, sizeof(*pl));
 		pl->gen = gen;
 		pl->used = true;
-		snprintf(pl->path, sizeof(pl->path), "%s", path);
+		pkbox__fmt(pl->path, sizeof(pl->path), "%s", path);
 	}
 	pkbox__unlock();
 	*out = pl;
@@ -222,7 +228,7 @@ static int load_into(struct pkbox_plug *pl, const char *path, const char *name, 
 	if (!rc)
 		return 0;
 	/* what went wrong, kept across the clean-up */
-	snprintf(keep, sizeof(keep), "%s", pkbox__pending());
+	pkbox__fmt(keep, sizeof(keep), "%s", pkbox__pending());
 	slot_free(pl, dh);
 	return pkbox__err(rc, "%s", keep);
 }

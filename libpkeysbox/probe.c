@@ -13,8 +13,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "cpu.h"
-#include "internal.h"
+#include "fmt.h"
 
 #ifndef PR_GET_MDWE
 #define PR_GET_MDWE 66
@@ -147,7 +148,7 @@ void pkbox__probe(struct pkbox_info *info)
 	info->cpuid_ospke = c->ospke;
 	cpuinfo_flags(info);
 	if (!uname(&u))
-		snprintf(info->kernel_release, sizeof(info->kernel_release), "%s", u.release);
+		pkbox__fmt(info->kernel_release, sizeof(info->kernel_release), "%s", u.release);
 	keys_count(info);
 	if (c->ospke) {
 		info->pkru_valid = 1;

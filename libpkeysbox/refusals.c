@@ -9,8 +9,10 @@
 #include <string.h>
 #include <linux/audit.h>
 
-#include "internal.h"
+#include "fmt.h"
+#include "msg.h"
 #include "refusals.h"
+#include "state.h"
 
 static _Atomic unsigned long host_refusals; /* by host code: counted in its own memory */
 
@@ -22,7 +24,7 @@ void pkbox__refusal_record(struct pkbox_dom *d, long nr_arch, uintptr_t ip)
 
 	memset(r, 0, sizeof(*r));
 	r->sz = sizeof(*r);
-	snprintf(r->domain, sizeof(r->domain), "%s", d->name);
+	pkbox__fmt(r->domain, sizeof(r->domain), "%s", d->name);
 	r->nr = nr;
 	r->arch = arch ? arch : AUDIT_ARCH_X86_64;
 	r->ip = ip;

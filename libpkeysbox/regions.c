@@ -12,8 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
 #include "regions.h"
+#include "state.h"
 
 #define RG(r) (&pkbox__st->regions[r])
 #define DOM(i) (&pkbox__st->doms[i])

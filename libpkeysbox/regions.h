@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include "state.h"
 
 #define PKBOX_GRANT_REGION(n) ((n) / PKBOX_MAX_GRANTS)
 #define PKBOX_GRANT_K(n) ((n) % PKBOX_MAX_GRANTS)

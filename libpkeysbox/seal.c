@@ -35,10 +35,15 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "backend.h"
+#include "fault.h"
+#include "fmt.h"
 #include "landlock.h"
+#include "lock.h"
+#include "msg.h"
 #include "seal.h"
 #include "seal_check.h"
+#include "state.h"
 #include "sys.h"
 
 #ifndef PR_SET_MDWE
@@ -185,7 +190,7 @@ static void report(const struct seal_run *s)
 		pkbox__msg(PKBOX_WARN,
 			   "sealed without Landlock (%s): /proc/self/mem and the files of mapped code stay open to "
 			   "compartments",
-			   strerror(-s->proc_rc));
+			   pkbox__strerror(-s->proc_rc));
 }
 
 int pkbox__seal(const struct pkbox_seal_opts *opts)

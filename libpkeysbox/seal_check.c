@@ -34,11 +34,15 @@
 #include <linux/kcmp.h>
 #include <linux/magic.h>
 
-#include "internal.h"
+#include "backend.h"
 #include "codemap.h"
+#include "fault.h"
+#include "fmt.h"
+#include "msg.h"
 #include "seal.h"
 #include "seal_check.h"
 #include "seal_proc.h"
+#include "state.h"
 #include "sys.h"
 
 /* ---------------------------------------------------------------- 1. seccomp */
@@ -49,7 +53,7 @@ static int seccomp_check(int sfd)
 	int rc = pkbox__status_read(sfd, st, sizeof(st));
 
 	if (rc)
-		return pkbox__err(-EPERM, "pkbox_seal: cannot read /proc/self/status: %s", strerror(-rc));
+		return pkbox__err(-EPERM, "pkbox_seal: cannot read /proc/self/status: %s", pkbox__strerror(-rc));
 	long mode = pkbox__status_field(st, "Seccomp"), n = pkbox__status_field(st, "Seccomp_filters");
 
 	if (mode != 0 || n > 0)
@@ -80,9 +84,9 @@ static int handlers_in_place(void)
 			char name[24];
 
 			if (abbrev)
-				snprintf(name, sizeof(name), "SIG%s", abbrev);
+				pkbox__fmt(name, sizeof(name), "SIG%s", abbrev);
 			else
-				snprintf(name, sizeof(name), "signal %d", sigs[i]);
+				pkbox__fmt(name, sizeof(name), "signal %d", sigs[i]);
 			return pkbox__err(-EPERM,
 					  "pkbox_seal: %s is not handled by the library (%s): a fault in a "
 					  "compartment would %s; call pkbox_signals_install() after installing "
@@ -237,7 +241,7 @@ int pkbox__seal_verify(int status_fd, int nfilters)
 
 	if (rc)
 		return pkbox__err(-EPERM, "pkbox_seal: cannot read /proc/self/status after loading the policy: %s",
-				  strerror(-rc));
+				  pkbox__strerror(-rc));
 	long mode = pkbox__status_field(st, "Seccomp"), n = pkbox__status_field(st, "Seccomp_filters");
 	if (mode != 2 || (n >= 0 && n != nfilters))
 		return pkbox__err(-EPERM, "pkbox_seal: the kernel reports Seccomp: %ld, Seccomp_filters: %ld after "
@@ -250,7 +254,7 @@ int pkbox__seal_verify(int status_fd, int nfilters)
 					  "loading the policy");
 	rc = probe_refused();
 	if (rc < 0)
-		return pkbox__err(-EPERM, "pkbox_seal: cannot probe the policy: %s", strerror(-rc));
+		return pkbox__err(-EPERM, "pkbox_seal: cannot probe the policy: %s", pkbox__strerror(-rc));
 	if (rc)
 		return pkbox__err(-EPERM, "pkbox_seal: pkey_alloc(), which the policy refuses, was not refused "
 					  "in a child with the same filters");

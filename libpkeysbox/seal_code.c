@@ -13,8 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "fmt.h"
+#include "msg.h"
 #include "seal_proc.h"
+#include "state.h"
 
 /* The file behind an executable mapping, opened for reading: the same
  * object the kernel maps (device and inode as in maps). */
@@ -38,7 +40,7 @@ static int open_backing(const struct vma *v, const struct fds *f, bool *own)
 		 * process may open it (CAP_CHECKPOINT_RESTORE) */
 		char p[64];
 
-		snprintf(p, sizeof(p), "/proc/self/map_files/%lx-%lx", (unsigned long)v->lo, (unsigned long)v->hi);
+		pkbox__fmt(p, sizeof(p), "/proc/self/map_files/%lx-%lx", (unsigned long)v->lo, (unsigned long)v->hi);
 		fd = open(p, O_RDONLY | O_CLOEXEC);
 	}
 	*own = fd >= 0;

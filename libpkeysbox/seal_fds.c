@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "internal.h"
+#include "msg.h"
 #include "seal_proc.h"
 
 static int fds_add(struct fds *f, const struct fdent *e)

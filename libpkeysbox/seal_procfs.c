@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "fmt.h"
 #include "seal_proc.h"
 
 void pkbox__buf_free(struct buf *b)
@@ -102,7 +102,7 @@ char pkbox__proc_stat(const char *pid, unsigned long long *start)
 	char path[64], b[1024];
 	int fd, n;
 
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	pkbox__fmt(path, sizeof(path), "/proc/%s/stat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;

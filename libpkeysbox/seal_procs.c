@@ -16,8 +16,11 @@
 #include <unistd.h>
 #include <linux/kcmp.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "fmt.h"
+#include "msg.h"
 #include "seal_proc.h"
+#include "state.h"
 
 /* Does process pid (the name of its /proc entry) hold this process's
  * /proc/PID/mem or pagemap open?  One opened while this process could
@@ -30,7 +33,7 @@ static int holder_check(int procfd, const char *pid, pid_t self)
 	char path[64], pre[32], t[256];
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "%s/fd", pid);
+	pkbox__fmt(path, sizeof(path), "%s/fd", pid);
 	int fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -39,7 +42,7 @@ static int holder_check(int procfd, const char *pid, pid_t self)
 		close(fd);
 		return 0;
 	}
-	size_t np = (size_t)snprintf(pre, sizeof(pre), "/proc/%d/", (int)self);
+	size_t np = (size_t)pkbox__fmt(pre, sizeof(pre), "/proc/%d/", (int)self);
 	struct dirent *de;
 	while (!rc && (de = readdir(d))) {
 		ssize_t n = readlinkat(dirfd(d), de->d_name, t, sizeof(t) - 1);
@@ -72,7 +75,7 @@ static int children_check(void)
 			continue;
 		char path[64];
 
-		snprintf(path, sizeof(path), "%s/children", de->d_name);
+		pkbox__fmt(path, sizeof(path), "%s/children", de->d_name);
 		if (pkbox__slurp_at(dirfd(d), path, &b))
 			continue; /* gone, or no CONFIG_PROC_CHILDREN: the scan below */
 		for (char *p = b.p; p && *p;) {
@@ -83,7 +86,7 @@ static int children_check(void)
 			char name[24];
 			unsigned long long t;
 
-			snprintf(name, sizeof(name), "%ld", pid);
+			pkbox__fmt(name, sizeof(name), "%ld", pid);
 			if (pkbox__proc_stat(name, &t) != 'Z')
 				rc = pkbox__err(-EBUSY, "pkbox_seal: a child process exists: pid %ld (it could reach "
 							"this process's memory from outside the policy); end and "

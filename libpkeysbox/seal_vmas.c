@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
@@ -17,8 +18,13 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
-#include "internal.h"
+#include "backend.h"
+#include "fmt.h"
+#include "gate_layout.h"
+#include "msg.h"
 #include "seal_proc.h"
+#include "stacks.h"
+#include "state.h"
 
 void pkbox__vmas_free(struct vmas *m)
 {
@@ -36,7 +42,7 @@ int pkbox__vmas_load(struct vmas *m, bool keys)
 
 	if (rc)
 		return pkbox__err(-EPERM, "pkbox_seal: cannot read /proc/self/%s: %s", keys ? "smaps" : "maps",
-				  strerror(-rc));
+				  pkbox__strerror(-rc));
 	for (size_t i = 0; i < m->text.len; i++)
 		lines += m->text.p[i] == '\n';
 	m->v = calloc(lines, sizeof(*m->v));
@@ -261,8 +267,8 @@ static int want_match(const struct vmas *m, const struct want *x)
 			char kv[16] = "", kx[16] = "";
 
 			if (x->key >= 0) {
-				snprintf(kv, sizeof(kv), ", key %d", v->pkey);
-				snprintf(kx, sizeof(kx), ", key %d", x->key);
+				pkbox__fmt(kv, sizeof(kv), ", key %d", v->pkey);
+				pkbox__fmt(kx, sizeof(kx), ", key %d", x->key);
 			}
 			return pkbox__err(-EPERM, "pkbox_seal: %s at %#lx is %s%s in the kernel's view; the "
 						  "library made it %s%s",

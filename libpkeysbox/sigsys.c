@@ -14,9 +14,12 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "gate.h"
+#include "msg.h"
 #include "refusals.h"
 #include "seal.h"
+#include "state.h"
 #include "sys.h"
 
 /* With a TLS copy, on a thread the library never saw: one the compartment

@@ -8,15 +8,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "backend.h"
+#include "gate_layout.h"
+#include "msg.h"
+#include "phase.h"
 #include "stacks.h"
-
-uintptr_t pkbox__stack_top(int row, int ti)
-{
-	uint64_t slot = (uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti;
-
-	return pkbox__gc.stacks_lo + ((slot + 1) << pkbox__gc.stride_shift);
-}
+#include "state.h"
 
 int pkbox__stack_row_of(uintptr_t a)
 {

@@ -8,8 +8,6 @@
 
 struct pkbox_dom;
 
-/* the top of thread ti's stack in domain row `row` */
-uintptr_t pkbox__stack_top(int row, int ti);
 /* maps thread ti's stack in d (and makes its TLS copy): 0 or -errno */
 int pkbox__stack_ensure(struct pkbox_dom *d, int ti);
 /* the thread pointer of thread ti's TLS copy in domain row `row` */

@@ -12,7 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "phase.h"
+#include "state.h"
 #include "sys.h"
 
 __attribute__((noreturn)) void pkbox__exit_group(int status)
@@ -38,6 +39,26 @@ long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4
 		return -1;
 	}
 	return r;
+}
+
+int pkbox__mprotect(const void *a, size_t l, int p)
+{
+	return (int)pkbox__sys(SYS_mprotect, 3, (long)(uintptr_t)a, (long)l, p, 0, 0);
+}
+
+int pkbox__pkey_mprotect(uintptr_t a, size_t l, int p, int k)
+{
+	return (int)pkbox__sys(SYS_pkey_mprotect, 4, (long)a, (long)l, p, k, 0);
+}
+
+int pkbox__madvise(uintptr_t a, size_t l, int adv)
+{
+	return (int)pkbox__sys(SYS_madvise, 3, (long)a, (long)l, adv, 0, 0);
+}
+
+int pkbox__sigaltstack(const void *n, void *o)
+{
+	return (int)pkbox__sys(SYS_sigaltstack, 2, (long)(uintptr_t)n, (long)(uintptr_t)o, 0, 0, 0);
 }
 
 /* Writes code bytes the way a debugger does (no mapping is made writable);

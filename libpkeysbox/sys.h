@@ -18,22 +18,10 @@ long pkbox__tsys(const long *a);
 long pkbox__sys(long nr, long nargs, long a0, long a1, long a2, long a3, long a4);
 
 /* the library's own protection changes (they carry the token) */
-static inline int pkbox__mprotect(const void *a, size_t l, int p)
-{
-	return (int)pkbox__sys(SYS_mprotect, 3, (long)(uintptr_t)a, (long)l, p, 0, 0);
-}
-static inline int pkbox__pkey_mprotect(uintptr_t a, size_t l, int p, int k)
-{
-	return (int)pkbox__sys(SYS_pkey_mprotect, 4, (long)a, (long)l, p, k, 0);
-}
-static inline int pkbox__madvise(uintptr_t a, size_t l, int adv)
-{
-	return (int)pkbox__sys(SYS_madvise, 3, (long)a, (long)l, adv, 0, 0);
-}
-static inline int pkbox__sigaltstack(const void *n, void *o)
-{
-	return (int)pkbox__sys(SYS_sigaltstack, 2, (long)(uintptr_t)n, (long)(uintptr_t)o, 0, 0, 0);
-}
+int pkbox__mprotect(const void *a, size_t l, int p);
+int pkbox__pkey_mprotect(uintptr_t a, size_t l, int p, int k);
+int pkbox__madvise(uintptr_t a, size_t l, int adv);
+int pkbox__sigaltstack(const void *n, void *o);
 
 /* writes n bytes at a as a debugger does (read-only and code pages too);
  * 0 or -errno */

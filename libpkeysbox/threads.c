@@ -8,8 +8,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "gate_layout.h"
 #include "lock.h"
+#include "msg.h"
+#include "state.h"
+#include "sys.h"
 #include "threads.h"
 
 static pthread_key_t thread_key;

@@ -8,6 +8,7 @@
 #define PKBOX_THREADS_H
 
 #include <stddef.h>
+#include "state.h"
 
 struct pkbox_thread;
 

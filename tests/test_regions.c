@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
-#include "internal.h"
+#include "state.h"
 #include "regions.h"
 
 #define B0 0x10000000UL

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "inspect.h"
 
 int pkbox__err(int err, const char *fmt, ...)
 {

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* internal.h - the library's private state, shared between its layers. */
-#ifndef PKBOX_INTERNAL_H
-#define PKBOX_INTERNAL_H
+/*
+ * state.h - the library's state, as every layer sees it: the gate
+ * configuration page (read-only, reached at a fixed address), the state in
+ * the meta area (host-keyed), the thread records, and the layout of the
+ * address-space pool.  Data and pure inlines only: it calls nothing.
+ */
+#ifndef PKBOX_STATE_H
+#define PKBOX_STATE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -13,9 +18,7 @@
 
 #include "pkeysbox.h"
 #include "gate_layout.h"
-#include "loader.h"
 
-#include "api.h"
 /* the library's thread-local variables: at fixed offsets from the thread
  * pointer, never found through the module vector (dtv), which lives in the
  * thread control block, key-0 memory */
@@ -150,6 +153,21 @@ struct pkbox_dom {
 	uint16_t ghead;
 };
 
+#define PKBOX_MAX_OBJS 8 /* a plugin and the objects it brings with it */
+
+/* One object mapped by the loader; lives in library memory. */
+struct pkbox_obj {
+	uintptr_t bias;            /* address = bias + virtual address */
+	uintptr_t map_lo;          /* the mapping: [map_lo, map_lo + map_len) */
+	size_t map_len;
+	uintptr_t text_lo, text_hi;/* its code pages */
+	uintptr_t init, init_array, fini, fini_array; /* relocated */
+	size_t init_n, fini_n;
+	void *file;                /* its file, in the host's private domain */
+	size_t file_len;
+	char name[64];
+};
+
 #define MAX_PLUGINS 16
 struct pkbox_plug {
 	bool used;
@@ -253,51 +271,26 @@ struct pkbox_gatepage {
 #define pkbox__st ((struct pkbox_state *)(uintptr_t)pkbox__gc.st)
 #define pkbox__tdir ((pid_t *)(uintptr_t)pkbox__gc.tdir)
 
-#include "phase.h"
-
-#include "init.h"
-#include "lock.h"
-#include "msg.h"
-#include "threads.h"
 static inline struct pkbox_thread *pkbox__thread_at(int ti)
 {
 	return (struct pkbox_thread *)(pkbox__gc.threads_base + (uint64_t)ti * pkbox__gc.thread_stride);
 }
 
-/* the domain layer and the services above it (their own headers) */
-#include "regions.h"
-#include "stacks.h"
-#include "pages.h"
-#include "grants.h"
-#include "domain.h"
+/* the top of the stack of thread ti in row `row` (a domain slot, or the
+ * fault row): pure layout */
+static inline uintptr_t pkbox__stack_top(int row, int ti)
+{
+	uint64_t slot = (uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti;
+
+	return pkbox__gc.stacks_lo + ((slot + 1) << pkbox__gc.stride_shift);
+}
+
 /* compartment heaps (alloc.c): the arena of domain slot i, readable by all */
 #define PKBOX_ARENA_DIR_OFF 2048
 static inline uintptr_t *pkbox__arena_dir(void)
 {
 	return (uintptr_t *)(pkbox__gc.tdir + PKBOX_ARENA_DIR_OFF);
 }
-#include "alloc.h"
-#include "jit.h"
-
-/* backend.h: one interface, two implementations (backend_pku.c,
- * backend_mprotect.c); keys.h: the key pool */
-#include "backend.h"
-#include "keys.h"
-
-/* the seal layer and what it put below (sys.h: base; refusals.h, codemap.h:
- * state; inspect.h: services) */
-#include "sys.h"
-#include "refusals.h"
-#include "codemap.h"
-#include "inspect.h"
-#include "rules.h"
-#include "seal.h"
-
-/* fault.c */
-extern _Atomic unsigned long pkbox__rogue_faults;
-struct ucontext_t;
-int pkbox__self_ti(void);
-int pkbox__tdir_index(pid_t tid);
 
 /* Raw reads for code that must not touch TLS or errno (signal handlers
  * before they leave a compartment's TLS copy) */
@@ -326,44 +319,5 @@ static inline uint64_t pkbox__rdfsbase(void)
 	__asm__ volatile(".byte 0xf3,0x48,0x0f,0xae,0xc0" : "=a"(v)); /* rdfsbase %rax */
 	return v;
 }
-bool pkbox__in_compartment(struct ucontext_t *uc);
-void pkbox__to_fault_exit(struct ucontext_t *uc, int ti, uint64_t addr, int signo, int si_code, long pkey, int access,
-			  uint64_t ip);
-int pkbox__fault_install(void);
-int pkbox__thread_signals(struct pkbox_thread *t);
-int pkbox__thread_rseq_off(void);
-struct rseq;
-int pkbox__rseq_find(struct rseq **area, unsigned *len);
-size_t pkbox__fault_signals(const int **sigs, void **fn);
-void pkbox__host_fs_set(int ti);
-int pkbox__thread_enter(struct pkbox_thread **out);
-uint64_t pkbox__fs_enter(int *ti);
-void pkbox__fs_leave(uint64_t fs);
-
-/* gate.S: one entry path per switch (PKBOX_GATE_*, backend.h) */
-struct pkbox_frame *pkbox__gate_enter_wrpkru(struct pkbox_frame *f);
-struct pkbox_frame *pkbox__gate_enter_syscall(struct pkbox_frame *f);
-void pkbox__run_on(void *top, void (*fn)(void *), void *arg);
-void pkbox__gate_exit_fault(void);
-void pkbox__thread_die(void);
-/* never returns; not declared noreturn: ASan would then unwind the stack first */
-void pkbox__jump_to(const long long *gregs);
-struct pkbox_cbret { intptr_t val; long status; };
-struct pkbox_cbret pkbox__gate_exit_callback(long id, void *arg);
-extern const char pkbox__gate_text_start[], pkbox__gate_text_end[];
-
-/* fmt.c: the library formats its messages itself, never through the C
- * library's printf (whose tables live in key-0 memory) nor strerror (locale
- * and catalogue state); alloc.c, which serves plugins' own printf calls,
- * keeps the C library's. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-#include "fmt.h"
-#ifndef PKBOX_LIBC_PRINTF
-#define snprintf pkbox__fmt
-#define vsnprintf pkbox__vfmt
-#define strerror pkbox__strerror
-#endif
 
 #endif
