@@ -43,7 +43,7 @@ int main(void)
 	printf("write 64 bytes: %s\n", rc1 ? "FAULT" : "ok");
 	j->n = 65;
 	int rc2 = pkbox_call(d, fill, j, &r);
-	struct pkbox_fault f = { .sz = sizeof(f) };
+	PKBOX_OPTS(pkbox_fault, f);
 	if (rc2 && !pkbox_last_fault(d, &f))
 		printf("write 65 bytes: stopped at byte %ld: %s at %#lx (%s page), the neighbour still says \"%s\"\n",
 		       (long)(f.addr - (uintptr_t)buf), f.access == PKBOX_FAULT_WRITE ? "write" : "read",

@@ -98,7 +98,7 @@ int main(void)
 	printf("code with WRPKRU: commit %s (%ld)\n", w->refused == -EPERM ? "refused" : "ACCEPTED", (long)w->refused);
 	printf("mprotect(own buffer, PROT_EXEC): %s (%ld)\n", w->mprotect_rc == -EPERM ? "refused" : "ALLOWED",
 	       (long)w->mprotect_rc);
-	struct pkbox_fault f = { .sz = sizeof(f) };
+	PKBOX_OPTS(pkbox_fault, f);
 	bool wx = rc == -EFAULT && !pkbox_last_fault(dom, &f) && f.addr == (uintptr_t)w->exec;
 	printf("writing to committed code: %s\n", wx ? "fault (W^X holds)" : "NOT STOPPED");
 	return w->result == 45 && w->refused == -EPERM && w->mprotect_rc == -EPERM && wx ? 0 : 1;

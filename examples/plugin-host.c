@@ -46,7 +46,7 @@ static long ask(struct pkbox_plugin *p, const char *name, const char *text)
 	int rc = pkbox_call(d, run, r, &ret);
 	pkbox_free(d, r);
 	if (rc) {
-		struct pkbox_fault f = { .sz = sizeof(f) };
+		PKBOX_OPTS(pkbox_fault, f);
 		pkbox_last_fault(d, &f);
 		printf("  %-9s STOPPED: %s at %#lx (memory of: %s, key %d); the host carries on\n", name,
 		       f.access == PKBOX_FAULT_WRITE ? "write" : "read", (unsigned long)f.addr, f.owner, f.pkey);
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	       (void *)key);
 	/* seal first: plugins load into a sealed process, so not even their
 	 * constructors run before the policy is in force */
-	struct pkbox_seal_opts so = { .sz = sizeof(so) };
+	PKBOX_OPTS(pkbox_seal_opts, so);
 	if (pkbox_seal(&so)) {
 		fprintf(stderr, "plugin-host: cannot seal: %s\n", pkbox_last_error());
 		return 2;

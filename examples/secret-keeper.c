@@ -70,7 +70,7 @@ int main(void)
 	memset(shared, 0, 4096);
 	rc = pkbox_call(plugin, thief_plugin, NULL, &ret);
 	if (rc == -EFAULT) {
-		struct pkbox_fault f = { .sz = sizeof(f) };
+		PKBOX_OPTS(pkbox_fault, f);
 
 		pkbox_last_fault(plugin, &f);
 		printf("thief plugin: BLOCKED (%s)\n", pkbox_strerror(rc));

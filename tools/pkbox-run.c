@@ -184,7 +184,7 @@ __attribute__((noreturn)) static void end(const struct run *r, const char *what,
 
 static void violation_line(const struct run *r, int rc, struct line *l)
 {
-	struct pkbox_fault f = { .sz = sizeof(f) };
+	PKBOX_OPTS(pkbox_fault, f);
 
 	cat(l, "pkbox-run: violation: domain ");
 	if ((rc == -EFAULT || rc == -ETIMEDOUT) && !pkbox_last_fault(r->dom, &f)) {
@@ -226,7 +226,7 @@ static void load(struct run *r)
 {
 	/* (--timeout times the entry point only: a constructor that spins
 	 * keeps pkbox-run waiting, as an entry point does without --timeout) */
-	struct pkbox_plugin_opts po = { .sz = sizeof(po), .flags = r->seal ? 0 : PKBOX_PLUGIN_UNSEALED };
+	PKBOX_OPTS(pkbox_plugin_opts, po, .flags = r->seal ? 0 : PKBOX_PLUGIN_UNSEALED);
 	struct pkbox_plugin *pl = pkbox_plugin_load(r->path, NULL, &po);
 
 	if (!pl) /* a constructor stopped inside is a violation; the rest a refusal */

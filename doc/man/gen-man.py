@@ -37,7 +37,7 @@ never falls back silently and never executes RDPKRU or WRPKRU without OSPKE.''',
                  ('ENOTSUP', 'pku was asked for and the CPU, the kernel or pkey_alloc() lacks it (pkbox_last_error() says which)'),
                  ('ENOSPC', 'the library\'s two protection keys could not be allocated'),
                  ('ENOMEM', 'the address-space pool could not be reserved')],
-         example=r'''struct pkbox_config c = { .sz = sizeof(c), .backend = PKBOX_BACKEND_PKU };
+         example=r'''PKBOX_OPTS(pkbox_config, c, .backend = PKBOX_BACKEND_PKU);
 if (pkbox_init(&c) < 0)
         fprintf(stderr, "no pkeys: %s\en", pkbox_last_error());''',
          notes='A failed set-up is remembered: every later call returns the same error.',
@@ -215,7 +215,7 @@ and \fId\fP marked faulted''')],
 intptr_t n;
 int rc = pkbox_call(d, parse, buf, &n);
 if (rc == \-EFAULT) {
-        struct pkbox_fault f = { .sz = sizeof(f) };
+        PKBOX_OPTS(pkbox_fault, f);
         pkbox_last_fault(d, &f);
         printf("%s faulted at %#lx\en", f.domain, (unsigned long)f.addr);
         pkbox_domain_reset(d);
