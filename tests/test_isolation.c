@@ -21,7 +21,7 @@ static int setup(void **state)
 	(void)state;
 	A = pkbox_domain_create("alpha", NULL);
 	B = pkbox_domain_create("beta", NULL);
-	secret = pkbox_malloc(pkbox_host_domain(), sizeof(SECRET));
+	secret = pkbox_malloc_flags(pkbox_host_domain(), sizeof(SECRET), PKBOX_MALLOC_GUARD); /* granted below */
 	a_mem = pkbox_malloc(A, 4096);
 	b_mem = pkbox_malloc(B, 4096);
 	if (!A || !B || !secret || !a_mem || !b_mem)
@@ -192,7 +192,7 @@ static void test_guard_pages(void **state)
 	(void)state;
 	pkbox_signals_install();
 	fresh(&A, &a_mem, "alpha");
-	char *obj = pkbox_malloc(A, 100);
+	char *obj = pkbox_malloc_flags(A, 100, PKBOX_MALLOC_GUARD);
 	assert_non_null(obj);
 	assert_int_equal(pkbox_call(A, overflow, obj, NULL), -EFAULT);
 	struct pkbox_fault f = { .sz = sizeof(f) };
