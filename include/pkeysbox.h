@@ -159,10 +159,9 @@ int pkbox_domain_faulted(const struct pkbox_domain *d);
 /* Memory inside a domain                                               */
 
 /*
- * Objects of up to 3584 bytes are packed with others of their size class
- * in runs of pages of the domain (16-byte aligned); larger ones (every
- * object of a page or more), and any allocated with PKBOX_MALLOC_GUARD,
- * are page-granular: their own pages,
+ * Objects of up to 4096 bytes are packed with others of their size class
+ * in runs of pages of the domain (16-byte aligned); larger ones, and any
+ * allocated with PKBOX_MALLOC_GUARD, are page-granular: their own pages,
  * the object ending where an inaccessible guard page begins (its size
  * rounded up to 16 bytes), so an overflow faults at once.  Only
  * page-granular allocations can be granted (pkbox_grant).  The allocator's

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * runs.c - pkbox_malloc's allocator.  Objects of 1 to 3584 bytes are packed
+ * runs.c - pkbox_malloc's allocator.  Objects of 1 to 4096 bytes are packed
  * by size class (16, 32, 48 ... 128, then four classes per power of two up
- * to 3584) in runs of PKBOX_RUN_PAGES pages, one region a run; larger
+ * to 4096) in runs of PKBOX_RUN_PAGES pages, one region a run; larger
  * objects, and any asked for with PKBOX_MALLOC_GUARD, are page-granular
  * with a guard page (pages.c).
  *
@@ -34,16 +34,16 @@
 
 static const uint16_t class_size[PKBOX_NCLASSES] = {
 	16,  32,  48,  64,  80,   96,   112,  128,  160,  192,  224,  256,  320,  384,
-	448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584,
+	448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
 };
 
 int pkbox__size_class(size_t size)
 {
-	if (!size || size > 3584)
+	if (!size || size > 4096)
 		return -1;
 	if (size <= 128)
 		return (int)((size - 1) >> 4);
-	/* four classes in each (2^k, 2^(k+1)], k = 7 .. 11 (the last one short) */
+	/* four classes in each (2^k, 2^(k+1)], k = 7 .. 11 */
 	int k = 63 - __builtin_clzll(size - 1);
 	return 8 + (k - 7) * 4 + (int)((size - 1) >> (k - 2)) - 4;
 }

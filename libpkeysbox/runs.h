@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* runs.h - pkbox_malloc's allocator (runs.c): objects of up to 3584 bytes
+/* runs.h - pkbox_malloc's allocator (runs.c): objects of up to 4096 bytes
  * packed in runs of pages by size class, larger ones and those asked for
  * with PKBOX_MALLOC_GUARD page-granular (pages.c); all under the library
  * lock.  The metadata lives in the library's state, never in a run. */
@@ -15,7 +15,7 @@ struct pkbox_dom;
 /* pkbox__malloc's flags besides PKBOX_MALLOC_GUARD: the object zeroed */
 #define PKBOX__MALLOC_ZERO (1u << 31)
 
-/* the size class of size bytes (1 to 3584), or -1 */
+/* the size class of size bytes (1 to 4096), or -1 */
 int pkbox__size_class(size_t size);
 /* size bytes of d, 16-byte aligned: 0 and *out, or -errno */
 int pkbox__malloc(struct pkbox_dom *d, size_t size, unsigned flags, void **out);

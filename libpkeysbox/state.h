@@ -35,10 +35,10 @@
 #define PKBOX_ALTSTACK_SIZE (64UL << 10)
 #define PKBOX_JIT_SIZE (16UL << 20)
 #define PKBOX_NAME_MAX 31
-/* pkbox_malloc's packed objects (runs.c): size classes of 16 to 3584
+/* pkbox_malloc's packed objects (runs.c): size classes of 16 to 4096
  * bytes, each class's objects in runs of PKBOX_RUN_PAGES pages, one region
  * a run (larger objects are page-granular); their metadata here, in the library's state, never in a run */
-#define PKBOX_NCLASSES 27
+#define PKBOX_NCLASSES 28
 #define PKBOX_RUN_PAGES 16
 #define PKBOX_RUN_MAX_OBJS (PKBOX_RUN_PAGES * 4096 / 16)
 #define PKBOX_QUARANTINE 32       /* freed objects held back from reuse, per domain */

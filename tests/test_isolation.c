@@ -22,8 +22,8 @@ static int setup(void **state)
 	A = pkbox_domain_create("alpha", NULL);
 	B = pkbox_domain_create("beta", NULL);
 	secret = pkbox_malloc_flags(pkbox_host_domain(), sizeof(SECRET), PKBOX_MALLOC_GUARD); /* granted below */
-	a_mem = pkbox_malloc(A, 4096);
-	b_mem = pkbox_malloc(B, 4096);
+	a_mem = pkbox_malloc_flags(A, 4096, PKBOX_MALLOC_GUARD); /* granted: page-granular */
+	b_mem = pkbox_malloc_flags(B, 4096, PKBOX_MALLOC_GUARD);
 	if (!A || !B || !secret || !a_mem || !b_mem)
 		return -1;
 	strcpy(secret, SECRET);
@@ -35,7 +35,7 @@ static void fresh(struct pkbox_domain **d, char **mem, const char *name)
 {
 	if (pkbox_domain_faulted(*d) == 1) {
 		assert_int_equal(pkbox_domain_reset(*d), 0);
-		*mem = pkbox_malloc(*d, 4096);
+		*mem = pkbox_malloc_flags(*d, 4096, PKBOX_MALLOC_GUARD); /* granted: page-granular */
 		assert_non_null(*mem);
 		(void)name;
 	}

@@ -149,13 +149,13 @@ reset, or called into; it can grant single allocations to compartments with \fBp
                    'int pkbox_free(struct pkbox_domain *d, void *ptr);'],
          desc=r'''Allocate and free memory tagged with the domain \fId\fP, 16-byte aligned.
 .PP
-Objects of up to 3584 bytes are \fIpacked\fP: each size class (16, 32, 48 ... 128 bytes, then
-four classes per power of two: 160, 192, 224, 256, 320 ... 2560, 3072, 3584) has runs of 16
+Objects of up to 4096 bytes are \fIpacked\fP: each size class (16, 32, 48 ... 128 bytes, then
+four classes per power of two: 160, 192, 224, 256, 320 ... 2560, 3072, 3584, 4096) has runs of 16
 pages in the domain, one region each, which hold many objects side by side. The number of live
 objects is limited by the quota only (the library's table of 4096 regions counts runs and
 page-granular allocations, not objects).
 .PP
-Larger objects (every object of a page or more), and any object \fBpkbox_malloc_flags\fP() is
+Larger objects, and any object \fBpkbox_malloc_flags\fP() is
 asked for with \fBPKBOX_MALLOC_GUARD\fP, are \fIpage-granular\fP: pages of their own, with an
 inaccessible guard page before and after; the object ends where the trailing guard begins (its
 size rounded up to 16 bytes), so an overflow faults at once. Only page-granular objects can be
@@ -194,7 +194,7 @@ char *shared = pkbox_malloc_flags(d, 64, PKBOX_MALLOC_GUARD); /* can be granted 
                    'int pkbox_revoke(struct pkbox_domain *owner, void *ptr, struct pkbox_domain *to);'],
          desc=r'''\fBpkbox_grant\fP() lets the domain \fIto\fP read (\fBPKBOX_ACCESS_READ\fP) or read and write
 (\fBPKBOX_ACCESS_RW\fP) the allocation \fIptr\fP of \fIowner\fP; granting again changes the access.
-\fIptr\fP must be page-granular: an object of more than 3584 bytes, or one allocated with
+\fIptr\fP must be page-granular: an object of more than 4096 bytes, or one allocated with
 \fBpkbox_malloc_flags\fP(..., \fBPKBOX_MALLOC_GUARD\fP). A smaller object shares its pages with
 others, which a grant would expose: it is refused with EINVAL.
 \fBpkbox_revoke\fP() takes it back at once, also from a thread already inside \fIto\fP.
