@@ -13,8 +13,8 @@
  * checked against the live bitmap only.
  *
  * A freed object is zeroed and put in its domain's quarantine, a ring of
- * PKBOX_QUARANTINE objects; it is handed out again only after it leaves the
- * ring.  A run with no live object and none in the quarantine is given
+ * up to PKBOX_QUARANTINE objects and PKBOX_QUARANTINE_BYTES bytes (the
+ * oldest leave first); it is handed out again only after it left.  A run with no live object and none in the quarantine is given
  * back at once (its pages dropped and made inaccessible).  A domain's quota
  * counts the pages that hold live objects.
  */
@@ -87,6 +87,7 @@ static int run_new(struct pkbox_dom *d, int c)
 	memset(u, 0, sizeof(*u));
 	u->osize = class_size[c];
 	u->nobj = (uint16_t)(PKBOX_RUN_PAGES * PAGE / u->osize);
+	u->inv = (uint32_t)(((1ULL << 32) + u->osize - 1) / u->osize); /* exact for offsets below 2^16 */
 	u->navail = u->nobj;
 	for (unsigned i = 0; i < u->nobj; i += 64)
 		u->avail[i / 64] = u->nobj - i >= 64 ? ~0ULL : (1ULL << (u->nobj - i)) - 1;
@@ -131,12 +132,16 @@ static int run_take(struct pkbox_dom *d, int r, void **out)
 
 /* Object i of run r leaves the quarantine: available again, or, the run
  * holding nothing else, the run is given back. */
-static void quar_leave(struct pkbox_dom *d, uint32_t ent)
+static void quar_leave(struct pkbox_dom *d)
 {
+	uint32_t ent = d->quar[d->quar_pos];
 	int r = (int)(ent >> 12);
 	unsigned i = ent & 4095;
 	struct pkbox_run *u = RUN(r);
 
+	d->quar_pos = (d->quar_pos + 1) % PKBOX_QUARANTINE;
+	d->quar_n--;
+	d->quar_bytes -= u->osize;
 	u->nquar--;
 	u->avail[i / 64] |= 1ULL << (i % 64);
 	if (i / 64 < u->hint)
@@ -154,7 +159,7 @@ static int live_index(int r, uintptr_t a)
 {
 	const struct pkbox_run *u = RUN(r);
 	size_t off = a - RG(r)->base;
-	size_t i = off / u->osize;
+	size_t i = off * u->inv >> 32;
 
 	if (i >= u->nobj || i * u->osize != off || !(u->live[i / 64] >> (i % 64) & 1))
 		return -1;
@@ -189,17 +194,17 @@ int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn)
 	}
 	memset(ptr, 0, u->osize); /* what a stale pointer reads: zeros */
 	u->nquar++;
-	uint32_t *slot = &d->quar[d->quar_pos++ % PKBOX_QUARANTINE], old = *slot;
-	*slot = ((uint32_t)r << 12 | (uint32_t)i) + 1;
-	if (old)
-		quar_leave(d, old - 1);
+	d->quar[(d->quar_pos + d->quar_n++) % PKBOX_QUARANTINE] = (uint32_t)r << 12 | (uint32_t)i;
+	d->quar_bytes += u->osize;
+	while (d->quar_n == PKBOX_QUARANTINE || d->quar_bytes > PKBOX_QUARANTINE_BYTES)
+		quar_leave(d);
 	return 0;
 }
 
 bool pkbox__run_holds(int r, uintptr_t a, size_t n)
 {
 	const struct pkbox_run *u = RUN(r);
-	size_t i = (a - RG(r)->base) / u->osize;
+	size_t i = (a - RG(r)->base) * u->inv >> 32;
 	uintptr_t lo = RG(r)->base + i * u->osize;
 
 	return i < u->nobj && (u->live[i / 64] >> (i % 64) & 1) && a + n <= lo + u->osize;
@@ -209,7 +214,7 @@ void pkbox__runs_clear(struct pkbox_dom *d)
 {
 	memset(d->cls_head, 0, sizeof(d->cls_head));
 	memset(d->quar, 0, sizeof(d->quar));
-	d->quar_pos = 0;
+	d->quar_pos = d->quar_n = d->quar_bytes = 0;
 }
 
 /* ---------------------------------------------------------------- the API's engine */

@@ -41,7 +41,8 @@
 #define PKBOX_NCLASSES 28
 #define PKBOX_RUN_PAGES 16
 #define PKBOX_RUN_MAX_OBJS (PKBOX_RUN_PAGES * 4096 / 16)
-#define PKBOX_QUARANTINE 32       /* freed objects held back from reuse, per domain */
+#define PKBOX_QUARANTINE 32       /* freed objects held back from reuse, per domain, */
+#define PKBOX_QUARANTINE_BYTES 16384 /* and at most this many of their bytes */
 
 /* Gate records: one per (domain, thread); written by the host, read by the
  * entry path after WRPKRU (see gate.S). */
@@ -163,10 +164,11 @@ struct pkbox_dom {
 	uint16_t ghead;
 	/* runs.c: per size class, its runs with objects to hand out (region
 	 * index + 1, 0: none); the quarantine, a ring of freed objects
-	 * ((run region << 12 | object) + 1) not reused before it is full */
+	 * (run region << 12 | object), the oldest at quar_pos, not reused
+	 * while in it */
 	int16_t cls_head[PKBOX_NCLASSES];
 	uint32_t quar[PKBOX_QUARANTINE];
-	uint32_t quar_pos;
+	uint32_t quar_pos, quar_n, quar_bytes;
 };
 
 /* A run of packed objects: the metadata of region r's objects is
@@ -177,6 +179,7 @@ struct pkbox_run {
 	uint64_t avail[PKBOX_RUN_MAX_OBJS / 64];
 	uint16_t page_live[PKBOX_RUN_PAGES]; /* live objects on each page */
 	uint16_t osize, nobj, nlive, navail, nquar, hint;
+	uint32_t inv;                        /* 2^32 / osize, rounded up: i = off * inv >> 32 */
 	int16_t cnext, cprev;                /* the class's list of runs with avail objects */
 };
 
