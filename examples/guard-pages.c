@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * guard-pages - the library's allocator puts every object right before a
- * guard page: a buffer overflow in a compartment faults on the first byte
- * past the (16-byte rounded) object instead of corrupting its neighbour.
+ * guard-pages - an object allocated with PKBOX_MALLOC_GUARD lies right
+ * before a guard page: a buffer overflow in a compartment faults on the
+ * first byte past the (16-byte rounded) object instead of corrupting its
+ * neighbour.  (Plain pkbox_malloc() packs small objects side by side.)
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,8 +32,8 @@ int main(void)
 		return 2;
 	}
 	struct job *j = pkbox_calloc(d, 1, sizeof(*j));
-	char *buf = pkbox_malloc(d, 64);
-	char *next = pkbox_malloc(d, 64);
+	char *buf = pkbox_malloc_flags(d, 64, PKBOX_MALLOC_GUARD);
+	char *next = pkbox_malloc_flags(d, 64, PKBOX_MALLOC_GUARD);
 	strcpy(next, "neighbour");
 	j->buf = buf;
 	printf("domain %s (backend %s): a 64-byte buffer at %p, its neighbour at %p\n", "parser",

@@ -159,11 +159,18 @@ int pkbox_domain_faulted(const struct pkbox_domain *d);
 /* Memory inside a domain                                               */
 
 /*
- * Every allocation is its own page-granular region with an inaccessible
- * guard page before and after it; the object ends at the end of its last
- * page (rounded up to 16 bytes), so an overflow faults at once.
+ * Objects of up to 4096 bytes are packed with others of their size class
+ * in runs of pages of the domain (16-byte aligned); larger ones, and any
+ * allocated with PKBOX_MALLOC_GUARD, are page-granular: their own pages,
+ * the object ending where an inaccessible guard page begins (its size
+ * rounded up to 16 bytes), so an overflow faults at once.  Only
+ * page-granular allocations can be granted (pkbox_grant).  The allocator's
+ * bookkeeping is in the library's memory, never in a domain's.
  */
+#define PKBOX_MALLOC_GUARD 1u /* page-granular, a guard page after it */
+
 void *pkbox_malloc(struct pkbox_domain *d, size_t size);
+void *pkbox_malloc_flags(struct pkbox_domain *d, size_t size, unsigned int flags);
 void *pkbox_calloc(struct pkbox_domain *d, size_t nmemb, size_t size);
 void *pkbox_realloc(struct pkbox_domain *d, void *ptr, size_t size);
 int pkbox_free(struct pkbox_domain *d, void *ptr);
@@ -171,10 +178,10 @@ int pkbox_free(struct pkbox_domain *d, void *ptr);
 /* The domain that owns an allocation (or the domain stack) holding addr. */
 struct pkbox_domain *pkbox_domain_of(const void *addr);
 
-/* Bytes a domain has allocated, and its quota. */
+/* Bytes of the pages that hold a domain's allocations, and its quota. */
 int pkbox_domain_usage(const struct pkbox_domain *d, size_t *used, size_t *quota);
 
-/* Access of another domain to one allocation. */
+/* Access of another domain to one page-granular allocation. */
 #define PKBOX_ACCESS_NONE 0
 #define PKBOX_ACCESS_READ 1
 #define PKBOX_ACCESS_RW   3

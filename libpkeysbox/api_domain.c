@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* api_domain.c - the exported functions of domains, their memory, grants
  * and committed code: argument checks, set-up, the library lock, and the
- * engine (domain.c, pages.c, grants.c, jit.c) behind the API edge (api.h). */
+ * engine (domain.c, runs.c, grants.c, jit.c) behind the API edge (api.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -17,8 +17,8 @@
 #include "jit.h"
 #include "lock.h"
 #include "msg.h"
-#include "pages.h"
 #include "phase.h"
+#include "runs.h"
 #include "state.h"
 
 /* the first version of struct pkbox_domain_opts: sz and quota */
@@ -172,34 +172,48 @@ PKBOX_EXPORT struct pkbox_domain *pkbox_domain_of(const void *addr)
 
 /* ---------------------------------------------------------------- memory */
 
+static void *dom_malloc(struct pkbox_domain *h, size_t size, unsigned flags, int *rc)
+{
+	void *p = NULL;
+	struct pkbox_dom *d = enter_dom(h, rc);
+
+	if (d) {
+		*rc = pkbox__malloc(d, size, flags, &p);
+		pkbox__unlock();
+	}
+	return p;
+}
+
 PKBOX_EXPORT void *pkbox_malloc(struct pkbox_domain *h, size_t size)
 {
 	PKBOX_API_ENTER();
-	void *p = NULL;
 	int rc;
-	struct pkbox_dom *d = enter_dom(h, &rc);
+	void *p = dom_malloc(h, size, 0, &rc);
 
-	if (d) {
-		rc = pkbox__pages_alloc(d, size, &p);
-		pkbox__unlock();
-	}
+	return PKBOX_API_RET_PTR(p, rc);
+}
+
+PKBOX_EXPORT void *pkbox_malloc_flags(struct pkbox_domain *h, size_t size, unsigned int flags)
+{
+	PKBOX_API_ENTER();
+	int rc;
+
+	if (flags & ~PKBOX_MALLOC_GUARD)
+		return PKBOX_API_RET_PTR(NULL, pkbox__err(-EINVAL, "pkbox_malloc_flags: unknown flags %#x", flags));
+	void *p = dom_malloc(h, size, flags, &rc);
 	return PKBOX_API_RET_PTR(p, rc);
 }
 
 PKBOX_EXPORT void *pkbox_calloc(struct pkbox_domain *h, size_t nmemb, size_t size)
 {
 	PKBOX_API_ENTER();
-	void *p = NULL;
 	size_t total;
 	int rc;
 
 	if (__builtin_mul_overflow(nmemb, size, &total))
 		return PKBOX_API_RET_PTR(NULL, pkbox__err(-ENOMEM, "pkbox_calloc: %zu * %zu overflows", nmemb, size));
-	struct pkbox_dom *d = enter_dom(h, &rc);
-	if (d) {
-		rc = pkbox__pages_alloc(d, total, &p); /* fresh pages are zero */
-		pkbox__unlock();
-	}
+	/* packed objects are zeroed, fresh pages are zero */
+	void *p = dom_malloc(h, total, PKBOX__MALLOC_ZERO, &rc);
 	return PKBOX_API_RET_PTR(p, rc);
 }
 
@@ -225,11 +239,11 @@ PKBOX_EXPORT void *pkbox_realloc(struct pkbox_domain *h, void *ptr, size_t size)
 
 	if (d) {
 		if (!ptr)
-			rc = pkbox__pages_alloc(d, size, &p);
+			rc = pkbox__malloc(d, size, 0, &p);
 		else if (!size)
 			rc = pkbox__dom_free(d, ptr);
 		else
-			rc = pkbox__pages_realloc(d, ptr, size, &p);
+			rc = pkbox__realloc(d, ptr, size, &p);
 		pkbox__unlock();
 	}
 	if (!ptr || size || rc)

@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "pages.h"
 #include "regions.h"
+#include "runs.h"
 #include "stacks.h"
 #include "state.h"
 #include "threads.h"
@@ -93,6 +94,7 @@ static uint64_t dom_clear(struct pkbox_dom *d)
 
 	while ((r = pkbox__dom_regions_first(d->idx)) >= 0)
 		touched |= pkbox__region_release(r);
+	pkbox__runs_clear(d);
 	/* grants to d from others go too */
 	while ((n = pkbox__grants_to_first(d->idx)) >= 0)
 		pkbox__grant_drop(PKBOX_GRANT_REGION(n), PKBOX_GRANT_K(n));
@@ -157,7 +159,11 @@ int pkbox__dom_pkey(const struct pkbox_dom *d)
 
 int pkbox__dom_free(struct pkbox_dom *d, void *ptr)
 {
-	int r = pkbox__region_of_ptr(d, ptr, "pkbox_free");
+	int r = pkbox__region_find((uintptr_t)ptr);
+
+	if (r >= 0 && pkbox__st->regions[r].cls)
+		return pkbox__run_free(d, r, ptr, "pkbox_free");
+	r = pkbox__region_of_ptr(d, ptr, "pkbox_free");
 
 	if (r < 0)
 		return r;
@@ -173,6 +179,8 @@ struct pkbox_dom *pkbox__dom_of(uintptr_t a)
 {
 	int r = pkbox__region_find(a);
 
+	if (r >= 0 && pkbox__st->regions[r].cls && !pkbox__run_holds(r, a, 1))
+		return NULL; /* between live objects of a run */
 	if (r >= 0)
 		return &pkbox__st->doms[pkbox__st->regions[r].dom];
 	int row = pkbox__stack_row_of(a);

@@ -22,7 +22,8 @@ int pkbox__dom_reset(struct pkbox_dom *d);
 int pkbox__dom_pkey(const struct pkbox_dom *d);
 /* pkbox_free(): frees d's allocation ptr: 0 or -errno */
 int pkbox__dom_free(struct pkbox_dom *d, void *ptr);
-/* the domain that owns addr (a region or a stack), or NULL */
+/* the domain that owns addr (a page-granular allocation, a live packed
+ * object, an adopted segment or a stack), or NULL */
 struct pkbox_dom *pkbox__dom_of(uintptr_t addr);
 /* For fault reports: who owns addr, and with which key. */
 void pkbox__owner_name(uintptr_t addr, char *buf, size_t len, int *key);

@@ -72,7 +72,13 @@ static int grant_check(struct pkbox_dom *o, void *ptr, struct pkbox_dom *t)
 		return pkbox__err(-EINVAL, "pkbox_grant: the host has access to everything already");
 	if (!ptr)
 		return pkbox__err(-EINVAL, "pkbox_grant: ptr is NULL");
-	int r = pkbox__region_of_ptr(o, ptr, "pkbox_grant");
+	int r = pkbox__region_find((uintptr_t)ptr);
+	if (r >= 0 && RG(r)->cls && RG(r)->dom == o->idx)
+		return pkbox__err(-EINVAL,
+				  "pkbox_grant: %p is packed with other objects on its pages (a grant would expose them): "
+				  "allocate it with pkbox_malloc_flags(..., PKBOX_MALLOC_GUARD) to grant it",
+				  ptr);
+	r = pkbox__region_of_ptr(o, ptr, "pkbox_grant");
 	if (r >= 0 && pkbox__grant_find(r, t->idx) < 0 && RG(r)->ngrants == PKBOX_MAX_GRANTS)
 		return pkbox__err(-ENOSPC, "pkbox_grant: %p is granted to %d domains already", ptr, PKBOX_MAX_GRANTS);
 	return r;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* pages.c - a domain's page allocator: allocations in the domain's slot of
- * the pool, each followed by a guard page, the lowest gap that fits reused;
- * segments outside the pool adopted into the domain; frees that zero the
- * pages and make them fault. */
+/* pages.c - a domain's page allocator: page-granular allocations and the
+ * runs of packed objects (runs.c) in the domain's slot of the pool, each
+ * followed by a guard page, the lowest gap that fits reused; segments
+ * outside the pool adopted into the domain; frees that zero the pages and
+ * make them fault. */
 #include "config.h"
 
 #include <errno.h>
@@ -52,7 +53,7 @@ uint64_t pkbox__region_release(int r)
 		pkbox__be->untag(g->base, g->pages * PAGE);
 		if (g->gkey >= 0)
 			pkbox__pkey_free(g->gkey);
-		pkbox__st->doms[g->dom].used_bytes -= g->pages * PAGE;
+		pkbox__st->doms[g->dom].used_bytes -= g->charged;
 	}
 	pkbox__region_remove(r);
 	return touched;
@@ -110,21 +111,16 @@ static int alloc_check(const struct pkbox_dom *d, size_t size)
 				  size ? "larger than a domain" : "zero");
 	size_t pages = (size + PAGE - 1) / PAGE;
 	if (d->used_bytes + pages * PAGE > d->quota)
-		return pkbox__err(-EDQUOT, "pkbox_malloc: domain %s would use %zu of its %zu bytes", d->name,
+		return pkbox__err(-EDQUOT, "pkbox_malloc: domain %s would use %zu of its quota of %zu bytes", d->name,
 				  d->used_bytes + pages * PAGE, d->quota);
-	if (pkbox__regions_full())
-		return pkbox__err(-ENOMEM, "pkbox_malloc: more than %d live allocations", PKBOX_MAX_REGIONS);
 	return 0;
 }
 
-int pkbox__pages_alloc(struct pkbox_dom *d, size_t size, void **out)
+int pkbox__pages_region(struct pkbox_dom *d, size_t pages)
 {
-	int rc = alloc_check(d, size);
-
-	*out = NULL;
-	if (rc)
-		return rc;
-	size_t pages = (size + PAGE - 1) / PAGE;
+	if (pkbox__regions_full())
+		return pkbox__err(-ENOMEM, "pkbox_malloc: more than %d live runs and page-granular allocations",
+				  PKBOX_MAX_REGIONS);
 	uintptr_t base = slot_find(d, (pages + 1) * PAGE);
 	if (!base)
 		return pkbox__err(-ENOMEM, "pkbox_malloc: domain %s has no address space left", d->name);
@@ -136,10 +132,25 @@ int pkbox__pages_alloc(struct pkbox_dom *d, size_t size, void **out)
 		pkbox__be->untag(base, pages * PAGE);
 		return pkbox__err(r, "pkbox_malloc: the region table refused %#lx", (unsigned long)base);
 	}
+	return r;
+}
+
+int pkbox__pages_alloc(struct pkbox_dom *d, size_t size, void **out)
+{
+	int rc = alloc_check(d, size);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	size_t pages = (size + PAGE - 1) / PAGE;
+	int r = pkbox__pages_region(d, pages);
+	if (r < 0)
+		return r;
 	struct pkbox_region *g = RG(r);
 	g->size = size;
 	/* the object ends where the guard page begins */
-	g->user = (base + pages * PAGE - ((size + 15) & ~(size_t)15));
+	g->user = (g->base + pages * PAGE - ((size + 15) & ~(size_t)15));
+	g->charged = pages * PAGE;
 	d->used_bytes += pages * PAGE;
 	*out = (void *)g->user;
 	return 0;
@@ -151,24 +162,6 @@ void *pkbox__dom_alloc(struct pkbox_dom *d, size_t size)
 
 	pkbox__pages_alloc(d, size, &p);
 	return p;
-}
-
-int pkbox__pages_realloc(struct pkbox_dom *d, void *ptr, size_t size, void **out)
-{
-	int r = pkbox__region_of_ptr(d, ptr, "pkbox_realloc");
-
-	*out = NULL;
-	if (r < 0)
-		return r;
-	if (RG(r)->ngrants)
-		return pkbox__err(-EBUSY, "pkbox_realloc: %p is granted to other domains; revoke first", ptr);
-	size_t old = RG(r)->size;
-	int rc = pkbox__pages_alloc(d, size, out);
-	if (rc)
-		return rc;
-	memcpy(*out, ptr, old < size ? old : size);
-	pkbox__region_release(r);
-	return 0;
 }
 
 int pkbox__dom_free_ptr(struct pkbox_dom *d, void *ptr)

@@ -16,15 +16,15 @@ int pkbox__dom_adopt(struct pkbox_dom *d, uintptr_t base, size_t len, int prot);
 int pkbox__pages_alloc(struct pkbox_dom *d, size_t size, void **out);
 /* the same, NULL on failure (the reason in the pending message) */
 void *pkbox__dom_alloc(struct pkbox_dom *d, size_t size);
-/* a new allocation with ptr's first bytes, ptr freed: 0 or -errno
- * (-EBUSY: ptr is granted to other domains) */
-int pkbox__pages_realloc(struct pkbox_dom *d, void *ptr, size_t size, void **out);
+/* a new region of d of pages pages (and a guard page), readable and
+ * writable, nothing charged to d's quota: its index, or -errno */
+int pkbox__pages_region(struct pkbox_dom *d, size_t pages);
 /* Frees an allocation of d made by the library for itself: 0 or -errno */
 int pkbox__dom_free_ptr(struct pkbox_dom *d, void *ptr);
 /* the region of d's allocation ptr, or -EINVAL (fn names the caller) */
 int pkbox__region_of_ptr(const struct pkbox_dom *d, const void *ptr, const char *fn);
 /* Frees region r: its pages zeroed and made to fault, its grant key given
- * back.  The domains whose PKRU it changes, one bit per slot. */
+ * back, what it charged to its domain's quota given back.  The domains whose PKRU it changes, one bit per slot. */
 uint64_t pkbox__region_release(int r);
 
 #endif

@@ -37,6 +37,7 @@
 #include "pages.h"
 #include "plugin.h"
 #include "regions.h"
+#include "runs.h"
 #include "seal.h"
 #include "state.h"
 
@@ -331,7 +332,7 @@ int pkbox__copy_in(struct pkbox_domain *h, const void *src, size_t n, void **out
 
 	if (!d)
 		return rc;
-	rc = pkbox__pages_alloc(d, n ? n : 1, &p);
+	rc = pkbox__malloc(d, n ? n : 1, 0, &p);
 	pkbox__unlock();
 	if (rc)
 		return rc;
@@ -341,7 +342,8 @@ int pkbox__copy_in(struct pkbox_domain *h, const void *src, size_t n, void **out
 	return 0;
 }
 
-/* Is [a, a + n) inside one region of d?  (Regions do not overlap: the one
+/* Is [a, a + n) inside one region of d, and inside one live object where
+ * the region is a run of packed objects?  (Regions do not overlap: the one
  * that holds a, or for n == 0 the one that ends at a.) */
 static bool dom_holds(const struct pkbox_dom *d, uintptr_t a, size_t n)
 {
@@ -349,6 +351,8 @@ static bool dom_holds(const struct pkbox_dom *d, uintptr_t a, size_t n)
 		int r = pkbox__region_find(k ? a - 1 : a);
 		const struct pkbox_region *g = r >= 0 ? &pkbox__st->regions[r] : NULL;
 
+		if (g && g->dom == d->idx && g->cls)
+			return pkbox__run_holds(r, k ? a - 1 : a, n + (size_t)k);
 		if (g && g->dom == d->idx && a >= g->base && a + n <= g->base + g->pages * PAGE)
 			return true;
 		if (n || !a)

@@ -35,6 +35,14 @@
 #define PKBOX_ALTSTACK_SIZE (64UL << 10)
 #define PKBOX_JIT_SIZE (16UL << 20)
 #define PKBOX_NAME_MAX 31
+/* pkbox_malloc's packed objects (runs.c): size classes of 16 to 4096
+ * bytes, each class's objects in runs of PKBOX_RUN_PAGES pages, one region
+ * a run (larger objects are page-granular); their metadata here, in the library's state, never in a run */
+#define PKBOX_NCLASSES 28
+#define PKBOX_RUN_PAGES 16
+#define PKBOX_RUN_MAX_OBJS (PKBOX_RUN_PAGES * 4096 / 16)
+#define PKBOX_QUARANTINE 32       /* freed objects held back from reuse, per domain, */
+#define PKBOX_QUARANTINE_BYTES 16384 /* and at most this many of their bytes */
 
 /* Gate records: one per (domain, thread); written by the host, read by the
  * entry path after WRPKRU (see gate.S). */
@@ -126,6 +134,9 @@ struct pkbox_region {
 	bool foreign;       /* outside the pool: a plugin's segment */
 	int16_t dprev;
 	int prot;           /* foreign: its protection */
+	uint8_t cls;        /* a run of packed objects: its size class + 1 (0: not a run) */
+	bool guard;         /* asked for with PKBOX_MALLOC_GUARD */
+	size_t charged;     /* bytes of it counted against its domain's quota */
 	int ngrants;
 	struct pkbox_grant_ent grants[PKBOX_MAX_GRANTS];
 };
@@ -151,6 +162,25 @@ struct pkbox_dom {
 	 * (grant node + 1, 0: none) */
 	int16_t rhead, rtail;
 	uint16_t ghead;
+	/* runs.c: per size class, its runs with objects to hand out (region
+	 * index + 1, 0: none); the quarantine, a ring of freed objects
+	 * (run region << 12 | object), the oldest at quar_pos, not reused
+	 * while in it */
+	int16_t cls_head[PKBOX_NCLASSES];
+	uint32_t quar[PKBOX_QUARANTINE];
+	uint32_t quar_pos, quar_n, quar_bytes;
+};
+
+/* A run of packed objects: the metadata of region r's objects is
+ * pkbox_state.runs[r] (runs.c).  live: handed out; avail: free to hand out
+ * (a freed object is neither while in the quarantine). */
+struct pkbox_run {
+	uint64_t live[PKBOX_RUN_MAX_OBJS / 64];
+	uint64_t avail[PKBOX_RUN_MAX_OBJS / 64];
+	uint16_t page_live[PKBOX_RUN_PAGES]; /* live objects on each page */
+	uint16_t osize, nobj, nlive, navail, nquar, hint;
+	uint32_t inv;                        /* 2^32 / osize, rounded up: i = off * inv >> 32 */
+	int16_t cnext, cprev;                /* the class's list of runs with avail objects */
 };
 
 #define PKBOX_MAX_OBJS 8 /* a plugin and the objects it brings with it */
@@ -201,6 +231,7 @@ struct pkbox_state {
 	 * slots (index + 1, 0: none beyond reg_hw), the slots ever used */
 	int16_t reg_sorted[PKBOX_MAX_REGIONS];
 	int nsorted, reg_free, reg_hw;
+	struct pkbox_run runs[PKBOX_MAX_REGIONS]; /* runs.c: by region index */
 	uint64_t dom_live;       /* domain.c: domains created (the host's, slot 0, by init.c) */
 	size_t default_quota;
 	char last_error_unused;

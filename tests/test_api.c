@@ -214,7 +214,7 @@ static void test_grant_bad(void **state)
 	pkbox_signals_install();
 	struct pkbox_domain *a = pkbox_domain_create("ga", NULL);
 	struct pkbox_domain *b = pkbox_domain_create("gb", NULL);
-	char *p = pkbox_malloc(a, 32);
+	char *p = pkbox_malloc_flags(a, 32, PKBOX_MALLOC_GUARD); /* grants need page-granular objects */
 
 	assert_int_equal(pkbox_grant(a, p, b, 7), -EINVAL);
 	assert_int_equal(pkbox_grant(a, p, a, PKBOX_ACCESS_READ), -EINVAL);

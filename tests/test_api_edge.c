@@ -1096,6 +1096,30 @@ static void check_pkbox_malloc(void)
 	}
 }
 
+static void check_pkbox_malloc_flags(void)
+{
+	const char *fn = "pkbox_malloc_flags";
+
+	IN_CHILD(fn, "guarded objects") {
+		struct pkbox_domain *d = domain("guarded");
+		char *p = OK_PTR(fn, pkbox_malloc_flags(d, 100, PKBOX_MALLOC_GUARD));
+		EXPECT(fn, p && ((uintptr_t)p + 112) % 4096 == 0, "pkbox_malloc_flags: %p does not end at a page", (void *)p);
+		char *q = OK_PTR(fn, pkbox_malloc_flags(d, 100, 0)); /* packed */
+		struct pkbox_domain *e = domain("grantee");
+		OK_INT(fn, pkbox_grant(d, p, e, PKBOX_ACCESS_READ));
+		ERR_INT(fn, pkbox_grant(d, q, e, PKBOX_ACCESS_READ), EINVAL, "packed|PKBOX_MALLOC_GUARD");
+		ERR_PTR(fn, pkbox_malloc_flags(d, 100, 2), EINVAL, "flags");
+		ERR_PTR(fn, pkbox_malloc_flags(d, 100, ~0u), EINVAL, "flags");
+		ERR_PTR(fn, pkbox_malloc_flags(d, 0, PKBOX_MALLOC_GUARD), EINVAL, "zero|size");
+		ERR_PTR(fn, pkbox_malloc_flags(d, SIZE_MAX, PKBOX_MALLOC_GUARD), ENOMEM, "size|larger");
+		ERR_PTR(fn, pkbox_malloc_flags(d, (size_t)300 << 20, PKBOX_MALLOC_GUARD), EDQUOT, "quota");
+		ERR_PTR(fn, pkbox_malloc_flags(NULL, 8, PKBOX_MALLOC_GUARD), EINVAL, "NULL");
+		ERR_PTR(fn, pkbox_malloc_flags(bogus, 8, PKBOX_MALLOC_GUARD), ENOENT, "unknown|destroyed");
+		OK_INT(fn, pkbox_free(d, q));
+		still_works(fn);
+	}
+}
+
 static void check_pkbox_calloc(void)
 {
 	const char *fn = "pkbox_calloc";
@@ -1137,7 +1161,7 @@ static void check_pkbox_realloc(void)
 		ERR_PTR(fn, pkbox_realloc(d, q + 1, 64), EINVAL, "not a live");       /* interior */
 		char local[16];
 		ERR_PTR(fn, pkbox_realloc(d, local, 64), EINVAL, "not a live|foreign");
-		char *r = pkbox_malloc(e, 16);
+		char *r = pkbox_malloc_flags(e, 16, PKBOX_MALLOC_GUARD); /* granted below */
 		strcpy(r, "intact");
 		ERR_PTR(fn, pkbox_realloc(d, r, 64), EINVAL, "belongs|not a live");
 		EXPECT(fn, !strcmp(r, "intact"), "pkbox_realloc: another domain's allocation changed");
@@ -1191,7 +1215,7 @@ static void check_pkbox_free(void)
 		ERR_INT(fn, pkbox_free(bogus, p), ENOENT, "unknown|destroyed");
 		ERR_INT(fn, pkbox_free(forged(d), p), ENOENT, "unknown|destroyed");
 		/* granted while its domain runs */
-		granted = pkbox_malloc(e, 16);
+		granted = pkbox_malloc_flags(e, 16, PKBOX_MALLOC_GUARD); /* grants need page-granular objects */
 		pkbox_grant(e, granted, d, PKBOX_ACCESS_READ);
 		while_inside(e, free_granted_busy);
 		OK_INT(fn, pkbox_free(d, p));
@@ -1208,7 +1232,7 @@ static void check_pkbox_grant(void)
 	IN_CHILD(fn, "grants") {
 		struct pkbox_domain *a = domain("ga");
 		struct pkbox_domain *b = domain("gb");
-		char *p = pkbox_malloc(a, 32);
+		char *p = pkbox_malloc_flags(a, 32, PKBOX_MALLOC_GUARD); /* grants need page-granular objects */
 		OK_INT(fn, pkbox_grant(a, p, b, PKBOX_ACCESS_READ));
 		OK_INT(fn, pkbox_grant(a, p, b, PKBOX_ACCESS_RW)); /* a change */
 		ERR_INT(fn, pkbox_grant(a, p, b, 7), EINVAL, "access");
@@ -1224,7 +1248,7 @@ static void check_pkbox_grant(void)
 		ERR_INT(fn, pkbox_grant(bogus, p, b, PKBOX_ACCESS_READ), ENOENT, "unknown|destroyed");
 		ERR_INT(fn, pkbox_grant(a, p, forged(b), PKBOX_ACCESS_READ), ENOENT, "unknown|destroyed");
 		/* 8 grantees at most */
-		char *s = pkbox_malloc(a, 32);
+		char *s = pkbox_malloc_flags(a, 32, PKBOX_MALLOC_GUARD);
 		struct pkbox_domain *g[9];
 		int n = 0, rc = 0;
 		for (; n < 9 && (g[n] = pkbox_domain_create("grantee", NULL)); n++)
@@ -1248,7 +1272,7 @@ static void check_pkbox_revoke(void)
 		struct pkbox_domain *a = domain("ra");
 		struct pkbox_domain *b = domain("rb");
 		struct pkbox_domain *c = domain("rc");
-		char *p = pkbox_malloc(a, 32);
+		char *p = pkbox_malloc_flags(a, 32, PKBOX_MALLOC_GUARD);
 		ERR_INT(fn, pkbox_revoke(a, p, b), ENOENT, "not granted");
 		pkbox_grant(a, p, b, PKBOX_ACCESS_RW);
 		pkbox_grant(a, p, c, PKBOX_ACCESS_READ);
@@ -2109,7 +2133,7 @@ static const struct {
 	C(pkbox_init), C(pkbox_backend), C(pkbox_backend_name), C(pkbox_key0_protected), C(pkbox_probe),
 	C(pkbox_domain_create), C(pkbox_domain_destroy), C(pkbox_host_domain), C(pkbox_domain_reset),
 	C(pkbox_domain_name), C(pkbox_domain_pkey), C(pkbox_domain_faulted), C(pkbox_domain_usage),
-	C(pkbox_domain_of), C(pkbox_malloc), C(pkbox_calloc), C(pkbox_realloc), C(pkbox_free), C(pkbox_grant),
+	C(pkbox_domain_of), C(pkbox_malloc), C(pkbox_malloc_flags), C(pkbox_calloc), C(pkbox_realloc), C(pkbox_free), C(pkbox_grant),
 	C(pkbox_revoke), C(pkbox_call), C(pkbox_call_timed), C(pkbox_host_run), C(pkbox_callback_register),
 	C(pkbox_callback_unregister), C(pkbox_host_call), C(pkbox_last_fault), C(pkbox_signals_install),
 	C(pkbox_fault_count), C(pkbox_set_print), C(pkbox_last_error), C(pkbox_strerror), C(pkbox_plugin_load),

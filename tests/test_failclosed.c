@@ -206,7 +206,7 @@ static void test_hiding_fails_closed(void **state)
 		printf("# (mprotect backend only: pku hides nothing at a switch)\n");
 		return;
 	}
-	char *bait = pkbox_malloc(pkbox_host_domain(), 64); /* the host's newest allocation */
+	char *bait = pkbox_malloc_flags(pkbox_host_domain(), 64, PKBOX_MALLOC_GUARD); /* the host's newest allocation, page-granular */
 	assert_non_null(bait);
 	strcpy(bait, SECRET);
 	target = bait;

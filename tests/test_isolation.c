@@ -21,9 +21,9 @@ static int setup(void **state)
 	(void)state;
 	A = pkbox_domain_create("alpha", NULL);
 	B = pkbox_domain_create("beta", NULL);
-	secret = pkbox_malloc(pkbox_host_domain(), sizeof(SECRET));
-	a_mem = pkbox_malloc(A, 4096);
-	b_mem = pkbox_malloc(B, 4096);
+	secret = pkbox_malloc_flags(pkbox_host_domain(), sizeof(SECRET), PKBOX_MALLOC_GUARD); /* granted below */
+	a_mem = pkbox_malloc_flags(A, 4096, PKBOX_MALLOC_GUARD); /* granted: page-granular */
+	b_mem = pkbox_malloc_flags(B, 4096, PKBOX_MALLOC_GUARD);
 	if (!A || !B || !secret || !a_mem || !b_mem)
 		return -1;
 	strcpy(secret, SECRET);
@@ -35,7 +35,7 @@ static void fresh(struct pkbox_domain **d, char **mem, const char *name)
 {
 	if (pkbox_domain_faulted(*d) == 1) {
 		assert_int_equal(pkbox_domain_reset(*d), 0);
-		*mem = pkbox_malloc(*d, 4096);
+		*mem = pkbox_malloc_flags(*d, 4096, PKBOX_MALLOC_GUARD); /* granted: page-granular */
 		assert_non_null(*mem);
 		(void)name;
 	}
@@ -192,7 +192,7 @@ static void test_guard_pages(void **state)
 	(void)state;
 	pkbox_signals_install();
 	fresh(&A, &a_mem, "alpha");
-	char *obj = pkbox_malloc(A, 100);
+	char *obj = pkbox_malloc_flags(A, 100, PKBOX_MALLOC_GUARD);
 	assert_non_null(obj);
 	assert_int_equal(pkbox_call(A, overflow, obj, NULL), -EFAULT);
 	struct pkbox_fault f = { .sz = sizeof(f) };

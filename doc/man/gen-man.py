@@ -132,52 +132,78 @@ reset, or called into; it can grant single allocations to compartments with \fBp
          see=['pkbox_last_fault', 'pkbox_domain_reset']),
     dict(name='pkbox_domain_usage', brief="a domain's memory use",
          synopsis=['int pkbox_domain_usage(const struct pkbox_domain *d, size_t *used, size_t *quota);'],
-         desc='Stores the bytes of pages allocated in \\fId\\fP and its quota; either pointer may be NULL, not both.',
+         desc='Stores the bytes of the pages that hold the allocations of \\fId\\fP (the pages of its page-granular allocations, and the pages of its runs that hold at least one live packed object; see \\fBpkbox_malloc\\fP(3)) and its quota; either pointer may be NULL, not both.',
          errors=[('EINVAL', 'both pointers are NULL, or \\fId\\fP is NULL'), ('ENOENT', E['ENOENT'])],
          see=['pkbox_malloc']),
     dict(name='pkbox_domain_of', brief='which domain owns an address',
          synopsis=['struct pkbox_domain *pkbox_domain_of(const void *addr);'],
-         desc='Returns the domain whose allocation or domain stack holds \\fIaddr\\fP.',
+         desc='Returns the domain whose allocation (a page-granular one, or a live packed object) or domain stack holds \\fIaddr\\fP.',
          ret='A handle, or NULL with \\fIerrno\\fP ENOENT if \\fIaddr\\fP is in no domain.',
          errors=[('ENOENT', '\\fIaddr\\fP is in no allocation and no domain stack')],
          see=['pkbox_malloc']),
-    dict(name='pkbox_malloc', also=['pkbox_calloc', 'pkbox_realloc', 'pkbox_free'], brief='memory inside a domain',
+    dict(name='pkbox_malloc', also=['pkbox_malloc_flags', 'pkbox_calloc', 'pkbox_realloc', 'pkbox_free'], brief='memory inside a domain',
          synopsis=['void *pkbox_malloc(struct pkbox_domain *d, size_t size);',
+                   'void *pkbox_malloc_flags(struct pkbox_domain *d, size_t size, unsigned int flags);',
                    'void *pkbox_calloc(struct pkbox_domain *d, size_t nmemb, size_t size);',
                    'void *pkbox_realloc(struct pkbox_domain *d, void *ptr, size_t size);',
                    'int pkbox_free(struct pkbox_domain *d, void *ptr);'],
-         desc=r'''Allocate and free memory tagged with the domain \fId\fP. Every allocation is its own
-run of pages with an inaccessible guard page before and after it; the object ends where the
-trailing guard begins (its size rounded up to 16 bytes), so an overflow faults at once. Freed
-memory is unmapped, so a use after free faults too. The allocator's bookkeeping lives in the
-library's own memory, never next to an object.
+         desc=r'''Allocate and free memory tagged with the domain \fId\fP, 16-byte aligned.
+.PP
+Objects of up to 4096 bytes are \fIpacked\fP: each size class (16, 32, 48 ... 128 bytes, then
+four classes per power of two: 160, 192, 224, 256, 320 ... 2560, 3072, 3584, 4096) has runs of 16
+pages in the domain, one region each, which hold many objects side by side. The number of live
+objects is limited by the quota only (the library's table of 4096 regions counts runs and
+page-granular allocations, not objects).
+.PP
+Larger objects, and any object \fBpkbox_malloc_flags\fP() is
+asked for with \fBPKBOX_MALLOC_GUARD\fP, are \fIpage-granular\fP: pages of their own, with an
+inaccessible guard page before and after; the object ends where the trailing guard begins (its
+size rounded up to 16 bytes), so an overflow faults at once. Only page-granular objects can be
+granted to other domains (\fBpkbox_grant\fP(3)): a grant is per page.
+.PP
+The allocator's bookkeeping (which objects are live, which may be handed out) lives in the
+library's own memory, out of every compartment's reach, never next to an object: a compartment
+that writes its own memory cannot make \fBpkbox_free\fP() free anything else. What is caught:
+freeing a pointer that is not a live allocation of \fId\fP (a double free, a pointer into an
+object, a pointer to a freed object, another domain's object, memory of no domain) fails with
+EINVAL and changes nothing. A freed packed object is zeroed at once and is not handed out again
+before 32 more objects of the domain were freed (a quarantine); a run with no live object left
+is given back once its last freed object leaves the quarantine (its pages are dropped and made
+inaccessible: a use after free faults). Freed page-granular memory is given back at once.
+A use after free of a packed object whose run is still in use reads zeros and is not caught.
 .PP
 \fBpkbox_calloc\fP() returns zeroed memory and checks \fInmemb\fP * \fIsize\fP for overflow.
-\fBpkbox_realloc\fP() with a NULL \fIptr\fP allocates; with \fIsize\fP 0 frees and returns NULL.
+\fBpkbox_realloc\fP() with a NULL \fIptr\fP allocates; with \fIsize\fP 0 frees and returns NULL;
+a packed object that stays in its size class is not moved; a page-granular object made with
+\fBPKBOX_MALLOC_GUARD\fP stays page-granular.
 \fBpkbox_free\fP() with a NULL \fIptr\fP does nothing.''',
          ret=r'''The pointer functions return NULL and set \fIerrno\fP on failure. \fBpkbox_free\fP()
 returns 0 or a negative errno value.''',
-         errors=[('EINVAL', '\\fId\\fP is NULL, \\fIsize\\fP is 0, or \\fIptr\\fP is not a live allocation of \\fId\\fP (double free, interior or foreign pointer, another domain\'s allocation)'),
+         errors=[('EINVAL', '\\fId\\fP is NULL, \\fIsize\\fP is 0, \\fIflags\\fP has an unknown bit, or \\fIptr\\fP is not a live allocation of \\fId\\fP (double free, interior, freed or foreign pointer, another domain\'s allocation)'),
                  ('ENOENT', E['ENOENT']),
-                 ('ENOMEM', '\\fIsize\\fP is larger than a domain, the overflow check failed, 4096 allocations are live, or the domain\'s address space is used up'),
+                 ('ENOMEM', '\\fIsize\\fP is larger than a domain, the overflow check failed, 4096 runs and page-granular allocations are live, or the domain\'s address space is used up'),
                  ('EDQUOT', 'the domain\'s quota would be exceeded'),
                  ('EBUSY', '\\fIptr\\fP is granted to other domains (realloc), or granted while its domain runs (free)')],
          example=r'''char *buf = pkbox_malloc(d, 4096);
-strcpy(buf, "input for the plugin");''',
-         notes='Allocation is page-granular: small objects cost a page each. Call these from the host, not from inside a compartment.',
+strcpy(buf, "input for the plugin");
+char *shared = pkbox_malloc_flags(d, 64, PKBOX_MALLOC_GUARD); /* can be granted */''',
+         notes='The quota (\\fBpkbox_domain_usage\\fP(3)) counts the pages that hold live packed objects and the pages of page-granular ones; guard pages and the free pages of a run are not counted. Call these from the host, not from inside a compartment.',
          see=['pkbox_domain_usage', 'pkbox_grant', 'pkbox_host_domain']),
     dict(name='pkbox_grant', also=['pkbox_revoke'], brief='share one allocation with another domain',
          synopsis=['int pkbox_grant(struct pkbox_domain *owner, void *ptr, struct pkbox_domain *to, int access);',
                    'int pkbox_revoke(struct pkbox_domain *owner, void *ptr, struct pkbox_domain *to);'],
          desc=r'''\fBpkbox_grant\fP() lets the domain \fIto\fP read (\fBPKBOX_ACCESS_READ\fP) or read and write
 (\fBPKBOX_ACCESS_RW\fP) the allocation \fIptr\fP of \fIowner\fP; granting again changes the access.
+\fIptr\fP must be page-granular: an object of more than 4096 bytes, or one allocated with
+\fBpkbox_malloc_flags\fP(..., \fBPKBOX_MALLOC_GUARD\fP). A smaller object shares its pages with
+others, which a grant would expose: it is refused with EINVAL.
 \fBpkbox_revoke\fP() takes it back at once, also from a thread already inside \fIto\fP.
 .PP
 In the pku backend a shared allocation gets a protection key of its own (a key is per page,
 rights are per domain); on revoke it is retagged with the owner's key, or with a fresh key if
 other grantees remain. In the mprotect backend the allocation's protection is set on each
 entry into a domain.''',
-         errors=[('EINVAL', '\\fIaccess\\fP is not READ or RW, \\fIptr\\fP is NULL or not a live allocation of \\fIowner\\fP, \\fIowner\\fP equals \\fIto\\fP, or \\fIto\\fP is the host'),
+         errors=[('EINVAL', '\\fIaccess\\fP is not READ or RW, \\fIptr\\fP is NULL, not a live allocation of \\fIowner\\fP or a packed (not page-granular) one, \\fIowner\\fP equals \\fIto\\fP, or \\fIto\\fP is the host'),
                  ('ENOENT', E['ENOENT'] + ', or (revoke) \\fIptr\\fP is not granted to \\fIto\\fP'),
                  ('ENOSPC', 'no protection key is left for the shared allocation, or it has 8 grantees')],
          see=['pkbox_malloc', 'pkbox_call']),

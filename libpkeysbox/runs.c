@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * runs.c - pkbox_malloc's allocator.  Objects of 1 to 4096 bytes are packed
+ * by size class (16, 32, 48 ... 128, then four classes per power of two up
+ * to 4096) in runs of PKBOX_RUN_PAGES pages, one region a run; larger
+ * objects, and any asked for with PKBOX_MALLOC_GUARD, are page-granular
+ * with a guard page (pages.c).
+ *
+ * Out of every compartment's reach: a run's metadata (which objects are
+ * live, which may be handed out, live objects per page) is
+ * pkbox_state.runs[region], and each domain's class lists and quarantine
+ * are in its struct pkbox_dom.  Nothing is read from a run: a free is
+ * checked against the live bitmap only.
+ *
+ * A freed object is zeroed and put in its domain's quarantine, a ring of
+ * up to PKBOX_QUARANTINE objects and PKBOX_QUARANTINE_BYTES bytes (the
+ * oldest leave first); it is handed out again only after it left.  A run with no live object and none in the quarantine is given
+ * back at once (its pages dropped and made inaccessible).  A domain's quota
+ * counts the pages that hold live objects.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "msg.h"
+#include "pages.h"
+#include "regions.h"
+#include "runs.h"
+#include "state.h"
+
+#define RG(r) (&pkbox__st->regions[r])
+#define RUN(r) (&pkbox__st->runs[r])
+
+static const uint16_t class_size[PKBOX_NCLASSES] = {
+	16,  32,  48,  64,  80,   96,   112,  128,  160,  192,  224,  256,  320,  384,
+	448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
+};
+
+int pkbox__size_class(size_t size)
+{
+	if (!size || size > 4096)
+		return -1;
+	if (size <= 128)
+		return (int)((size - 1) >> 4);
+	/* four classes in each (2^k, 2^(k+1)], k = 7 .. 11 */
+	int k = 63 - __builtin_clzll(size - 1);
+	return 8 + (k - 7) * 4 + (int)((size - 1) >> (k - 2)) - 4;
+}
+
+/* ---------------------------------------------------------------- class lists */
+
+static void class_link(struct pkbox_dom *d, int c, int r)
+{
+	struct pkbox_run *u = RUN(r);
+
+	u->cprev = 0;
+	u->cnext = d->cls_head[c];
+	if (d->cls_head[c])
+		RUN(d->cls_head[c] - 1)->cprev = (int16_t)(r + 1);
+	d->cls_head[c] = (int16_t)(r + 1);
+}
+
+static void class_unlink(struct pkbox_dom *d, int c, int r)
+{
+	struct pkbox_run *u = RUN(r);
+
+	if (u->cprev)
+		RUN(u->cprev - 1)->cnext = u->cnext;
+	else
+		d->cls_head[c] = u->cnext;
+	if (u->cnext)
+		RUN(u->cnext - 1)->cprev = u->cprev;
+	u->cnext = u->cprev = 0;
+}
+
+/* ---------------------------------------------------------------- runs */
+
+/* A new run of class c, all its objects available: its region, or -errno */
+static int run_new(struct pkbox_dom *d, int c)
+{
+	int r = pkbox__pages_region(d, PKBOX_RUN_PAGES);
+
+	if (r < 0)
+		return r;
+	struct pkbox_run *u = RUN(r);
+	memset(u, 0, sizeof(*u));
+	u->osize = class_size[c];
+	u->nobj = (uint16_t)(PKBOX_RUN_PAGES * PAGE / u->osize);
+	u->inv = (uint32_t)(((1ULL << 32) + u->osize - 1) / u->osize); /* exact for offsets below 2^16 */
+	u->navail = u->nobj;
+	for (unsigned i = 0; i < u->nobj; i += 64)
+		u->avail[i / 64] = u->nobj - i >= 64 ? ~0ULL : (1ULL << (u->nobj - i)) - 1;
+	RG(r)->cls = (uint8_t)(c + 1);
+	RG(r)->size = u->osize;
+	class_link(d, c, r);
+	return r;
+}
+
+/* Hands out run r's lowest available object: 0, or -EDQUOT where the
+ * pages it lies on would exceed d's quota. */
+static int run_take(struct pkbox_dom *d, int r, void **out)
+{
+	struct pkbox_run *u = RUN(r);
+	unsigned w = u->hint;
+
+	while (!u->avail[w])
+		w++;
+	u->hint = (uint16_t)w;
+	unsigned i = w * 64 + (unsigned)__builtin_ctzll(u->avail[w]);
+	size_t off = (size_t)i * u->osize;
+	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
+	size_t need = ((!u->page_live[p0]) + (p1 != p0 && !u->page_live[p1])) * PAGE;
+
+	if (d->used_bytes + need > d->quota)
+		return pkbox__err(-EDQUOT, "pkbox_malloc: domain %s would use %zu of its quota of %zu bytes", d->name,
+				  d->used_bytes + need, d->quota);
+	u->avail[w] &= u->avail[w] - 1;
+	u->live[w] |= 1ULL << (i % 64);
+	u->navail--;
+	u->nlive++;
+	u->page_live[p0]++;
+	if (p1 != p0)
+		u->page_live[p1]++;
+	d->used_bytes += need;
+	RG(r)->charged += need;
+	if (!u->navail)
+		class_unlink(d, RG(r)->cls - 1, r);
+	*out = (void *)(RG(r)->base + off);
+	return 0;
+}
+
+/* Object i of run r leaves the quarantine: available again, or, the run
+ * holding nothing else, the run is given back. */
+static void quar_leave(struct pkbox_dom *d)
+{
+	uint32_t ent = d->quar[d->quar_pos];
+	int r = (int)(ent >> 12);
+	unsigned i = ent & 4095;
+	struct pkbox_run *u = RUN(r);
+
+	d->quar_pos = (d->quar_pos + 1) % PKBOX_QUARANTINE;
+	d->quar_n--;
+	d->quar_bytes -= u->osize;
+	u->nquar--;
+	u->avail[i / 64] |= 1ULL << (i % 64);
+	if (i / 64 < u->hint)
+		u->hint = (uint16_t)(i / 64);
+	if (!u->navail++)
+		class_link(d, RG(r)->cls - 1, r);
+	if (!u->nlive && !u->nquar) {
+		class_unlink(d, RG(r)->cls - 1, r);
+		pkbox__region_release(r);
+	}
+}
+
+/* the index of the live object of run r that starts at a, or -1 */
+static int live_index(int r, uintptr_t a)
+{
+	const struct pkbox_run *u = RUN(r);
+	size_t off = a - RG(r)->base;
+	size_t i = off * u->inv >> 32;
+
+	if (i >= u->nobj || i * u->osize != off || !(u->live[i / 64] >> (i % 64) & 1))
+		return -1;
+	return (int)i;
+}
+
+int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn)
+{
+	struct pkbox_region *g = RG(r);
+
+	if (g->dom != d->idx)
+		return pkbox__err(-EINVAL, "%s: %p belongs to domain %s, not %s", fn, ptr, pkbox__st->doms[g->dom].name,
+				  d->name);
+	int i = live_index(r, (uintptr_t)ptr);
+	if (i < 0)
+		return pkbox__err(-EINVAL,
+				  "%s: %p is not a live allocation of domain %s (double free, freed or interior pointer?)",
+				  fn, ptr, d->name);
+	struct pkbox_run *u = RUN(r);
+	size_t off = (size_t)i * u->osize;
+	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
+
+	u->live[i / 64] &= ~(1ULL << (i % 64));
+	u->nlive--;
+	if (!--u->page_live[p0]) {
+		d->used_bytes -= PAGE;
+		g->charged -= PAGE;
+	}
+	if (p1 != p0 && !--u->page_live[p1]) {
+		d->used_bytes -= PAGE;
+		g->charged -= PAGE;
+	}
+	memset(ptr, 0, u->osize); /* what a stale pointer reads: zeros */
+	u->nquar++;
+	d->quar[(d->quar_pos + d->quar_n++) % PKBOX_QUARANTINE] = (uint32_t)r << 12 | (uint32_t)i;
+	d->quar_bytes += u->osize;
+	while (d->quar_n == PKBOX_QUARANTINE || d->quar_bytes > PKBOX_QUARANTINE_BYTES)
+		quar_leave(d);
+	return 0;
+}
+
+bool pkbox__run_holds(int r, uintptr_t a, size_t n)
+{
+	const struct pkbox_run *u = RUN(r);
+	size_t i = (a - RG(r)->base) * u->inv >> 32;
+	uintptr_t lo = RG(r)->base + i * u->osize;
+
+	return i < u->nobj && (u->live[i / 64] >> (i % 64) & 1) && a + n <= lo + u->osize;
+}
+
+void pkbox__runs_clear(struct pkbox_dom *d)
+{
+	memset(d->cls_head, 0, sizeof(d->cls_head));
+	memset(d->quar, 0, sizeof(d->quar));
+	d->quar_pos = d->quar_n = d->quar_bytes = 0;
+}
+
+/* ---------------------------------------------------------------- the API's engine */
+
+static int page_granular(struct pkbox_dom *d, size_t size, unsigned flags, void **out)
+{
+	int rc = pkbox__pages_alloc(d, size, out);
+
+	if (!rc && (flags & PKBOX_MALLOC_GUARD))
+		RG(pkbox__region_find((uintptr_t)*out))->guard = true;
+	return rc;
+}
+
+int pkbox__malloc(struct pkbox_dom *d, size_t size, unsigned flags, void **out)
+{
+	int c = flags & PKBOX_MALLOC_GUARD ? -1 : pkbox__size_class(size);
+
+	*out = NULL;
+	if (c < 0)
+		return page_granular(d, size, flags, out); /* fresh pages: zero */
+	int r = d->cls_head[c] - 1;
+	if (r < 0) {
+		if (d->used_bytes + PAGE > d->quota)
+			return pkbox__err(-EDQUOT, "pkbox_malloc: domain %s would use %zu of its quota of %zu bytes", d->name,
+					  d->used_bytes + PAGE, d->quota);
+		if ((r = run_new(d, c)) < 0)
+			return r;
+	}
+	int rc = run_take(d, r, out);
+	if (!rc && (flags & PKBOX__MALLOC_ZERO))
+		memset(*out, 0, class_size[c]);
+	return rc;
+}
+
+static int realloc_run(struct pkbox_dom *d, int r, void *ptr, size_t size, void **out)
+{
+	struct pkbox_region *g = RG(r);
+
+	if (g->dom != d->idx || live_index(r, (uintptr_t)ptr) < 0)
+		return pkbox__run_free(d, r, ptr, "pkbox_realloc"); /* refused: its message */
+	if (pkbox__size_class(size) == g->cls - 1) {
+		*out = ptr;
+		return 0;
+	}
+	size_t old = RUN(r)->osize;
+	int rc = pkbox__malloc(d, size, 0, out);
+	if (rc)
+		return rc;
+	memcpy(*out, ptr, old < size ? old : size);
+	return pkbox__run_free(d, r, ptr, "pkbox_realloc");
+}
+
+int pkbox__realloc(struct pkbox_dom *d, void *ptr, size_t size, void **out)
+{
+	int r = pkbox__region_find((uintptr_t)ptr);
+
+	*out = NULL;
+	if (r >= 0 && RG(r)->cls)
+		return realloc_run(d, r, ptr, size, out);
+	r = pkbox__region_of_ptr(d, ptr, "pkbox_realloc");
+	if (r < 0)
+		return r;
+	if (RG(r)->ngrants)
+		return pkbox__err(-EBUSY, "pkbox_realloc: %p is granted to other domains; revoke first", ptr);
+	size_t old = RG(r)->size;
+	int rc = pkbox__malloc(d, size, RG(r)->guard ? PKBOX_MALLOC_GUARD : 0, out);
+	if (rc)
+		return rc;
+	memcpy(*out, ptr, old < size ? old : size);
+	pkbox__region_release(r);
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* runs.h - pkbox_malloc's allocator (runs.c): objects of up to 4096 bytes
+ * packed in runs of pages by size class, larger ones and those asked for
+ * with PKBOX_MALLOC_GUARD page-granular (pages.c); all under the library
+ * lock.  The metadata lives in the library's state, never in a run. */
+#ifndef PKBOX_RUNS_H
+#define PKBOX_RUNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pkbox_dom;
+
+/* pkbox__malloc's flags besides PKBOX_MALLOC_GUARD: the object zeroed */
+#define PKBOX__MALLOC_ZERO (1u << 31)
+
+/* the size class of size bytes (1 to 4096), or -1 */
+int pkbox__size_class(size_t size);
+/* size bytes of d, 16-byte aligned: 0 and *out, or -errno */
+int pkbox__malloc(struct pkbox_dom *d, size_t size, unsigned flags, void **out);
+/* ptr (a live allocation of d) moved to size bytes (> 0), its first bytes
+ * kept, or left where it is: 0 and *out, or -errno (-EBUSY: granted) */
+int pkbox__realloc(struct pkbox_dom *d, void *ptr, size_t size, void **out);
+/* Frees the object ptr of run region r (the run holding ptr): 0, or
+ * -EINVAL where ptr is not a live object of d, nothing changed (fn names
+ * the caller). */
+int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn);
+/* Is [a, a + n) inside one live object of run region r? */
+bool pkbox__run_holds(int r, uintptr_t a, size_t n);
+/* After d's regions were all released: its classes' lists and its
+ * quarantine emptied. */
+void pkbox__runs_clear(struct pkbox_dom *d);
+
+#endif
