@@ -98,6 +98,10 @@ struct pkbox_backend_ops {
 	int (*keys_preallocate)(void);
 	/* the length of the library's state mapping the seal expects */
 	uint64_t (*state_len)(void);
+	/* every domain's memory as its owner has it, as the seal's checks of
+	 * the kernel's view expect (mprotect: what the lazy switch left hidden
+	 * is shown); 0 or -errno */
+	int (*settle)(void);
 };
 
 extern const struct pkbox_backend_ops pkbox__be_pku, pkbox__be_mprotect;

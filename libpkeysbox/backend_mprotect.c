@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -51,12 +52,40 @@ static pthread_mutex_t *mp_lock_word(void)
 	return &gatepage()->mu;
 }
 
-/* No domain's memory left visible by a switch yet.  What the state does
- * not use goes back to the reservation, so that the part gate.S hides and
- * shows is one whole mapping (no split at a switch: see mp_tag()). */
+#define HUGE (2UL << 20)
+
+/* The state in huge pages where the kernel has them: gate.S hides and
+ * shows it at every switch, and mprotect's cost is per page table entry
+ * present (a few hundred small pages once domains have grown, a handful of
+ * huge ones).  The state is then all resident (meta_len rounded up to
+ * 2 MiB: 10 MiB).  Nothing fails where there are none (MADV_COLLAPSE:
+ * Linux 6.1). */
+static void meta_huge(struct pkbox_gatecfg *gc)
+{
+	uint64_t len = (gc->meta_len + HUGE - 1) & ~(HUGE - 1);
+
+	if (len > PKBOX_META_SIZE || (gc->meta_lo & (HUGE - 1)))
+		return;
+	gc->meta_len = len;
+	madvise((void *)gc->meta_lo, len, MADV_HUGEPAGE);
+	madvise((void *)gc->meta_lo, len, 25 /* MADV_COLLAPSE */);
+}
+
+/* Anything may be visible before the first entry: it hides every live
+ * domain and the code area's writable view.  PKBOX_MP_EAGER=1: every exit
+ * gives the host all its memory back (the behaviour before the lazy
+ * switch; syscalls the host makes on domain memory it has not touched
+ * since a call then need no touch first).  What the state does not use
+ * goes back to the reservation, so that the part gate.S hides and shows is
+ * one whole mapping (no split at a switch: see mp_tag()). */
 static int mp_setup_meta(struct pkbox_gatecfg *gc)
 {
-	pkbox__st->mp_cur = -1;
+	const char *eager = getenv("PKBOX_MP_EAGER");
+
+	pkbox__st->mp.whole = ~0ULL;
+	pkbox__st->mp.jit = true;
+	pkbox__st->mp.eager = eager && eager[0] == '1';
+	meta_huge(gc);
 	if (gc->meta_len >= PKBOX_META_SIZE)
 		return 0;
 	uintptr_t rest = gc->meta_lo + gc->meta_len;
@@ -68,6 +97,53 @@ static int mp_setup_meta(struct pkbox_gatecfg *gc)
 }
 
 /* ---------------------------------------------------------------- memory */
+
+#define OWNER_NONE -1    /* the library's own memory, or none */
+#define OWNER_JIT -2     /* the code area's writable view */
+#define OWNER_OUTSIDE -3 /* outside the pool: a plugin's segment perhaps */
+
+/* Whose memory is at a, from the address alone (nothing of the state is
+ * read): a domain's index (its slot, its stacks' row) or OWNER_*. */
+static int mp_owner_quick(uintptr_t a)
+{
+	const struct pkbox_gatecfg *gc = &pkbox__gc;
+
+	if (a - gc->slots_lo < (uintptr_t)PKBOX_MAX_DOMAINS * PKBOX_SLOT_SIZE)
+		return (int)((a - gc->slots_lo) / PKBOX_SLOT_SIZE);
+	if (a - gc->stacks_lo < gc->stacks_dom_span)
+		return (int)(((a - gc->stacks_lo) >> gc->stride_shift) / PKBOX_MAX_THREADS);
+	if (a - gc->jit_rw < PKBOX_JIT_SIZE)
+		return OWNER_JIT;
+	return a >= gc->pool_lo && a < gc->pool_hi ? OWNER_NONE : OWNER_OUTSIDE;
+}
+
+/* ... and outside the pool, from the region table (the state readable) */
+static int mp_owner(uintptr_t a)
+{
+	int o = mp_owner_quick(a);
+
+	if (o != OWNER_OUTSIDE)
+		return o;
+	int r = pkbox__gc.initialized ? pkbox__region_find(a) : -1;
+	return r >= 0 ? pkbox__st->regions[r].dom : OWNER_NONE;
+}
+
+/* memory at a was made accessible outside a switch (a new region, a
+ * stack, a plugin's segment): its domain is hidden whole at the next
+ * entry into another one; not known: all of them */
+static void mp_visible(uintptr_t a)
+{
+	if (!pkbox__gc.st)
+		return; /* set-up: mp_setup_meta() starts with all of it */
+	int o = mp_owner(a);
+
+	if (o == OWNER_JIT)
+		pkbox__st->mp.jit = true;
+	else if (a >= pkbox__gc.meta_lo && a - pkbox__gc.meta_lo < PKBOX_META_SIZE)
+		return; /* the library's own state, at set-up */
+	else
+		pkbox__st->mp.whole |= o >= 0 ? 1ULL << o : ~0ULL;
+}
 
 /* The memory this backend switches carries VM_DONTDUMP; the reservation
  * around it (guard pages, gaps, freed memory) does not.  So hidden memory
@@ -87,7 +163,11 @@ static int mp_tag(uintptr_t base, size_t len, int prot, int pkey)
 			errno = ENOMEM;
 		return -1;
 	}
-	return pkbox__mprotect((void *)base, len, prot);
+	if (pkbox__mprotect((void *)base, len, prot))
+		return -1;
+	if (prot != PROT_NONE)
+		mp_visible(base);
+	return 0;
 }
 
 /* after pkbox__reset_range(): back into the reservation it merges with */
@@ -146,8 +226,14 @@ static void mp_show(struct pkbox_switch *sw, int owner, uintptr_t a, size_t len,
 	}
 }
 
-/* Domain i's memory, visible again: region by region (what mp_enter() hid
- * slot-wide stays hidden between them: freed memory), and its stacks. */
+/* a region's protection for its owner (and the host) */
+static int full_prot(const struct pkbox_region *g)
+{
+	return g->foreign ? g->prot : PROT_READ | PROT_WRITE;
+}
+
+/* Domain i's memory, visible again: region by region (what mp_hide_dom()
+ * hid slot-wide stays hidden between them: freed memory), and its stacks. */
 static void mp_show_dom(struct pkbox_switch *sw, int i)
 {
 	struct pkbox_state *st = pkbox__st;
@@ -156,7 +242,7 @@ static void mp_show_dom(struct pkbox_switch *sw, int i)
 	for (int r = pkbox__dom_regions_first(i); r >= 0; r = pkbox__region_next_of_dom(r)) {
 		const struct pkbox_region *g = &st->regions[r];
 
-		mp_show(sw, i, g->base, g->pages * PAGE, g->foreign ? g->prot : PROT_READ | PROT_WRITE);
+		mp_show(sw, i, g->base, g->pages * PAGE, full_prot(g));
 	}
 	for (int w = 0; w < PKBOX_MAX_THREADS / 64; w++)
 		for (uint64_t b = o->stacks_mapped[w]; b; b &= b - 1) {
@@ -167,26 +253,34 @@ static void mp_show_dom(struct pkbox_switch *sw, int i)
 		}
 }
 
-/* Everything the host may touch, visible again (after a call, or after an
- * entry that could not hide it all); the library lock is still held.
- * Walks the live domains (the host's included) and their own lists only. */
-static void mp_show_all(struct pkbox_switch *sw)
+/* The end of a switch: the gate page writable, the phase over, waiting
+ * host threads woken, the library lock released. */
+static void mp_done(void)
 {
 	struct pkbox_gatepage *gp = gatepage();
 
-	/* the gate page first: the lock word and the phase live there */
-	mp_show(sw, -1, (uintptr_t)gp, PAGE, PROT_READ | PROT_WRITE);
-	for (uint64_t m = pkbox__dom_live_mask(); m; m &= m - 1) {
-		int i = __builtin_ctzll(m);
-
-		if (i != pkbox__st->mp_cur)
-			mp_show_dom(sw, i);
-	}
-	pkbox__st->mp_cur = -1;
-	mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
 	atomic_store(&gp->phase, PHASE_HOST);
 	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
 	pkbox__unlock();
+}
+
+/* Everything the host may touch, visible again (PKBOX_MP_EAGER=1, or an
+ * entry that could not hide it all); the library lock is still held.
+ * Walks the live domains not all visible yet and their own lists only. */
+static void mp_show_all(struct pkbox_switch *sw)
+{
+	struct pkbox_state *st = pkbox__st;
+	uint64_t live = pkbox__dom_live_mask();
+
+	/* the gate page first: the lock word and the phase live there */
+	mp_show(sw, -1, pkbox__gc.gatepage, PAGE, PROT_READ | PROT_WRITE);
+	for (uint64_t m = live & ~st->mp.open; m; m &= m - 1)
+		mp_show_dom(sw, __builtin_ctzll(m));
+	mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
+	st->mp.open = st->mp.whole = live;
+	st->mp.nshown = 0;
+	st->mp.jit = true;
+	mp_done();
 }
 
 /* Domain i's memory out of reach: the used part of its slot, its stacks'
@@ -208,9 +302,53 @@ static int mp_hide_dom(struct pkbox_switch *sw, int i)
 	return bad;
 }
 
+/* region r was made visible one by one: hidden at the next entry (into a
+ * domain other than its owner), or, the list full, its owner whole */
+static void mp_note_shown(int r)
+{
+	struct pkbox_state *st = pkbox__st;
+
+	if (st->mp.nshown < PKBOX_MP_SHOWN)
+		st->mp.shown[st->mp.nshown++] = (int16_t)r;
+	else
+		st->mp.whole |= 1ULL << st->regions[r].dom;
+}
+
+/* What an entry into d must hide: the domains that may have memory
+ * visible, whole (slot, stacks' row, plugin segments), then the regions
+ * shown one by one since the last entry, d's own excepted. */
+static int mp_hide_rest(struct pkbox_switch *sw, int d)
+{
+	struct pkbox_state *st = pkbox__st;
+	uint64_t live = pkbox__dom_live_mask(), hide = st->mp.whole & live & ~(1ULL << d);
+	int bad = 0;
+
+	for (uint64_t m = hide; m && !bad; m &= m - 1)
+		bad |= mp_hide_dom(sw, __builtin_ctzll(m));
+	for (int k = 0; k < st->mp.nshown && !bad; k++) {
+		const struct pkbox_region *g = &st->regions[st->mp.shown[k]];
+
+		if (g->used && g->dom != d && (live & ~hide & (1ULL << g->dom)))
+			bad |= mp_set(sw, g->dom, g->base, g->pages * PAGE, PROT_NONE);
+	}
+	if (!bad && st->mp.jit)
+		bad |= mp_set(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_NONE);
+	if (bad)
+		return bad;
+	st->mp.whole &= ~hide;
+	st->mp.open &= ~hide;
+	st->mp.nshown = 0;
+	st->mp.jit = false;
+	return 0;
+}
+
 /* Called by gate.S with host rights right before the switch, on the
  * thread's exit stack in meta, which gate.S hides right after (nothing of
  * the library is touched then).
+ * Lazy: only what may be visible is hidden (mp_hide_rest()), and d's own
+ * memory is shown only where an entry into another domain hid it; on the
+ * way out nothing is shown (mp_leave()): the host's first touch of hidden
+ * memory faults and the fault handler shows it (mp_show_lazily()).
  * The library lock stays held until mp_leave(): no other thread can change
  * a protection (map a new region, say) while memory is hidden.  Threads
  * that want it meanwhile fault on the hidden lock word and are parked by
@@ -222,25 +360,27 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 {
 	struct pkbox_state *st = pkbox__st;
 	struct pkbox_gatepage *gp = gatepage();
-	int bad = 0;
+	uint64_t me = 1ULL << dom->idx;
+	int bad;
 
 	pkbox__lock();
 	atomic_fetch_add(&gp->gen, 1);
 	atomic_store(&gp->phase, PHASE_DOMAIN);
-	pkbox__st->mp_cur = dom->idx;
-	/* every other live domain (the host's included): its slot, its stacks'
-	 * row, its plugin segments */
-	for (uint64_t m = pkbox__dom_live_mask() & ~(1ULL << dom->idx); m && !bad; m &= m - 1)
-		bad |= mp_hide_dom(sw, __builtin_ctzll(m));
+	bad = mp_hide_rest(sw, dom->idx);
+	if (!bad && !(st->mp.open & me)) {
+		mp_show_dom(sw, dom->idx);
+		bad = sw->err != 0;
+		st->mp.open |= me;
+	}
+	st->mp.whole |= me;
 	/* then what is granted to dom: inside the slots just hidden */
 	for (int n = pkbox__grants_to_first(dom->idx); n >= 0 && !bad; n = pkbox__grants_to_next(n)) {
 		const struct pkbox_region *g = &st->regions[PKBOX_GRANT_REGION(n)];
 
+		mp_note_shown(PKBOX_GRANT_REGION(n));
 		bad |= mp_set(sw, g->dom, g->base, g->pages * PAGE,
 			      g->grants[PKBOX_GRANT_K(n)].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE : PROT_READ);
 	}
-	if (!bad)
-		bad |= mp_set(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_NONE);
 	if (!bad)
 		bad |= mp_set(sw, -1, (uintptr_t)gp, PAGE, PROT_READ);
 	if (!bad)
@@ -252,12 +392,20 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 	return -err;
 }
 
-/* After gate.S gave meta back: everything else (0, or -errno with the
- * details in *sw: memory the host may find missing). */
+/* After gate.S gave meta back: the gate page (and, PKBOX_MP_EAGER=1, all
+ * the rest); 0, or -errno with the details in *sw: memory the host may
+ * find missing. */
 static int mp_leave(struct pkbox_switch *sw)
 {
-	/* the lock taken in mp_enter() is still held */
-	mp_show_all(sw);
+	/* the lock taken in mp_enter() is still held; sealed without
+	 * rt_sigreturn, the host could not return from the fault handler that
+	 * shows hidden memory: it gets all of it back here */
+	if (pkbox__st->mp.eager || pkbox__gc.strict) {
+		mp_show_all(sw);
+		return -sw->err;
+	}
+	mp_show(sw, -1, pkbox__gc.gatepage, PAGE, PROT_READ | PROT_WRITE);
+	mp_done();
 	return -sw->err;
 }
 
@@ -287,8 +435,12 @@ static void mp_record(struct pkbox_frame *f)
 
 /* ---------------------------------------------------------------- the gate lock */
 
+/* the gate lock's word: the holder's tid, and this bit while others wait */
+#define LOCK_WAITERS 0x80000000u
+
 /* One compartment call at a time, process-wide: taken around an outermost
- * call, in the gate page (readable while the library's state is hidden). */
+ * call, in the gate page (readable while the library's state is hidden;
+ * a thread that writes it then is parked by the fault handler). */
 static void mp_call_lock(void)
 {
 	struct pkbox_gatepage *gp = gatepage();
@@ -302,16 +454,27 @@ static void mp_call_lock(void)
 				return;
 			continue;
 		}
-		syscall(SYS_futex, &gp->lock, 0 /* FUTEX_WAIT */, cur, NULL, NULL, 0);
+		if (!(cur & LOCK_WAITERS) && !atomic_compare_exchange_strong(&gp->lock, &cur, cur | LOCK_WAITERS))
+			continue;
+		syscall(SYS_futex, &gp->lock, 0 /* FUTEX_WAIT */, cur | LOCK_WAITERS, NULL, NULL, 0);
+		/* woken: take it marked, there may be others still waiting */
+		me |= LOCK_WAITERS;
 	}
 }
 
+/* (no wake-up syscall where nobody waits) */
 static void mp_call_unlock(void)
 {
 	struct pkbox_gatepage *gp = gatepage();
 
-	atomic_store(&gp->lock, 0);
-	syscall(SYS_futex, &gp->lock, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
+	if (atomic_exchange(&gp->lock, 0) & LOCK_WAITERS)
+		syscall(SYS_futex, &gp->lock, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
+}
+
+/* the gate lock is this thread's */
+static bool mp_lock_mine(void)
+{
+	return (atomic_load(&gatepage()->lock) & ~LOCK_WAITERS) == (uint32_t)pkbox__gettid();
 }
 
 /* the timeout signal blocked outside: gate.S opens it once the host's
@@ -329,9 +492,7 @@ static void mp_timer_mask(void)
 /* this thread holds the gate lock and is inside */
 static bool mp_inside_now(void)
 {
-	struct pkbox_gatepage *gp = gatepage();
-
-	return atomic_load(&gp->lock) == (uint32_t)pkbox__gettid() && atomic_load(&gp->phase) == PHASE_DOMAIN;
+	return mp_lock_mine() && atomic_load(&gatepage()->phase) == PHASE_DOMAIN;
 }
 
 static bool mp_inside(struct ucontext_t *uc)
@@ -340,33 +501,99 @@ static bool mp_inside(struct ucontext_t *uc)
 	return mp_inside_now();
 }
 
+/* a host thread touched domain stack memory at a: that stack shown, if
+ * it is one (its domain is then hidden whole at the next entry) */
+static bool mp_show_stack(struct pkbox_switch *sw, uintptr_t a)
+{
+	uint64_t slot = (a - pkbox__gc.stacks_lo) >> pkbox__gc.stride_shift;
+	int row = (int)(slot / PKBOX_MAX_THREADS), ti = (int)(slot % PKBOX_MAX_THREADS);
+	uintptr_t top = pkbox__stack_top(row, ti);
+
+	if (!(pkbox__dom_live_mask() & (1ULL << row)) ||
+	    !(pkbox__st->doms[row].stacks_mapped[ti / 64] & (1ULL << (ti % 64))) || a < top - pkbox__gc.stack_size)
+		return false;
+	mp_show(sw, row, top - pkbox__gc.stack_size, pkbox__gc.stack_size, PROT_READ | PROT_WRITE);
+	pkbox__st->mp.whole |= 1ULL << row;
+	return true;
+}
+
+/* what the host faulted at (o: mp_owner_quick()), shown; the lock held */
+static bool mp_show_at(struct pkbox_switch *sw, uintptr_t a, int o)
+{
+	struct pkbox_state *st = pkbox__st;
+	int r = pkbox__region_find(a);
+
+	if (o == OWNER_JIT) {
+		mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
+		st->mp.jit = true;
+		return true;
+	}
+	if (r >= 0) {
+		mp_show(sw, st->regions[r].dom, st->regions[r].base, st->regions[r].pages * PAGE,
+			full_prot(&st->regions[r]));
+		mp_note_shown(r);
+		/* a hole in it (unsealed, a compartment unmapped a page): the
+		 * page touched alone (a split, in this failure only; the next
+		 * entry's hiding of the region fails closed) */
+		if (sw->err && !pkbox__mprotect((void *)(a & ~(PAGE - 1)), PAGE, full_prot(&st->regions[r])))
+			sw->err = 0;
+		return true;
+	}
+	return o >= 0 && a - pkbox__gc.stacks_lo < pkbox__gc.stacks_dom_span && mp_show_stack(sw, a);
+}
+
+/* The host's first touch of memory an entry hid (the lazy switch): shown
+ * again, as the host has it, under the library lock (recursive: this
+ * thread may hold it, faulting in library code; it is never held while
+ * waiting for the gate lock) and only while no thread is inside.  Memory
+ * of no domain (guards, freed memory, the library's own) is not. */
+static bool mp_show_lazily(uintptr_t a)
+{
+	struct pkbox_switch sw = { 0, -1 };
+	int o = mp_owner_quick(a);
+	bool done = false;
+
+	if (o == OWNER_NONE)
+		return false;
+	pkbox__lock();
+	if (atomic_load(&gatepage()->phase) == PHASE_HOST)
+		done = mp_show_at(&sw, a, o);
+	pkbox__unlock();
+	return done && !sw.err;
+}
+
 static __thread PKBOX_TLS uintptr_t retry_addr;
 static __thread PKBOX_TLS int retry_count;
 static __thread PKBOX_TLS uint32_t retry_gen;
 
-/* Another thread is (or just was) inside a compartment and this memory is
- * hidden meanwhile: wait, then try again.  The memory may be visible again
- * by now, so one retry is owed even when the phase is over; a second fault
- * at the same address with nothing hidden is a real one. */
+/* Memory hidden: by another thread's call (wait for its end, then try
+ * again), or since the last call (lazy: shown, then tried again).  The
+ * memory may be visible again by now, so one retry is owed even when the
+ * phase is over; a third fault at the same address with nothing hidden in
+ * between is a real one. */
 static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si)
 {
 	struct pkbox_gatepage *gp = gatepage();
 	uintptr_t a = (uintptr_t)si->si_addr;
 
 	(void)uc;
-	if (si->si_code != SEGV_ACCERR || atomic_load(&gp->lock) == (uint32_t)pkbox__gettid())
+	if (si->si_code != SEGV_ACCERR || mp_inside_now())
 		return false;
-	bool hidden = atomic_load(&gp->phase) == PHASE_DOMAIN;
+	bool hidden = atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine();
 
-	while (atomic_load(&gp->phase) == PHASE_DOMAIN)
+	while (atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine())
 		syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, NULL, NULL, 0);
 	/* retries are counted only while nothing was hidden in between */
 	uint32_t g = atomic_load(&gp->gen);
-	if (hidden || retry_addr != a || retry_gen != g || retry_count++ < 2) {
-		if (retry_addr != a || retry_gen != g)
-			retry_count = 0;
+	if (retry_addr != a || retry_gen != g) {
+		retry_count = 0;
 		retry_addr = a;
 		retry_gen = g;
+	}
+	if (hidden)
+		return true;
+	if (retry_count++ < 2) {
+		mp_show_lazily(a);
 		return true;
 	}
 	retry_addr = 0;
@@ -385,6 +612,17 @@ static int mp_keys_preallocate(void)
 static uint64_t mp_state_len(void)
 {
 	return pkbox__gc.meta_len;
+}
+
+/* what the lazy switch left hidden, shown (the host's rights: under the
+ * library lock, no thread inside) */
+static int mp_settle(void)
+{
+	struct pkbox_switch sw = { 0, -1 };
+
+	pkbox__lock();
+	mp_show_all(&sw);
+	return -sw.err;
 }
 
 /* ---------------------------------------------------------------- gate.S's hooks */
@@ -444,4 +682,5 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.host_fault = mp_host_fault,
 	.keys_preallocate = mp_keys_preallocate,
 	.state_len = mp_state_len,
+	.settle = mp_settle,
 };

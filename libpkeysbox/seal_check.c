@@ -158,6 +158,8 @@ int pkbox__seal_check(int *status_fd)
 	if (!rc)
 		rc = handlers_in_place();
 	if (!rc)
+		rc = pkbox__be->settle(); /* the kernel's view as the library has it */
+	if (!rc)
 		rc = pkbox__vmas_load(&m, pkbox__be->keyed);
 	if (!rc)
 		rc = pkbox__exec_check(&m, &f);

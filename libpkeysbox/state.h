@@ -34,6 +34,7 @@
 #define PKBOX_POOL_SIZE (1UL << PKBOX_POOL_BITS) /* 512 GiB of address space, aligned */
 #define PKBOX_ALTSTACK_SIZE (64UL << 10)
 #define PKBOX_JIT_SIZE (16UL << 20)
+#define PKBOX_MP_SHOWN 32 /* mprotect: regions shown one by one, beyond that a domain is hidden whole */
 #define PKBOX_NAME_MAX 31
 /* pkbox_malloc's packed objects (runs.c): size classes of 16 to 4096
  * bytes, each class's objects in runs of PKBOX_RUN_PAGES pages, one region
@@ -216,7 +217,16 @@ struct pkbox_state {
 	int key_pool[16], key_pending[16];
 	int nkey_pool, nkey_pending;
 	int active_calls;
-	int mp_cur;              /* mprotect: domain whose memory stays visible */
+	/* backend_mprotect.c: what the last switches left visible (the lazy
+	 * switch: what no entry needs hidden stays as it is) */
+	struct {
+		uint64_t whole;   /* domains whose memory may be visible: hidden whole at the next entry into another */
+		uint64_t open;    /* domains whose memory is all visible, as they use it themselves */
+		int16_t shown[PKBOX_MP_SHOWN]; /* regions shown one by one since the last entry (faults, grants) */
+		int nshown;
+		bool jit;         /* the code area's writable view visible */
+		bool eager;       /* PKBOX_MP_EAGER=1: the host gets everything back at each exit */
+	} mp;
 	unsigned long fault_count;
 	unsigned long refusals;  /* syscalls the seal refused to compartments */
 	pkbox_print_fn print_fn;
