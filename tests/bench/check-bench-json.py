@@ -16,7 +16,7 @@ REQUIRED = {
     'malloc': ['glibc_malloc_%d' % s for s in (16, 256, 4096, 65536)] +
               ['pkbox_malloc_%d' % s for s in (16, 256, 4096, 65536)] + ['pkbox_malloc_live_limit'],
     'size': ['called_4096_call', 'called_4096_callback', 'host_4096_call', 'host_4096_callback'],
-    'allocs': ['allocs_1_call', 'allocs_1_callback'],
+    'allocs': ['allocs_1_call', 'allocs_1_callback', 'allocs_1_after_peak_call'],
     'domains': ['domains_1_call', 'domains_1_callback', 'domains_limit', 'domains_limit_call'],
     'threads': ['threads_%d_%s' % (t, k) for t in (1, 2, 4, 8) for k in ('call', 'callback')] +
                ['threads_1_call_calls_per_s'],
