@@ -699,8 +699,10 @@ static void alloc_limit(struct pkbox_domain *d)
 	while (k < (long)(sizeof(live) / sizeof(live[0])) && (live[k] = pkbox_malloc(d, 16)))
 		k++;
 	set_value(r, (double)k);
-	note("malloc: pkbox_malloc is page-granular (each object its own pages between guard pages); "
-	     "it stopped at %ld live allocations: %s", k, k < 200000 ? pkbox_last_error() : "(no limit met)");
+	if (k < 200000)
+		note("malloc: pkbox_malloc stopped at %ld live 16 B allocations: %s", k, pkbox_last_error());
+	else
+		note("malloc: %ld live 16 B allocations, no limit met (small objects are packed in runs)", k);
 	while (k > 0)
 		pkbox_free(d, live[--k]);
 }
