@@ -76,7 +76,7 @@ lacks "$LIB" '/usr/include/\|\.pc$\|/man/\|libpkeysbox\.so$\|/bin/'
 has "$DEV" /usr/include/pkeysbox\.h "/usr/lib/$MA/libpkeysbox\.so" "/usr/lib/$MA/pkgconfig/libpkeysbox\.pc" \
 	/usr/share/man/man7/pkeysbox\.7\.gz /usr/share/man/man3/pkbox_init\.3\.gz
 lacks "$DEV" 'libpkeysbox\.so\.0\|/bin/\|/man1/'
-has "$TOOLS" /usr/bin/pkeys-probe /usr/bin/pkbox-run /usr/share/man/man1/pkeys-probe\.1\.gz /usr/share/man/man1/pkbox-run\.1\.gz
+has "$TOOLS" /usr/bin/pkeys-probe /usr/bin/pkbox-run /usr/bin/pkbox-bench /usr/share/man/man1/pkeys-probe\.1\.gz /usr/share/man/man1/pkbox-run\.1\.gz /usr/share/man/man1/pkbox-bench\.1\.gz
 lacks "$TOOLS" '\.so\|/include/\|/man3/'
 nman=$(dpkg-deb -c "$DEV" | grep -c '/man3/.*\.3\.gz$' || true)
 nsrc=$(find "$WORK/src/doc/man/man3" -name '*.3' | wc -l)
@@ -129,6 +129,7 @@ smoke_be=$(sed -n 's/.* backend \([a-z]*\):.*/\1/p' <<<"$out")
 echo "pkeys-probe (exit $probe_rc): backend $probe_be"
 [ -n "$probe_be" ] && [ "$probe_be" = "$smoke_be" ] || fail "pkeys-probe says backend '$probe_be', the library chose '$smoke_be'"
 "$ROOT/usr/bin/pkbox-run" --help >/dev/null || fail "pkbox-run --help failed"
+"$ROOT/usr/bin/pkbox-bench" --help >/dev/null || fail "pkbox-bench --help failed"
 find "$ROOT/usr/share/man" -name '*.gz' -exec gzip -t {} + || fail "a man page is not a good gzip file"
 if command -v man >/dev/null; then
 	MANPAGER=cat MANWIDTH=80 man -l "$ROOT/usr/share/man/man3/pkbox_call.3.gz" 2>/dev/null | grep -q 'pkbox_call' ||
