@@ -55,10 +55,14 @@ enum pkbox_backend {
 };
 
 /* pkbox_config.flags */
-#define PKBOX_F_IGNORE_ENV (1u << 0) /* do not read PKBOX_BACKEND from the environment */
+#define PKBOX_F_IGNORE_ENV (1u << 0) /* do not read PKBOX_BACKEND, PKBOX_KEY0_WRITABLE, PKBOX_MP_LAZY */
 #define PKBOX_F_SEAL (1u << 1)       /* seal the process at the end of set-up (pkbox_seal()) */
 #define PKBOX_F_KEY0_WRITABLE (1u << 2) /* leave key-0 memory writable inside compartments
                                          * (see pkbox_key0_protected()) */
+#define PKBOX_F_MP_LAZY (1u << 3) /* mprotect backend: the lazy switch (the host's memory is given
+                                   * back on its first touch after a call, not at the exit; a
+                                   * syscall on memory not touched since fails with EFAULT);
+                                   * nothing with pku */
 
 struct pkbox_config {
 	size_t sz;                  /* sizeof(struct pkbox_config) */

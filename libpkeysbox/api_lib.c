@@ -35,7 +35,7 @@ PKBOX_EXPORT int pkbox_init(const struct pkbox_config *cfg)
 	struct pkbox_config c;
 	int rc = pkbox__opts_in(&c, sizeof(c), cfg, PKBOX_CONFIG_V1, "pkbox_init");
 
-	if (!rc && (c.flags & ~(PKBOX_F_IGNORE_ENV | PKBOX_F_SEAL | PKBOX_F_KEY0_WRITABLE)))
+	if (!rc && (c.flags & ~(PKBOX_F_IGNORE_ENV | PKBOX_F_SEAL | PKBOX_F_KEY0_WRITABLE | PKBOX_F_MP_LAZY)))
 		rc = pkbox__err(-EINVAL, "pkbox_init: unknown flags %#x", c.flags);
 	if (!rc)
 		rc = pkbox__init(cfg ? &c : NULL);

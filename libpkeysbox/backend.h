@@ -100,7 +100,8 @@ struct pkbox_backend_ops {
 	uint64_t (*state_len)(void);
 	/* every domain's memory as its owner has it, as the seal's checks of
 	 * the kernel's view expect (mprotect: what the lazy switch left hidden
-	 * is shown); 0 or -errno */
+	 * is shown); 0 or -errno.  Optional (pku: none, nothing is switched
+	 * outside a call) */
 	int (*settle)(void);
 };
 

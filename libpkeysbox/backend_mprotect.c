@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -54,12 +53,14 @@ static pthread_mutex_t *mp_lock_word(void)
 
 #define HUGE (2UL << 20)
 
-/* The state in huge pages where the kernel has them: gate.S hides and
- * shows it at every switch, and mprotect's cost is per page table entry
- * present (a few hundred small pages once domains have grown, a handful of
- * huge ones).  The state is then all resident (meta_len rounded up to
- * 2 MiB: 10 MiB).  Nothing fails where there are none (MADV_COLLAPSE:
- * Linux 6.1). */
+/* Lazy only: the state in huge pages where the kernel has them.  gate.S
+ * hides and shows it at every switch, and mprotect's cost is per page
+ * table entry present (a few hundred small pages once domains have grown,
+ * a handful of huge ones): the lazy switch's round trip is little more
+ * than that.  The state is then all resident (meta_len rounded up to
+ * 2 MiB: 10 MiB).  Eager, the exit's region-by-region showing dominates
+ * and no gain was measured: small pages, only what is used resident.
+ * Nothing fails where there are none (MADV_COLLAPSE: Linux 6.1). */
 static void meta_huge(struct pkbox_gatecfg *gc)
 {
 	uint64_t len = (gc->meta_len + HUGE - 1) & ~(HUGE - 1);
@@ -72,20 +73,18 @@ static void meta_huge(struct pkbox_gatecfg *gc)
 }
 
 /* Anything may be visible before the first entry: it hides every live
- * domain and the code area's writable view.  PKBOX_MP_EAGER=1: every exit
- * gives the host all its memory back (the behaviour before the lazy
- * switch; syscalls the host makes on domain memory it has not touched
- * since a call then need no touch first).  What the state does not use
- * goes back to the reservation, so that the part gate.S hides and shows is
- * one whole mapping (no split at a switch: see mp_tag()). */
+ * domain and the code area's writable view.  By default every exit gives
+ * the host all its memory back (eager); gc->mp_lazy (PKBOX_F_MP_LAZY,
+ * PKBOX_MP_LAZY=1, chosen by init.c) leaves it hidden until its first
+ * touch.  What the state does not use goes back to the reservation, so
+ * that the part gate.S hides and shows is one whole mapping (no split at
+ * a switch: see mp_tag()). */
 static int mp_setup_meta(struct pkbox_gatecfg *gc)
 {
-	const char *eager = getenv("PKBOX_MP_EAGER");
-
 	pkbox__st->mp.whole = ~0ULL;
 	pkbox__st->mp.jit = true;
-	pkbox__st->mp.eager = eager && eager[0] == '1';
-	meta_huge(gc);
+	if (gc->mp_lazy)
+		meta_huge(gc);
 	if (gc->meta_len >= PKBOX_META_SIZE)
 		return 0;
 	uintptr_t rest = gc->meta_lo + gc->meta_len;
@@ -264,7 +263,7 @@ static void mp_done(void)
 	pkbox__unlock();
 }
 
-/* Everything the host may touch, visible again (PKBOX_MP_EAGER=1, or an
+/* Everything the host may touch, visible again (each exit unless lazy, or an
  * entry that could not hide it all); the library lock is still held.
  * Walks the live domains not all visible yet and their own lists only. */
 static void mp_show_all(struct pkbox_switch *sw)
@@ -323,6 +322,9 @@ static int mp_hide_rest(struct pkbox_switch *sw, int d)
 	uint64_t live = pkbox__dom_live_mask(), hide = st->mp.whole & live & ~(1ULL << d);
 	int bad = 0;
 
+	/* no longer all visible, before any is hidden: if hiding fails
+	 * midway, mp_show_all() gives back every one of them */
+	st->mp.open &= ~hide;
 	for (uint64_t m = hide; m && !bad; m &= m - 1)
 		bad |= mp_hide_dom(sw, __builtin_ctzll(m));
 	for (int k = 0; k < st->mp.nshown && !bad; k++) {
@@ -336,7 +338,6 @@ static int mp_hide_rest(struct pkbox_switch *sw, int d)
 	if (bad)
 		return bad;
 	st->mp.whole &= ~hide;
-	st->mp.open &= ~hide;
 	st->mp.nshown = 0;
 	st->mp.jit = false;
 	return 0;
@@ -370,7 +371,8 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 	if (!bad && !(st->mp.open & me)) {
 		mp_show_dom(sw, dom->idx);
 		bad = sw->err != 0;
-		st->mp.open |= me;
+		if (!bad)
+			st->mp.open |= me;
 	}
 	st->mp.whole |= me;
 	/* then what is granted to dom: inside the slots just hidden */
@@ -392,15 +394,15 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 	return -err;
 }
 
-/* After gate.S gave meta back: the gate page (and, PKBOX_MP_EAGER=1, all
- * the rest); 0, or -errno with the details in *sw: memory the host may
- * find missing. */
+/* After gate.S gave meta back: everything else (lazy: the gate page
+ * only); 0, or -errno with the details in *sw: memory the host may find
+ * missing. */
 static int mp_leave(struct pkbox_switch *sw)
 {
 	/* the lock taken in mp_enter() is still held; sealed without
 	 * rt_sigreturn, the host could not return from the fault handler that
-	 * shows hidden memory: it gets all of it back here */
-	if (pkbox__st->mp.eager || pkbox__gc.strict) {
+	 * shows hidden memory: it gets all of it back here, lazy or not */
+	if (!pkbox__gc.mp_lazy || pkbox__gc.strict) {
 		mp_show_all(sw);
 		return -sw->err;
 	}
@@ -567,17 +569,19 @@ static __thread PKBOX_TLS int retry_count;
 static __thread PKBOX_TLS uint32_t retry_gen;
 
 /* Memory hidden: by another thread's call (wait for its end, then try
- * again), or since the last call (lazy: shown, then tried again).  The
- * memory may be visible again by now, so one retry is owed even when the
- * phase is over; a third fault at the same address with nothing hidden in
- * between is a real one. */
+ * again), or, lazy, since the last call (shown, then tried again; the
+ * gate lock's holder too, in a host callback).  The memory may be visible
+ * again by now, so one retry is owed even when the phase is over; eager, a
+ * new address is always tried again and a fourth fault at the same one
+ * with nothing hidden in between is a real one; lazy, the third. */
 static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si)
 {
 	struct pkbox_gatepage *gp = gatepage();
 	uintptr_t a = (uintptr_t)si->si_addr;
+	bool lazy = pkbox__gc.mp_lazy;
 
 	(void)uc;
-	if (si->si_code != SEGV_ACCERR || mp_inside_now())
+	if (si->si_code != SEGV_ACCERR || (lazy ? mp_inside_now() : mp_lock_mine()))
 		return false;
 	bool hidden = atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine();
 
@@ -589,11 +593,14 @@ static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si)
 		retry_count = 0;
 		retry_addr = a;
 		retry_gen = g;
+		if (!lazy)
+			return true;
 	}
 	if (hidden)
 		return true;
 	if (retry_count++ < 2) {
-		mp_show_lazily(a);
+		if (lazy)
+			mp_show_lazily(a);
 		return true;
 	}
 	retry_addr = 0;
@@ -615,11 +622,13 @@ static uint64_t mp_state_len(void)
 }
 
 /* what the lazy switch left hidden, shown (the host's rights: under the
- * library lock, no thread inside) */
+ * library lock, no thread inside); eager, nothing is left hidden */
 static int mp_settle(void)
 {
 	struct pkbox_switch sw = { 0, -1 };
 
+	if (!pkbox__gc.mp_lazy)
+		return 0;
 	pkbox__lock();
 	mp_show_all(&sw);
 	return -sw.err;

@@ -249,12 +249,6 @@ static uint64_t pku_state_len(void)
 	return PKBOX_META_SIZE;
 }
 
-/* (nothing is switched outside a call) */
-static int pku_settle(void)
-{
-	return 0;
-}
-
 const struct pkbox_backend_ops pkbox__be_pku = {
 	.name = "pku",
 	.id = PKBOX_BACKEND_PKU,
@@ -282,5 +276,4 @@ const struct pkbox_backend_ops pkbox__be_pku = {
 	.host_fault = pku_host_fault,
 	.keys_preallocate = pku_keys_preallocate,
 	.state_len = pku_state_len,
-	.settle = pku_settle,
 };

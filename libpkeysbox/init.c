@@ -81,6 +81,18 @@ static int choose_backend(const struct pkbox_config *cfg, enum pkbox_backend *ou
 	return 0;
 }
 
+/* The mprotect backend's lazy switch, chosen once here and kept in the
+ * read-only gate configuration: PKBOX_F_MP_LAZY, or PKBOX_MP_LAZY=1 in the
+ * environment (unless PKBOX_F_IGNORE_ENV).  Nothing with pku. */
+static int mp_lazy_wanted(const struct pkbox_config *cfg, enum pkbox_backend b)
+{
+	const char *env = cfg && (cfg->flags & PKBOX_F_IGNORE_ENV) ? NULL : getenv("PKBOX_MP_LAZY");
+
+	if (b != PKBOX_BACKEND_MPROTECT)
+		return 0;
+	return (cfg && (cfg->flags & PKBOX_F_MP_LAZY)) || (env && !strcmp(env, "1"));
+}
+
 /* ---------------------------------------------------------------- key 0 */
 
 /* Why compartments can write key-0 memory in this process ("" when they
@@ -384,6 +396,7 @@ static int do_init(const struct pkbox_config *cfg)
 	if (rc)
 		return rc;
 	gc_fill(gc, &L, lo, b);
+	gc->mp_lazy = mp_lazy_wanted(cfg, b);
 	rc = pool_setup(cfg, gc, &L);
 	if (rc) {
 		pool_undo(gc, lo);

@@ -157,7 +157,7 @@ int pkbox__seal_check(int *status_fd)
 		rc = pkbox__fds_check(*status_fd, &f);
 	if (!rc)
 		rc = handlers_in_place();
-	if (!rc)
+	if (!rc && pkbox__be->settle)
 		rc = pkbox__be->settle(); /* the kernel's view as the library has it */
 	if (!rc)
 		rc = pkbox__vmas_load(&m, pkbox__be->keyed);

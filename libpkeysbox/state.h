@@ -217,15 +217,14 @@ struct pkbox_state {
 	int key_pool[16], key_pending[16];
 	int nkey_pool, nkey_pending;
 	int active_calls;
-	/* backend_mprotect.c: what the last switches left visible (the lazy
-	 * switch: what no entry needs hidden stays as it is) */
+	/* backend_mprotect.c: what the last switches left visible (what no
+	 * entry needs hidden stays as it is; eager, each exit shows it all) */
 	struct {
 		uint64_t whole;   /* domains whose memory may be visible: hidden whole at the next entry into another */
 		uint64_t open;    /* domains whose memory is all visible, as they use it themselves */
 		int16_t shown[PKBOX_MP_SHOWN]; /* regions shown one by one since the last entry (faults, grants) */
 		int nshown;
 		bool jit;         /* the code area's writable view visible */
-		bool eager;       /* PKBOX_MP_EAGER=1: the host gets everything back at each exit */
 	} mp;
 	unsigned long fault_count;
 	unsigned long refusals;  /* syscalls the seal refused to compartments */
@@ -289,6 +288,10 @@ struct pkbox_gatecfg {
 	uint64_t tls_span;        /* bytes reserved at the bottom of each domain stack */
 	uint64_t tls_align;
 	int code_fd;              /* the code descriptor + 1 (loader.c); 0: none yet */
+	/* mprotect backend: the lazy switch (PKBOX_F_MP_LAZY, PKBOX_MP_LAZY=1):
+	 * the host's memory given back on its first touch, not at each exit;
+	 * 0 with pku */
+	int mp_lazy;
 };
 
 /* mprotect backend: the gate lock page (readable always, writable only

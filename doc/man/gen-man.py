@@ -24,14 +24,28 @@ up with the defaults.
 \fIcfg\fP may be NULL. Otherwise \fIcfg->sz\fP must be \fBsizeof(struct pkbox_config)\fP;
 \fIcfg->backend\fP is \fBPKBOX_BACKEND_AUTO\fP (the environment variable
 \fBPKBOX_BACKEND\fP=auto|pku|mprotect, then detection), \fBPKBOX_BACKEND_PKU\fP or
-\fBPKBOX_BACKEND_MPROTECT\fP; \fIcfg->flags\fP may hold \fBPKBOX_F_IGNORE_ENV\fP,
-\fBPKBOX_F_SEAL\fP and \fBPKBOX_F_KEY0_WRITABLE\fP (see \fBpkbox_key0_protected\fP(3));
+\fBPKBOX_BACKEND_MPROTECT\fP; \fIcfg->flags\fP may hold \fBPKBOX_F_IGNORE_ENV\fP
+(the environment variables \fBPKBOX_BACKEND\fP, \fBPKBOX_KEY0_WRITABLE\fP and
+\fBPKBOX_MP_LAZY\fP are not read), \fBPKBOX_F_SEAL\fP,
+\fBPKBOX_F_KEY0_WRITABLE\fP (see \fBpkbox_key0_protected\fP(3)) and
+\fBPKBOX_F_MP_LAZY\fP (below);
 \fIcfg->domain_quota\fP is the default heap quota of a domain (0: 256 MiB, at most 2 GiB);
 \fIcfg->stack_size\fP the size of each domain stack (0: 256 KiB; 64 KiB to 64 MiB).
 .PP
 AUTO picks pku exactly when CPUID.(7,0):ECX has PKU (bit 3) and OSPKE (bit 4) and
 \fBpkey_alloc\fP(2) works. Asking for pku where it is missing fails; the library
-never falls back silently and never executes RDPKRU or WRPKRU without OSPKE.''',
+never falls back silently and never executes RDPKRU or WRPKRU without OSPKE.
+.PP
+The mprotect backend's switch is eager by default: each return from a
+compartment gives the host all its memory back. \fBPKBOX_F_MP_LAZY\fP (or
+\fBPKBOX_MP_LAZY\fP=1 in the environment) makes it lazy: the exit gives nothing
+back and the host's pool memory comes back on its first touch, through the
+fault handler, so a call costs the same however many allocations and domains
+are alive. The caveat: the kernel does not fault on the host's behalf, so a
+syscall on pool memory the host has not touched since the last call (a
+\fBread\fP(2) into a \fBpkbox_malloc\fP(3) buffer, a \fBwrite\fP(2) from one)
+fails with \fBEFAULT\fP; touch the buffer first. The choice is made once, at
+set-up. With the pku backend the flag does nothing.''',
          errors=[('EALREADY', 'the library is set up already (explicitly or by an earlier call)'),
                  ('EINVAL', 'a bad \\fIcfg\\fP field, or PKBOX_BACKEND has an unknown value'),
                  ('ENOTSUP', 'pku was asked for and the CPU, the kernel or pkey_alloc() lacks it (pkbox_last_error() says which)'),

@@ -5,7 +5,10 @@
  * allocations (page-granular, a region each) are in the host's domain and
  * in the called one, with 8 live domains, alternating between two domains,
  * and with the host touching its memory between calls.  Medians of 11
- * batches.  Prints figures; asserts nothing.  "bench_switch count N [G]"
+ * batches.  The mprotect backend's default switch (eager: every exit gives
+ * the host all its memory back); with PKBOX_MP_LAZY=1 in the environment
+ * its lazy one (the host's memory comes back on its first touch): run it
+ * both ways to compare.  Prints figures; asserts nothing.  "bench_switch count N [G]"
  * makes N empty calls (after G more allocations in the host's domain and
  * the called one) and nothing else: for strace -c -f. */
 #include <stdint.h>
@@ -142,7 +145,11 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		n = atol(argv[1]);
 	cb_id = pkbox_callback_register(r.d, host_cb);
-	printf("backend: %s\n", pkbox_backend_name(pkbox_backend()));
+	const char *lazy = getenv("PKBOX_MP_LAZY");
+	printf("backend: %s%s\n", pkbox_backend_name(pkbox_backend()),
+	       pkbox_backend() != PKBOX_BACKEND_MPROTECT ? ""
+	       : lazy && !strcmp(lazy, "1")              ? ", lazy switch (PKBOX_MP_LAZY=1)"
+							 : ", eager switch (the default; PKBOX_MP_LAZY=1: lazy)");
 	r.what = FLOOR;
 	double floor = median(&r, n);
 	r.what = CALL;
