@@ -243,6 +243,58 @@ static void test_hiding_fails_closed(void **state)
 	assert_int_equal(pkbox_free(pkbox_host_domain(), bait), 0);
 }
 
+/* Hiding that fails partway: the host's memory and hog's are hidden, then
+ * other's cannot be (the host unmapped the guard page after other's newest
+ * allocation: mprotect refuses a range with a hole).  The call fails before
+ * any compartment code runs, and what was hidden already is given back:
+ * the host reads its memory and hog's. */
+static void test_hiding_fails_partway(void **state)
+{
+	(void)state;
+	pkbox_signals_install(); /* ahead of cmocka's handlers */
+	if (pkbox_backend() != PKBOX_BACKEND_MPROTECT) {
+		printf("# (mprotect backend only: pku hides nothing at a switch)\n");
+		return;
+	}
+	if (getenv("PKBOX_MP_LAZY")) {
+		printf("# (the eager switch only: the lazy one hides other's memory at the warm-up call already)\n");
+		return;
+	}
+	fresh(hog);
+	fresh(other);
+	fresh(third);
+	hoard->made = 7; /* hog's memory, which the host reads afterwards */
+	/* too big for a hole: at the end of other's memory, its guard page last */
+	const size_t big = 1UL << 20;
+	char *bait = pkbox_malloc_flags(other, big, PKBOX_MALLOC_GUARD);
+	assert_non_null(bait);
+	char *guard = bait + big;
+	int *ran = pkbox_calloc(third, 1, sizeof(int));
+	assert_non_null(ran);
+	target = secret;
+	intptr_t ret = -1;
+	assert_int_equal(pkbox_call(third, answer, NULL, &ret), 0); /* its stack, made beforehand */
+
+	ret = -1;
+	assert_int_equal(munmap(guard, PAGE_SZ), 0);
+	int rc = pkbox_call(third, mark_then_read, ran, &ret);
+	char msg[256];
+	snprintf(msg, sizeof(msg), "%s", rc ? pkbox_last_error() : "");
+	assert_ptr_equal(mmap(guard, PAGE_SZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0),
+			 guard);
+	printf("# hiding fails at other's turn: %d %s\n", rc, msg);
+	assert_int_equal(rc, -ENOMEM);
+	assert_non_null(strstr(msg, "cannot hide memory of domain other from domain third"));
+	assert_int_equal(*ran, 0); /* nothing of the compartment ran */
+	assert_int_equal(ret, -1);
+	/* what was hidden before the failure is the host's again */
+	assert_string_equal(secret, SECRET);
+	assert_int_equal(hoard->made, 7);
+	assert_int_equal(pkbox_free(other, bait), 0);
+	assert_int_equal(pkbox_call(third, answer, NULL, &ret), 0);
+	assert_int_equal(ret, 42);
+}
+
 /* Giving memory back that cannot be given back (unsealed, the compartment
  * unmapped a page of the host's allocation): retried, then reported; the
  * rest of the host's memory comes back and the domain is marked faulted. */
@@ -420,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_mapping_count_used_up),
 		cmocka_unit_test(test_used_up_then_read),
 		cmocka_unit_test(test_hiding_fails_closed),
+		cmocka_unit_test(test_hiding_fails_partway),
 		cmocka_unit_test(test_giving_back_fails_reported),
 		cmocka_unit_test(test_fork_inside),
 		cmocka_unit_test(test_fork_host),
