@@ -88,9 +88,10 @@ struct pkbox_backend_ops {
 	bool (*inside)(struct ucontext_t *uc);
 	/* is this code running with a compartment's rights right now? */
 	bool (*inside_now)(void);
-	/* a host thread's SIGSEGV in the pool (not a compartment's): true when
-	 * it was fixed or waited out and the access is to be tried again */
-	bool (*host_fault)(struct ucontext_t *uc, const siginfo_t *si);
+	/* a host thread's SIGSEGV (not a compartment's), in the pool or not:
+	 * true when it was fixed or waited out and the access is to be tried
+	 * again */
+	bool (*host_fault)(struct ucontext_t *uc, const siginfo_t *si, bool in_pool);
 
 	/* ---- the seal (seal.c, seal_check.c) */
 	/* takes every key the kernel has left (none for compartments to take);

@@ -574,13 +574,16 @@ static __thread PKBOX_TLS uint32_t retry_gen;
  * again by now, so one retry is owed even when the phase is over; eager, a
  * new address is always tried again and a fourth fault at the same one
  * with nothing hidden in between is a real one; lazy, the third. */
-static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si)
+static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si, bool in_pool)
 {
 	struct pkbox_gatepage *gp = gatepage();
 	uintptr_t a = (uintptr_t)si->si_addr;
 	bool lazy = pkbox__gc.mp_lazy;
 
 	(void)uc;
+	/* outside the pool only a plugin's segment, hidden lazily */
+	if (!in_pool && !lazy)
+		return false;
 	if (si->si_code != SEGV_ACCERR || (lazy ? mp_inside_now() : mp_lock_mine()))
 		return false;
 	bool hidden = atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine();

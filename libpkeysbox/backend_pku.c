@@ -212,12 +212,12 @@ static bool pku_inside_now(void)
 
 /* A host thread whose PKRU predates the library's keys (threads are born
  * with keys 1-15 closed): open them and retry. */
-static bool pku_host_fault(struct ucontext_t *ucv, const siginfo_t *si)
+static bool pku_host_fault(struct ucontext_t *ucv, const siginfo_t *si, bool in_pool)
 {
 	ucontext_t *uc = (ucontext_t *)ucv;
-	uint32_t *pk = frame_pkru(uc, false);
+	uint32_t *pk = in_pool ? frame_pkru(uc, false) : NULL;
 
-	if (si->si_code != SEGV_PKUERR || !pk || *pk == 0)
+	if (!in_pool || si->si_code != SEGV_PKUERR || !pk || *pk == 0)
 		return false;
 	pk = frame_pkru(uc, true);
 	if (!pk)

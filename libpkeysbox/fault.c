@@ -238,13 +238,11 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 		return; /* a TLS copy, no thread of the library's: nothing safe to do */
 	int saved = errno;
 
-	/* a host thread's fault in the pool the backend may explain (keys it
-	 * does not have open yet, memory hidden while another thread is in a
-	 * compartment or, with the mprotect backend's lazy switch, since the
-	 * last call, a plugin's segment outside the pool among it): tried
+	/* a host thread's fault the backend may explain (keys it does not have
+	 * open yet, memory hidden while another thread is in a compartment or,
+	 * with the mprotect backend's lazy switch, since the last call): tried
 	 * again */
-	if (sig == SIGSEGV && (in_pool || (pkbox__gc.mp_lazy && si->si_code == SEGV_ACCERR)) &&
-	    pkbox__be->host_fault(uc, si)) {
+	if (sig == SIGSEGV && pkbox__be->host_fault(uc, si, in_pool)) {
 		errno = saved;
 		pkbox__fs_leave(dom_fs);
 		return;

@@ -81,15 +81,13 @@ static int choose_backend(const struct pkbox_config *cfg, enum pkbox_backend *ou
 	return 0;
 }
 
-/* The mprotect backend's lazy switch, chosen once here and kept in the
- * read-only gate configuration: PKBOX_F_MP_LAZY, or PKBOX_MP_LAZY=1 in the
- * environment (unless PKBOX_F_IGNORE_ENV).  Nothing with pku. */
-static int mp_lazy_wanted(const struct pkbox_config *cfg, enum pkbox_backend b)
+/* The lazy switch, asked for once here and kept in the read-only gate
+ * configuration: PKBOX_F_MP_LAZY, or PKBOX_MP_LAZY=1 in the environment
+ * (unless PKBOX_F_IGNORE_ENV).  Only the mprotect backend reads it. */
+static int mp_lazy_wanted(const struct pkbox_config *cfg)
 {
 	const char *env = cfg && (cfg->flags & PKBOX_F_IGNORE_ENV) ? NULL : getenv("PKBOX_MP_LAZY");
 
-	if (b != PKBOX_BACKEND_MPROTECT)
-		return 0;
 	return (cfg && (cfg->flags & PKBOX_F_MP_LAZY)) || (env && !strcmp(env, "1"));
 }
 
@@ -396,7 +394,7 @@ static int do_init(const struct pkbox_config *cfg)
 	if (rc)
 		return rc;
 	gc_fill(gc, &L, lo, b);
-	gc->mp_lazy = mp_lazy_wanted(cfg, b);
+	gc->mp_lazy = mp_lazy_wanted(cfg);
 	rc = pool_setup(cfg, gc, &L);
 	if (rc) {
 		pool_undo(gc, lo);
