@@ -171,6 +171,27 @@ static long raw4(long nr, long a, long b, long c, long d)
 	return r;
 }
 
+/* No pool here: a child process (MADV_DONTFORK), asked of the kernel
+ * without touching memory (mincore fails with ENOMEM on an unmapped page). */
+bool pkbox__no_pool(void)
+{
+	unsigned char v;
+
+	return raw4(SYS_mincore, (long)PKBOX_GC_ADDR, (long)PAGE, (long)(uintptr_t)&v, 0) == -ENOMEM;
+}
+
+/* The signals the kernel forces (a fault, a refused syscall) blocked when
+ * the handler returns: the next one ends the process, the kernel putting
+ * the default action back (what a sealed child without the pool cannot do
+ * itself: rt_sigaction, exit and kill may be refused there). */
+void pkbox__block_fatal(ucontext_t *uc)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGSYS, SIGILL, SIGFPE, SIGTRAP };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&uc->uc_sigmask, sigs[i]);
+}
+
 /* A child process (a fork() made inside a compartment, or by the host) has
  * no pool (MADV_DONTFORK, init.c): none of the library's state to read, and
  * each read of it would fault again, for ever.  Asked of the kernel without

@@ -26,6 +26,9 @@ int pkbox__rseq_find(struct rseq **area, unsigned *len);
 size_t pkbox__fault_signals(const int **sigs, void **fn);
 void pkbox__host_fs_set(int ti);
 int pkbox__thread_enter(struct pkbox_thread **out);
+/* a child process without the pool, and how a handler ends it there */
+bool pkbox__no_pool(void);
+void pkbox__block_fatal(struct ucontext_t *uc);
 uint64_t pkbox__fs_enter(int *ti);
 void pkbox__fs_leave(uint64_t fs);
 

@@ -81,11 +81,19 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
 	int fti;
-	/* first: off a compartment's TLS copy (see fault.c) */
+
+	(void)sig;
+	if (pkbox__no_pool()) {
+		/* a child without the library's memory (the seal's own probe, a
+		 * host's fork): refused, and the next forced signal ends it */
+		g[REG_RAX] = -EPERM;
+		pkbox__block_fatal(uc);
+		return;
+	}
+	/* then: off a compartment's TLS copy (see fault.c) */
 	uint64_t dom_fs = pkbox__fs_enter(&fti);
 	int saved;
 
-	(void)sig;
 	if (fti == -1) {
 		foreign_thread(g, dom_fs);
 		return;
