@@ -79,9 +79,10 @@ struct pkbox_backend_ops {
 	/* around an outermost call: the lock that serializes calls, if any */
 	void (*call_lock)(void);
 	void (*call_unlock)(void);
-	/* the thread's mask for the timeout signal while a timed call is set up
-	 * and run from the host side (the gate opens it inside where needed) */
-	void (*timer_mask)(void);
+	/* how the thread masks the timeout signal while a timed call is set up
+	 * and run from the host side (SIG_BLOCK: the gate opens it inside;
+	 * SIG_UNBLOCK: open all along) */
+	int timer_how;
 
 	/* ---- faults (fault.c, the SIGSYS handler); async-signal-safe */
 	/* was the interrupted context inside a compartment? */

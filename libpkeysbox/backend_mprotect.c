@@ -479,16 +479,6 @@ static bool mp_lock_mine(void)
 	return (atomic_load(&gatepage()->lock) & ~LOCK_WAITERS) == (uint32_t)pkbox__gettid();
 }
 
-/* the timeout signal blocked outside: gate.S opens it once the host's
- * memory is hidden (the fault exit is the way out then) and blocks it on
- * the way out */
-static void mp_timer_mask(void)
-{
-	static const uint64_t set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
-
-	pkbox__sys(SYS_rt_sigprocmask, 4, SIG_BLOCK, (long)(uintptr_t)&set, 0, 8, 0);
-}
-
 /* ---------------------------------------------------------------- faults */
 
 /* this thread holds the gate lock and is inside */
@@ -688,7 +678,7 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.record_clear = mp_record,
 	.call_lock = mp_call_lock,
 	.call_unlock = mp_call_unlock,
-	.timer_mask = mp_timer_mask,
+	.timer_how = SIG_BLOCK, /* opened by gate.S once the host's memory is hidden, blocked on the way out */
 	.inside = mp_inside,
 	.inside_now = mp_inside_now,
 	.host_fault = mp_host_fault,

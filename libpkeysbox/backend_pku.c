@@ -147,15 +147,6 @@ static void pku_no_lock(void)
 {
 }
 
-/* the timeout signal open all along: outside a compartment its handler
- * ignores it */
-static void pku_timer_mask(void)
-{
-	static const uint64_t set = 1ULL << (PKBOX_TIMEOUT_SIG - 1);
-
-	pkbox__sys(SYS_rt_sigprocmask, 4, SIG_UNBLOCK, (long)(uintptr_t)&set, 0, 8, 0);
-}
-
 /* ---------------------------------------------------------------- faults */
 
 /* PKRU as saved in the signal frame's XSAVE area; NULL if not there
@@ -270,7 +261,7 @@ const struct pkbox_backend_ops pkbox__be_pku = {
 	.record_clear = pku_record_clear,
 	.call_lock = pku_no_lock,
 	.call_unlock = pku_no_lock,
-	.timer_mask = pku_timer_mask,
+	.timer_how = SIG_UNBLOCK, /* open all along: outside a compartment its handler ignores it */
 	.inside = pku_inside,
 	.inside_now = pku_inside_now,
 	.host_fault = pku_host_fault,

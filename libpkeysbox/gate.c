@@ -370,7 +370,7 @@ static int timer_start(unsigned int timeout_ms, int *timer)
 		.it_value = { .tv_sec = timeout_ms / 1000, .tv_nsec = (long)(timeout_ms % 1000) * 1000000L },
 		.it_interval = { .tv_sec = 0, .tv_nsec = 10 * 1000000L },
 	};
-	pkbox__be->timer_mask();
+	pkbox__sys(SYS_rt_sigprocmask, 4, pkbox__be->timer_how, (long)(uintptr_t)&timeout_set, 0, 8, 0);
 	if (pkbox__sys(SYS_timer_settime, 4, *timer, 0, (long)(uintptr_t)&its, 0, 0)) {
 		rc = pkbox__err(-errno, "pkbox_call_timed: timer_settime failed: %s", pkbox__strerror(errno));
 		pkbox__sys(SYS_timer_delete, 1, *timer, 0, 0, 0, 0);
