@@ -103,6 +103,10 @@ struct pkbox_thread {
 	bool used;
 	void *altstack;
 	struct pkbox_hostrun *hr_top; /* the innermost pkbox_host_run() stack */
+	/* the domains (bit = slot) whose stack for this thread is mapped and,
+	 * with key-0 protection, holds its TLS copy: set by the thread under
+	 * the lock, cleared by whoever unmaps or resets them (stacks.c) */
+	uint64_t ready;
 	/* where the mprotect backend's exit path gives the host its memory
 	 * back (gate.S), before the host's own stack is used again */
 	_Alignas(64) unsigned char exit_stack[PKBOX_EXIT_STACK];
@@ -152,7 +156,11 @@ struct pkbox_dom {
 	size_t quota, used_bytes;
 	uintptr_t next;     /* bump pointer in the slot */
 	uint32_t pkru;      /* PKRU inside this domain (pku) */
-	int active;         /* frames currently in this domain, all threads */
+	int active;         /* frames currently in this domain, all threads (atomic: pkbox_call's
+	                     * path without the lock counts itself in) */
+	/* its handle while calls may enter it (live, not faulted, not the
+	 * host's), else 0: what pkbox_call's path without the lock compares */
+	uint64_t call_handle;
 	pkbox_fn callbacks[PKBOX_MAX_CALLBACKS];
 	struct pkbox_fault fault;
 	uint64_t stacks_mapped[PKBOX_MAX_THREADS / 64];
@@ -215,7 +223,9 @@ struct pkbox_state {
 	/* backend.c: protection keys */
 	int key_pool[16], key_pending[16];
 	int nkey_pool, nkey_pending;
-	int active_calls;
+	/* lock.c: odd while a thread holds the library lock (its outermost
+	 * hold); gate.c's path without the lock validates its reads with it */
+	uint64_t lock_seq;
 	int mp_cur;              /* mprotect: domain whose memory stays visible */
 	unsigned long fault_count;
 	unsigned long refusals;  /* syscalls the seal refused to compartments */
