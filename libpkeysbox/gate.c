@@ -54,6 +54,10 @@ OFF(pkbox_record, kind, R_KIND);
 OFF(pkbox_record, target, R_TARGET);
 OFF(pkbox_record, arg, R_ARG);
 OFF(pkbox_record, status, R_STATUS);
+OFF(pkbox_record, slot_top, R_SLOT_TOP);
+OFF(pkbox_record, dom_fs, R_DOM_FS);
+OFF(pkbox_frame, rec, F_REC);
+_Static_assert(PKBOX_RECORDS_SPAN == PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE, "records' span");
 _Static_assert(sizeof(struct pkbox_record) == PKBOX_RECORD_SIZE, "record size");
 OFF(pkbox_frame, host_ret, F_HOST_RET);
 OFF(pkbox_frame, host_rsp, F_HOST_RSP);
@@ -87,12 +91,6 @@ static const char *owner_name(int owner)
 static const char *switch_hint(int err)
 {
 	return err == ENOMEM ? " (the mapping count is exhausted?)" : "";
-}
-
-static struct pkbox_record *record_of(int row, int ti)
-{
-	return (struct pkbox_record *)(pkbox__gc.records_lo +
-				       ((uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti) * PKBOX_RECORD_SIZE);
 }
 
 static uint64_t read_fsbase(void)
@@ -316,7 +314,7 @@ static struct pkbox_frame *frame_setup(struct pkbox_thread *t, struct pkbox_dom 
 	f->prev_depth = t->depth;
 	f->thread = t;
 	f->exit_top = (uint64_t)(uintptr_t)(t->exit_stack + PKBOX_EXIT_STACK);
-	f->rec = record_of(d->idx, t->ti);
+	f->rec = pkbox__record_of(d->idx, t->ti);
 	f->ret = ret;
 	f->outer_lock = t->depth == 0;
 	f->deadline_ns = timeout_ms ? mono_ns() + (uint64_t)timeout_ms * 1000000ULL : 0;
@@ -325,7 +323,7 @@ static struct pkbox_frame *frame_setup(struct pkbox_thread *t, struct pkbox_dom 
 
 /* Every call the path below does not take: under the lock, with each
  * refusal explained. */
-static int call_locked(struct pkbox_thread *t, struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret,
+__attribute__((noinline)) static int call_locked(struct pkbox_thread *t, struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret,
 		       unsigned int timeout_ms)
 {
 	struct pkbox_frame *f;
@@ -372,33 +370,44 @@ static int call_locked(struct pkbox_thread *t, struct pkbox_domain *h, pkbox_fn 
  * granted region and reusing a protection key refuse or wait, as they do
  * for a call under the lock).  Anything else takes the lock. */
 
-/* thread t's frame for a call of fn(arg) in d (t->depth was 0) */
+/* Thread t's frame for a call of fn(arg) in d (t->depth was 0), its gate
+ * record written (live): only what changes from call to call.  The
+ * record's slot top and TLS copy were written with the stack
+ * (pkbox__stack_ensure()); the PKRU is the domain's, kept up to date by
+ * grants.c; the entry path reads all of it from the record. */
 static struct pkbox_frame *frame_fast(struct pkbox_thread *t, struct pkbox_dom *d, pkbox_fn fn, void *arg,
 				      intptr_t *ret)
 {
 	struct pkbox_frame *f = &t->frames[0];
-	int row = d->idx, ti = t->ti;
+	struct pkbox_record *rec = pkbox__record_of(d->idx, t->ti);
 
 	f->dom = d;
 	f->thread = t;
 	f->ret = ret;
-	f->slot_top = pkbox__stack_top(row, ti);
-	f->pkru = __atomic_load_n(&d->pkru, __ATOMIC_RELAXED); /* precomputed (grants.c) */
-	f->e_kind = KIND_CALL;
-	f->e_target = (uint64_t)(uintptr_t)fn;
-	f->e_arg = (uint64_t)(uintptr_t)arg;
-	f->e_status = 0;
-	f->fsbase = read_fsbase();
-	/* key-0 protection: the gate moves FS to the TLS copy */
-	f->dom_fs = pkbox__gc.key0_ro ? pkbox__tls_tp(row, ti) : 0;
-	f->rec = record_of(row, ti);
-	f->prev_depth = 0;
-	f->outer_lock = false; /* (no call lock: lockfree_calls) */
+	f->rec = rec;
+	f->fsbase = read_fsbase(); /* the exit path restores it */
+	f->outer_lock = false;     /* (no call lock: lockfree_calls) */
 	f->deadline_ns = 0;
 	f->sw.err = 0;
+	rec->pkru = __atomic_load_n(&d->pkru, __ATOMIC_RELAXED);
+	rec->kind = KIND_CALL;
+	rec->target = (uint64_t)(uintptr_t)fn;
+	rec->arg = (uint64_t)(uintptr_t)arg;
+	rec->status = 0;
+	__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
 	t->depth = 1;
 	t->top = f;
 	return f;
+}
+
+/* What the general path (host callbacks, faults) reads of a frame that the
+ * path without the lock left out, from its record. */
+static void frame_complete(struct pkbox_frame *f)
+{
+	f->slot_top = f->rec->slot_top;
+	f->pkru = f->rec->pkru;
+	f->dom_fs = f->rec->dom_fs;
+	f->e_kind = KIND_CALL;
 }
 
 /* The frame of a call entered without the lock, or NULL: take the lock. */
@@ -426,18 +435,19 @@ static struct pkbox_frame *call_fast_enter(struct pkbox_thread *t, const struct 
 	return frame_fast(t, d, fn, arg, ret);
 }
 
-/* The call; a return ends here, anything else (a fault, a host callback)
- * goes on as on the locked path.  The record is the backend's plain one
- * (lockfree_calls). */
+/* The call (its record live); a return ends here, anything else (a fault,
+ * a host callback) goes on as on the locked path.  The record is the
+ * backend's plain one (lockfree_calls). */
 __attribute__((noinline)) static int call_fast_run(struct pkbox_frame *f)
 {
-	pkbox__record_write(f);
 	pkbox__inside_set(1);
 	f = gate_paths[pkbox__be->gate & 1](f);
 	pkbox__inside_set(0);
 	pkbox__record_withdraw(f);
-	if (f->reason != EXIT_RETURN || f->sw.err)
+	if (f->reason != EXIT_RETURN || f->sw.err) {
+		frame_complete(f);
 		return call_finish(f);
+	}
 	/* (the outermost frame: the thread is out of every domain) */
 	f->thread->depth = 0;
 	f->thread->top = NULL;

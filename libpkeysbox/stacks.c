@@ -75,6 +75,10 @@ int pkbox__stack_ensure(struct pkbox_dom *d, int ti)
 		tls_copy(d, ti);
 		d->tls_copied[ti / 64] |= bit;
 	}
+	/* the record's fixed part: where the entry path runs the compartment */
+	struct pkbox_record *rec = pkbox__record_of(d->idx, ti);
+	rec->slot_top = pkbox__stack_top(d->idx, ti);
+	rec->dom_fs = pkbox__gc.key0_ro ? pkbox__tls_tp(d->idx, ti) : 0;
 	__atomic_fetch_or(&pkbox__thread_at(ti)->ready, 1ULL << d->idx, __ATOMIC_RELAXED);
 	return 0;
 }

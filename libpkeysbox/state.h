@@ -53,7 +53,8 @@ struct pkbox_record {
 	uint64_t target;
 	uint64_t arg;
 	uint64_t status;
-	uint64_t pad[2];
+	uint64_t slot_top; /* the top of the (domain, thread) stack slot: the stack the entry runs on */
+	uint64_t dom_fs;   /* key-0 protection: the thread pointer of its TLS copy (0: FS unchanged) */
 };
 
 /* mprotect backend: the first protection change of a switch that failed */
@@ -88,7 +89,8 @@ struct pkbox_frame {
 	 * writable in compartments (see pkbox_host_run(3)) */
 	struct pkbox_dom *dom;
 	struct pkbox_thread *thread;
-	struct pkbox_record *rec;
+	struct pkbox_record *rec; /* (F_REC: the WRPKRU entry path reads it, and trusts nothing
+	                           * of it before it has checked the record after the switch) */
 	intptr_t *ret;
 	int prev_depth;
 	bool outer_lock;
@@ -324,6 +326,13 @@ static inline uintptr_t pkbox__stack_top(int row, int ti)
 	uint64_t slot = (uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti;
 
 	return pkbox__gc.stacks_lo + ((slot + 1) << pkbox__gc.stride_shift);
+}
+
+/* the gate record of thread ti in domain row `row`: pure layout */
+static inline struct pkbox_record *pkbox__record_of(int row, int ti)
+{
+	return (struct pkbox_record *)(pkbox__gc.records_lo +
+				       ((uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti) * PKBOX_RECORD_SIZE);
 }
 
 /* compartment heaps (alloc.c): the arena of domain slot i, readable by all */
