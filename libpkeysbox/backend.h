@@ -39,6 +39,10 @@ struct pkbox_backend_ops {
 	int gate;               /* PKBOX_GATE_*: the entry and exit path gate.S takes */
 	bool keyed;             /* memory carries its domain's protection key (the seal checks it) */
 	const char *no_key0;    /* why key-0 protection cannot be had; NULL: it may */
+	/* a call needs no lock and no hook around the switch, and its gate
+	 * record is pkbox__record_write()'s: pkbox_call() may take its path
+	 * without the library lock (gate.c) */
+	bool lockfree_calls;
 
 	/* ---- set-up (init.c) */
 	/* 0 when this backend can run here, else -errno with a message */
@@ -125,6 +129,27 @@ static inline void pkbox__reset_range(uintptr_t base, size_t len)
 {
 	pkbox__madvise(base, len, MADV_DONTNEED);
 	pkbox__be->to_key0(base, len, PROT_NONE);
+}
+
+/* The gate record the WRPKRU entry path checks (gate.S), from frame f:
+ * written by the host, in pages compartments cannot write; the magic last,
+ * so a record is whole once it is live. */
+static inline void pkbox__record_write(struct pkbox_frame *f)
+{
+	struct pkbox_record *rec = f->rec;
+
+	rec->pkru = f->pkru;
+	rec->kind = f->e_kind;
+	rec->target = f->e_target;
+	rec->arg = f->e_arg;
+	rec->status = f->e_status;
+	__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
+}
+
+/* the record withdrawn: no entry passes its check any more */
+static inline void pkbox__record_withdraw(struct pkbox_frame *f)
+{
+	__atomic_store_n(&f->rec->magic, 0, __ATOMIC_RELEASE);
 }
 
 /* backend_mprotect.c: what gate.S calls on the mprotect path, with host

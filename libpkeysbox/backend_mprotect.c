@@ -663,6 +663,7 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.gate = PKBOX_GATE_SYSCALL,
 	.keyed = false,
 	.no_key0 = "the mprotect backend cannot write-protect key-0 memory at each switch",
+	.lockfree_calls = false,
 	.usable = mp_usable,
 	.lib_keys = mp_lib_keys,
 	.lock_word = mp_lock_word,

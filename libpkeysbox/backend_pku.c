@@ -127,19 +127,12 @@ static int pku_leave(struct pkbox_switch *sw)
 
 static void pku_record_publish(struct pkbox_frame *f)
 {
-	struct pkbox_record *rec = f->rec;
-
-	rec->pkru = f->pkru;
-	rec->kind = f->e_kind;
-	rec->target = f->e_target;
-	rec->arg = f->e_arg;
-	rec->status = f->e_status;
-	__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
+	pkbox__record_write(f);
 }
 
 static void pku_record_clear(struct pkbox_frame *f)
 {
-	__atomic_store_n(&f->rec->magic, 0, __ATOMIC_RELEASE);
+	pkbox__record_withdraw(f);
 }
 
 /* calls on several threads run at once */
@@ -246,6 +239,7 @@ const struct pkbox_backend_ops pkbox__be_pku = {
 	.gate = PKBOX_GATE_WRPKRU,
 	.keyed = true,
 	.no_key0 = NULL,
+	.lockfree_calls = true,
 	.usable = pku_usable,
 	.lib_keys = pku_lib_keys,
 	.lock_word = pku_lock_word,

@@ -81,6 +81,7 @@ int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out)
 	d->next = pkbox__slot_lo(d->idx) + PAGE;
 	d->pkru = pkbox__dom_pkru(d);
 	pkbox__st->dom_live |= 1ULL << d->idx;
+	pkbox__dom_callable(d, true);
 	*out = d;
 	return 0;
 }
@@ -111,9 +112,20 @@ static uint64_t dom_clear(struct pkbox_dom *d)
 	return touched;
 }
 
+/* Calls may enter d (or not) without the lock (gate.c): its handle where
+ * pkbox_call() compares it, or 0. */
+void pkbox__dom_callable(struct pkbox_dom *d, bool on)
+{
+	__atomic_store_n(&d->call_handle, on ? (uint64_t)(uintptr_t)pkbox__dom_handle(d) : 0, __ATOMIC_RELEASE);
+}
+
+/* (under the lock, after whose full barrier a call that entered without it
+ * is counted: lock.c) */
 static int dom_busy(struct pkbox_dom *d)
 {
-	return d->active ? pkbox__err(-EBUSY, "domain %s: a thread is inside it", d->name) : 0;
+	if (__atomic_load_n(&d->active, __ATOMIC_SEQ_CST))
+		return pkbox__err(-EBUSY, "domain %s: a thread is inside it", d->name);
+	return 0;
 }
 
 int pkbox__dom_destroy(struct pkbox_dom *d)
@@ -123,6 +135,7 @@ int pkbox__dom_destroy(struct pkbox_dom *d)
 	int rc = dom_busy(d);
 	if (rc)
 		return rc;
+	pkbox__dom_callable(d, false);
 	uint64_t touched = dom_clear(d);
 	pkbox__stacks_release(d);
 	pkbox__pkey_free(d->pkey);
@@ -144,8 +157,9 @@ int pkbox__dom_reset(struct pkbox_dom *d)
 	uint64_t touched = dom_clear(d);
 	d->faulted = false;
 	d->has_fault = false;
-	memset(d->tls_copied, 0, sizeof(d->tls_copied));
+	pkbox__stacks_unready(d);
 	pkbox__pkru_update(touched);
+	pkbox__dom_callable(d, true);
 	return 0;
 }
 
@@ -167,7 +181,7 @@ int pkbox__dom_free(struct pkbox_dom *d, void *ptr)
 
 	if (r < 0)
 		return r;
-	if (pkbox__st->regions[r].ngrants && d->active)
+	if (pkbox__st->regions[r].ngrants && __atomic_load_n(&d->active, __ATOMIC_SEQ_CST))
 		return pkbox__err(-EBUSY, "pkbox_free: %p is granted and its domain is running", ptr);
 	pkbox__pkru_update(pkbox__region_release(r));
 	return 0;

@@ -4,6 +4,7 @@
 #ifndef PKBOX_DOMAIN_H
 #define PKBOX_DOMAIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,9 @@ struct pkbox_dom;
 
 struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err);
 struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d);
+/* on: calls may enter d without the library lock (gate.c); off: they take
+ * the lock and are told why not (destroyed, faulted) */
+void pkbox__dom_callable(struct pkbox_dom *d, bool on);
 
 /* a new domain (quota 0: the default): 0 and *out, or -errno */
 int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out);

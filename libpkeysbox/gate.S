@@ -35,9 +35,8 @@
 #define SYS_exit 60
 #define SYS_sched_yield 24
 
-/* wrpkru; rdfsbase %rcx; wrfsbase %rcx */
+/* wrpkru; wrfsbase %rcx */
 #define WRPKRU .byte 0x0f,0x01,0xef
-#define RDFSBASE_RCX .byte 0xf3,0x48,0x0f,0xae,0xc1
 #define WRFSBASE_RCX .byte 0xf3,0x48,0x0f,0xae,0xd1
 
 	.text
@@ -77,43 +76,36 @@ pkbox__gate_text_start:
 	.type pkbox__gate_enter_wrpkru, @function
 pkbox__gate_enter_wrpkru:
 	SAVE_HOST
-	/* key-0 protection: the compartment's own copy of this thread's TLS
-	 * (a compartment may set FS itself; the exit path restores the host's) */
-	movq	F_DOM_FS(%rdi), %rcx
-	testq	%rcx, %rcx
-	jz	1f
-	WRFSBASE_RCX
-1:	movq	F_SLOT_TOP(%rdi), %r14
-	movl	F_PKRU(%rdi), %eax
+	movq	F_REC(%rdi), %rsi
+	movl	R_PKRU(%rsi), %eax
 	xorl	%ecx, %ecx
 	xorl	%edx, %edx
 	.globl pkbox__wrpkru_enter
 	.hidden pkbox__wrpkru_enter
 pkbox__wrpkru_enter:
 	WRPKRU
+	/* rsi must be a gate record: inside the records, on a record's start */
 	movabsq	$PKBOX_GC_ADDR, %r11
-	/* r14 must be the top of a domain stack slot */
-	movq	%r14, %rdx
-	subq	GC_STACKS_LO(%r11), %rdx
-	jbe	.Ldie_wrpkru
-	cmpq	GC_STACKS_DOM_SPAN(%r11), %rdx
-	ja	.Ldie_wrpkru
-	movq	GC_SHIFT(%r11), %rcx
-	movq	%rdx, %rsi
-	shrq	%cl, %rsi
-	movq	%rsi, %r8
-	shlq	%cl, %r8
-	cmpq	%r8, %rdx
-	jne	.Ldie_wrpkru
-	decq	%rsi
-	shlq	$6, %rsi
-	addq	GC_RECORDS(%r11), %rsi
-	/* the slot's record must be live and name exactly this PKRU */
+	movq	%rsi, %rdx
+	subq	GC_RECORDS(%r11), %rdx
+	cmpq	$PKBOX_RECORDS_SPAN, %rdx
+	jae	.Ldie_wrpkru
+	testl	$(PKBOX_RECORD_SIZE - 1), %edx
+	jnz	.Ldie_wrpkru
+	/* live (only the host writes records: compartments' PKRU write-disables
+	 * them) and naming exactly this PKRU */
 	movabsq	$PKBOX_RECORD_MAGIC, %r8
 	cmpq	%r8, R_MAGIC(%rsi)
 	jne	.Ldie_wrpkru
 	cmpq	%rax, R_PKRU(%rsi)
 	jne	.Ldie_wrpkru
+	/* key-0 protection: the compartment's own copy of this thread's TLS
+	 * (a compartment may set FS itself; the exit path restores the host's) */
+	movq	R_DOM_FS(%rsi), %rcx
+	testq	%rcx, %rcx
+	jz	1f
+	WRFSBASE_RCX
+1:	movq	R_SLOT_TOP(%rsi), %r14
 	movq	R_KIND(%rsi), %rdx
 	movq	R_TARGET(%rsi), %r11
 	movq	R_ARG(%rsi), %rdi
@@ -239,12 +231,9 @@ pkbox__gate_enter_syscall:
 	popq	%rbx
 	ret
 
-/* Where a domain function returns to (pushed by the entry path): straight
- * to the exit path of the switch it came in by. */
-.Lexit_ret_wrpkru:
-	movq	%rax, %r8
-	movl	$EXIT_RETURN, %r15d
-	jmp	.Lexit_wrpkru
+/* Where a domain function returns to after a syscall entry (pushed by the
+ * entry path): straight to the exit path of the same switch.  (The WRPKRU
+ * switch's is further down, before its exit.) */
 .Lexit_ret_syscall:
 	movq	%rax, %r8
 	movl	$EXIT_RETURN, %r15d
@@ -336,13 +325,17 @@ pkbox__gate_exit_fault:
 	cld
 	cmpq	$0, GC_FSGSBASE(%r11)
 	je	1f
-	RDFSBASE_RCX
-	cmpq	F_FSBASE(%rdi), %rcx
-	je	1f
 	movq	F_FSBASE(%rdi), %rcx
 	WRFSBASE_RCX
 1:
 .endm
+
+/* Where a domain function returns to after a WRPKRU entry (pushed by the
+ * entry path): its exit, just below. */
+.Lexit_ret_wrpkru:
+	movq	%rax, %r8
+	movl	$EXIT_RETURN, %r15d
+	/* fall through */
 
 /* The WRPKRU switch's exit: the host's PKRU (0), checked. */
 .Lexit_wrpkru:

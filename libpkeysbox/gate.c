@@ -16,7 +16,6 @@
 #include "fmt.h"
 #include "gate.h"
 #include "gate_layout.h"
-#include "keys.h"
 #include "lock.h"
 #include "msg.h"
 #include "pages.h"
@@ -25,6 +24,7 @@
 #include "stacks.h"
 #include "state.h"
 #include "sys.h"
+#include "threads.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -54,6 +54,10 @@ OFF(pkbox_record, kind, R_KIND);
 OFF(pkbox_record, target, R_TARGET);
 OFF(pkbox_record, arg, R_ARG);
 OFF(pkbox_record, status, R_STATUS);
+OFF(pkbox_record, slot_top, R_SLOT_TOP);
+OFF(pkbox_record, dom_fs, R_DOM_FS);
+OFF(pkbox_frame, rec, F_REC);
+_Static_assert(PKBOX_RECORDS_SPAN == PKBOX_MAX_DOMAINS * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE, "records' span");
 _Static_assert(sizeof(struct pkbox_record) == PKBOX_RECORD_SIZE, "record size");
 OFF(pkbox_frame, host_ret, F_HOST_RET);
 OFF(pkbox_frame, host_rsp, F_HOST_RSP);
@@ -89,12 +93,6 @@ static const char *switch_hint(int err)
 	return err == ENOMEM ? " (the mapping count is exhausted?)" : "";
 }
 
-static struct pkbox_record *record_of(int row, int ti)
-{
-	return (struct pkbox_record *)(pkbox__gc.records_lo +
-				       ((uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti) * PKBOX_RECORD_SIZE);
-}
-
 static uint64_t read_fsbase(void)
 {
 	return pkbox__gc.fsgsbase ? pkbox__rdfsbase() : 0;
@@ -118,6 +116,7 @@ static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)
 	if (x->pkey < 0)
 		x->pkey = key;
 	d->faulted = true;
+	pkbox__dom_callable(d, false);
 	d->has_fault = true;
 	pkbox__st->fault_count++;
 	pkbox__msg(PKBOX_INFO, "fault in domain %s: %s at %#lx (owner %s, key %d, signal %d, si_code %d)",
@@ -190,6 +189,7 @@ static int call_not_entered(struct pkbox_frame *f, struct pkbox_dom *d)
 
 	if (f->e_kind != KIND_CALL) {
 		d->faulted = true;
+		pkbox__dom_callable(d, false);
 		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
 	}
 	return pkbox__err(-e, "pkbox_call: cannot hide memory of domain %s from domain %s: %s%s%s",
@@ -210,6 +210,7 @@ static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 		if (f->reason == EXIT_FAULT)
 			record_fault(d, f);
 		d->faulted = true;
+		pkbox__dom_callable(d, false);
 		UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
 		return pkbox__err(-e, "pkbox_call: cannot give memory of domain %s back after a call into domain %s: %s%s",
 				  owner_name(f->sw.owner), d->name, pkbox__strerror(e), switch_hint(e));
@@ -227,25 +228,32 @@ static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 	return pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
 }
 
-/* The call proper, from a frame set up by pkbox__call().  Once a
- * compartment has run, everything comes from the frame the gate's exit
- * path returns (found from the stack slot and the library's state, never
- * from the host's stack) and from registers the gate restored: a value
- * spilled on the host's stack before the call (the frame pointer, where to
- * store the result, the backend) could have been rewritten by the
- * compartment where it may write key-0 memory.  The gate path is called
- * from here directly: the return address it saves is this function's. */
-__attribute__((noinline)) static int call_run(struct pkbox_frame *f)
+/* One trip through the gate with frame f: its record published, the
+ * compartment run (or resumed) until it leaves, the record withdrawn.
+ * Once a compartment has run, everything comes from the frame the gate's
+ * exit path returns (found from the stack slot and the library's state,
+ * never from the host's stack) and from registers the gate restored: a
+ * value spilled on the host's stack before the call (the frame pointer,
+ * where to store the result, the backend) could have been rewritten by the
+ * compartment where it may write key-0 memory. */
+__attribute__((noinline)) static struct pkbox_frame *call_switch(struct pkbox_frame *f)
 {
-	do {
-		pkbox__be->record_publish(f);
-		pkbox__inside_set(1);
-		f = gate_paths[pkbox__be->gate & 1](f);
-		pkbox__inside_set(0);
-		/* (the exit path gave the host its memory back) */
-		pkbox__be->record_clear(f);
-		/* (memory not given back: no callback runs with the host short of it) */
-	} while (f->reason == EXIT_CALLBACK && !f->sw.err && run_callback(f));
+	pkbox__be->record_publish(f);
+	pkbox__inside_set(1);
+	f = gate_paths[pkbox__be->gate & 1](f);
+	pkbox__inside_set(0);
+	/* (the exit path gave the host its memory back) */
+	pkbox__be->record_clear(f);
+	return f;
+}
+
+/* After the first trip: host callbacks run and the compartment resumed
+ * until the call ends (memory not given back: no callback runs with the
+ * host short of it), then what it came to, under the lock. */
+static int call_finish(struct pkbox_frame *f)
+{
+	while (f->reason == EXIT_CALLBACK && !f->sw.err && run_callback(f))
+		f = call_switch(f);
 
 	struct pkbox_thread *t = f->thread;
 	struct pkbox_dom *d = f->dom;
@@ -256,8 +264,7 @@ __attribute__((noinline)) static int call_run(struct pkbox_frame *f)
 	if (f->outer_lock)
 		pkbox__be->call_unlock();
 	pkbox__lock();
-	d->active--;
-	pkbox__calls_adjust(-1);
+	__atomic_fetch_sub(&d->active, 1, __ATOMIC_SEQ_CST);
 	rc = call_outcome(f, d);
 	pkbox__unlock();
 	return rc;
@@ -307,16 +314,18 @@ static struct pkbox_frame *frame_setup(struct pkbox_thread *t, struct pkbox_dom 
 	f->prev_depth = t->depth;
 	f->thread = t;
 	f->exit_top = (uint64_t)(uintptr_t)(t->exit_stack + PKBOX_EXIT_STACK);
-	f->rec = record_of(d->idx, t->ti);
+	f->rec = pkbox__record_of(d->idx, t->ti);
 	f->ret = ret;
 	f->outer_lock = t->depth == 0;
 	f->deadline_ns = timeout_ms ? mono_ns() + (uint64_t)timeout_ms * 1000000ULL : 0;
 	return f;
 }
 
-int pkbox__call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms)
+/* Every call the path below does not take: under the lock, with each
+ * refusal explained. */
+__attribute__((noinline)) static int call_locked(struct pkbox_thread *t, struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret,
+		       unsigned int timeout_ms)
 {
-	struct pkbox_thread *t;
 	struct pkbox_frame *f;
 	struct pkbox_dom *d;
 	int rc = host_allowed("pkbox_call");
@@ -325,9 +334,11 @@ int pkbox__call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, u
 		return rc;
 	if (!fn)
 		return pkbox__err(-EINVAL, "pkbox_call: fn is NULL");
-	rc = pkbox__thread_enter(&t);
-	if (rc)
-		return rc;
+	if (!t) {
+		rc = pkbox__thread_enter(&t);
+		if (rc)
+			return rc;
+	}
 	pkbox__lock();
 	d = pkbox__dom_get(h, &rc);
 	if (d)
@@ -337,15 +348,127 @@ int pkbox__call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, u
 		return rc;
 	}
 	f = frame_setup(t, d, fn, arg, ret, timeout_ms);
-	d->active++;
-	pkbox__calls_adjust(1);
+	__atomic_fetch_add(&d->active, 1, __ATOMIC_SEQ_CST);
 	pkbox__unlock();
 
 	if (f->outer_lock)
 		pkbox__be->call_lock();
 	t->depth++;
 	t->top = f;
-	return call_run(f);
+	return call_finish(call_switch(f));
+}
+
+/* ------------------------------------------------- the path without the lock
+ *
+ * An outermost call, untimed, into a domain this thread has called before
+ * (its stack mapped, its TLS copy made), with a backend whose calls need
+ * no lock (pku): what the locked path checks, from words kept for it.
+ * Every one of these reads lies between two reads of the lock's sequence
+ * word (lock.c), which agree and are even only if no thread held the lock
+ * meanwhile; the domain's active count is raised before the second read, so
+ * whoever takes the lock later sees the call (destroy, reset, freeing a
+ * granted region and reusing a protection key refuse or wait, as they do
+ * for a call under the lock).  Anything else takes the lock. */
+
+/* Thread t's frame for a call of fn(arg) in d (t->depth was 0), its gate
+ * record written (live): only what changes from call to call.  The
+ * record's slot top and TLS copy were written with the stack
+ * (pkbox__stack_ensure()); the PKRU is the domain's, kept up to date by
+ * grants.c; the entry path reads all of it from the record. */
+static struct pkbox_frame *frame_fast(struct pkbox_thread *t, struct pkbox_dom *d, pkbox_fn fn, void *arg,
+				      intptr_t *ret)
+{
+	struct pkbox_frame *f = &t->frames[0];
+	struct pkbox_record *rec = pkbox__record_of(d->idx, t->ti);
+
+	f->dom = d;
+	f->thread = t;
+	f->ret = ret;
+	f->rec = rec;
+	f->fsbase = read_fsbase(); /* the exit path restores it */
+	f->outer_lock = false;     /* (no call lock: lockfree_calls) */
+	f->deadline_ns = 0;
+	f->sw.err = 0;
+	rec->pkru = __atomic_load_n(&d->pkru, __ATOMIC_RELAXED);
+	rec->kind = KIND_CALL;
+	rec->target = (uint64_t)(uintptr_t)fn;
+	rec->arg = (uint64_t)(uintptr_t)arg;
+	rec->status = 0;
+	__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
+	t->depth = 1;
+	t->top = f;
+	return f;
+}
+
+/* What the general path (host callbacks, faults) reads of a frame that the
+ * path without the lock left out, from its record. */
+static void frame_complete(struct pkbox_frame *f)
+{
+	f->slot_top = f->rec->slot_top;
+	f->pkru = f->rec->pkru;
+	f->dom_fs = f->rec->dom_fs;
+	f->e_kind = KIND_CALL;
+}
+
+/* The frame of a call entered without the lock, or NULL: take the lock. */
+static struct pkbox_frame *call_fast_enter(struct pkbox_thread *t, const struct pkbox_domain *h, pkbox_fn fn,
+					   void *arg, intptr_t *ret)
+{
+	struct pkbox_state *st = pkbox__st;
+	uint64_t seq = __atomic_load_n(&st->lock_seq, __ATOMIC_ACQUIRE);
+	/* handles are generation << 16 | slot + 1 (domain.c) */
+	uint32_t idx = (uint32_t)(uint16_t)(uintptr_t)h - 1u;
+
+	if ((seq & 1) || t->depth || idx >= PKBOX_MAX_DOMAINS)
+		return NULL;
+	struct pkbox_dom *d = &st->doms[idx];
+	/* the handle names this generation, which is live and not faulted
+	 * (and not the host's domain); this thread's stack there is ready */
+	if (__atomic_load_n(&d->call_handle, __ATOMIC_RELAXED) != (uint64_t)(uintptr_t)h ||
+	    !((__atomic_load_n(&t->ready, __ATOMIC_RELAXED) >> idx) & 1))
+		return NULL;
+	__atomic_fetch_add(&d->active, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&st->lock_seq, __ATOMIC_SEQ_CST) != seq) {
+		__atomic_fetch_sub(&d->active, 1, __ATOMIC_SEQ_CST);
+		return NULL;
+	}
+	return frame_fast(t, d, fn, arg, ret);
+}
+
+/* The call (its record live); a return ends here, anything else (a fault,
+ * a host callback) goes on as on the locked path.  The record is the
+ * backend's plain one (lockfree_calls). */
+__attribute__((noinline)) static int call_fast_run(struct pkbox_frame *f)
+{
+	pkbox__inside_set(1);
+	f = gate_paths[pkbox__be->gate & 1](f);
+	pkbox__inside_set(0);
+	pkbox__record_withdraw(f);
+	if (f->reason != EXIT_RETURN || f->sw.err) {
+		frame_complete(f);
+		return call_finish(f);
+	}
+	/* (the outermost frame: the thread is out of every domain) */
+	f->thread->depth = 0;
+	f->thread->top = NULL;
+	__atomic_fetch_sub(&f->dom->active, 1, __ATOMIC_SEQ_CST);
+	if (f->ret)
+		*f->ret = (intptr_t)f->val[0];
+	return 0;
+}
+
+int pkbox__call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, unsigned int timeout_ms)
+{
+	struct pkbox_thread *t = pkbox__thread_mine();
+
+	/* (inside a compartment the library's state is out of reach: asked first) */
+	if (!pkbox__inside() && t && fn && !timeout_ms && pkbox__be->lockfree_calls && !pkbox__gc.seal_failed) {
+		struct pkbox_frame *f = call_fast_enter(t, h, fn, arg, ret);
+
+		if (f)
+			return call_fast_run(f);
+	}
+	return call_locked(t, h, fn, arg, ret, timeout_ms);
 }
 
 /* ------------------------------------------------------- timed calls */

@@ -40,6 +40,10 @@
 #define R_TARGET 24
 #define R_ARG 32
 #define R_STATUS 40
+#define R_SLOT_TOP 48
+#define R_DOM_FS 56
+/* all records: one per (domain slot, thread), from GC_RECORDS */
+#define PKBOX_RECORDS_SPAN (64 * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE)
 
 /* struct pkbox_frame */
 #define F_HOST_RET 0
@@ -65,6 +69,7 @@
 #define F_DOM_FS 192
 #define F_EXIT_TOP 200
 #define F_DEADLINE 208
+#define F_REC 232 /* struct pkbox_record *: the record the WRPKRU entry checks */
 
 /* the signal that ends a timed call (pkbox_call_timed(3)): SIGRTMAX - 1 */
 #define PKBOX_TIMEOUT_SIG 63

@@ -16,7 +16,7 @@ int pkbox__pkey_alloc(void)
 {
 	struct pkbox_state *st = pkbox__st;
 
-	if (!st->active_calls) {
+	if (!pkbox__calls_active()) {
 		while (st->nkey_pending)
 			st->key_pool[st->nkey_pool++] = st->key_pending[--st->nkey_pending];
 	}
@@ -32,13 +32,18 @@ void pkbox__pkey_free(int k)
 
 	if (k < 0)
 		return;
-	if (st->active_calls)
+	if (pkbox__calls_active())
 		st->key_pending[st->nkey_pending++] = k;
 	else
 		st->key_pool[st->nkey_pool++] = k;
 }
 
-void pkbox__calls_adjust(int delta)
+/* Under the lock, whose taking is a full barrier (lock.c): a call that
+ * pkbox_call's path without the lock committed to before is counted. */
+bool pkbox__calls_active(void)
 {
-	pkbox__st->active_calls += delta;
+	for (int i = 0; i < PKBOX_MAX_DOMAINS; i++)
+		if (__atomic_load_n(&pkbox__st->doms[i].active, __ATOMIC_SEQ_CST))
+			return true;
+	return false;
 }

@@ -12,12 +12,25 @@ static pthread_mutex_t *lock_mu(void)
 	return (pthread_mutex_t *)(uintptr_t)pkbox__gc.mu;
 }
 
+/* how deep this thread holds the (recursive) lock */
+static __thread PKBOX_TLS int held;
+
+/* The outermost lock makes the state's lock_seq odd, its unlock even again:
+ * pkbox_call's path without the lock (gate.c) reads what it needs between
+ * two reads of it and takes it as read under the lock when both agree and
+ * are even.  The increment is a full barrier: what the holder reads after
+ * it (a domain's active count) sees every call that such a path committed
+ * to before it. */
 void pkbox__lock(void)
 {
 	pthread_mutex_lock(lock_mu());
+	if (!held++)
+		__atomic_fetch_add(&pkbox__st->lock_seq, 1, __ATOMIC_SEQ_CST);
 }
 
 void pkbox__unlock(void)
 {
+	if (!--held)
+		__atomic_fetch_add(&pkbox__st->lock_seq, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(lock_mu());
 }

@@ -16,7 +16,7 @@
 #include "phase.h"
 #include "state.h"
 
-static __thread PKBOX_TLS char pending[256];
+__thread PKBOX_TLS char pkbox__pending_buf[256];
 static __thread PKBOX_TLS char last_error[256];
 
 /* write(2), not stdio: stderr's FILE is key-0 memory */
@@ -67,31 +67,26 @@ int pkbox__err(int err, const char *fmt, ...)
 	pkbox_print_fn fn = pkbox__print_fn();
 
 	va_start(ap, fmt);
-	pkbox__vfmt(pending, sizeof(pending), fmt, ap);
+	pkbox__vfmt(pkbox__pending_buf, sizeof(pkbox__pending_buf), fmt, ap);
 	va_end(ap);
 	if (fn)
-		fn(PKBOX_DEBUG, pending);
+		fn(PKBOX_DEBUG, pkbox__pending_buf);
 	errno = saved;
 	return err;
 }
 
 const char *pkbox__pending(void)
 {
-	return pending;
-}
-
-void pkbox__pending_clear(void)
-{
-	pending[0] = 0;
+	return pkbox__pending_buf;
 }
 
 void pkbox__publish(const char *fn, int err)
 {
-	if (pending[0])
-		memcpy(last_error, pending, sizeof(last_error));
+	if (pkbox__pending_buf[0])
+		memcpy(last_error, pkbox__pending_buf, sizeof(last_error));
 	else
 		pkbox__fmt(last_error, sizeof(last_error), "%s: %s", fn, pkbox__errtext(err));
-	pending[0] = 0;
+	pkbox__pending_buf[0] = 0;
 }
 
 const char *pkbox__last_error(void)

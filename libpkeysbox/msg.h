@@ -19,7 +19,13 @@ const char *pkbox__pending(void);
 /* the API edge: pending message (or "fn: strerror(err)") becomes
  * pkbox_last_error(); the pending one is cleared */
 void pkbox__publish(const char *fn, int err);
-void pkbox__pending_clear(void);
+/* (msg.c's; inline below: every successful exported function clears it) */
+extern __thread __attribute__((tls_model("initial-exec"))) char pkbox__pending_buf[256];
+
+static inline void pkbox__pending_clear(void)
+{
+	pkbox__pending_buf[0] = 0;
+}
 /* where messages go now: NULL inside a compartment (library memory is out
  * of reach there) */
 pkbox_print_fn pkbox__print_fn(void);

@@ -38,6 +38,7 @@
 #include "backend.h"
 #include "fault.h"
 #include "fmt.h"
+#include "keys.h"
 #include "landlock.h"
 #include "lock.h"
 #include "msg.h"
@@ -86,7 +87,7 @@ static int state_check(void)
 		return pkbox__err(-EPERM, "pkbox_seal: an earlier seal did not verify; no compartment runs in this process");
 	if (pkbox__st->sealed)
 		return pkbox__err(-EALREADY, "pkbox_seal: the process is sealed already");
-	if (pkbox__st->active_calls)
+	if (pkbox__calls_active())
 		return pkbox__err(-EBUSY, "pkbox_seal: a thread is inside a compartment");
 	return 0;
 }

@@ -22,16 +22,6 @@ int pkbox__stack_row_of(uintptr_t a)
 	return (int)(((a - pkbox__gc.stacks_lo) >> pkbox__gc.stride_shift) / PKBOX_MAX_THREADS);
 }
 
-/* Key-0 protection: the thread pointer of thread ti's TLS copy in domain
- * row, at the bottom of its stack slot (a stack that overflows runs into
- * its own copy first, then faults below it). */
-uintptr_t pkbox__tls_tp(int row, int ti)
-{
-	uintptr_t bottom = pkbox__stack_top(row, ti) - pkbox__gc.stack_size;
-
-	return (bottom + pkbox__gc.tls_below + pkbox__gc.tls_align - 1) & ~(uintptr_t)(pkbox__gc.tls_align - 1);
-}
-
 /* glibc's dtv_t */
 struct pkbox_dtv {
 	uintptr_t val, to_free;
@@ -85,7 +75,22 @@ int pkbox__stack_ensure(struct pkbox_dom *d, int ti)
 		tls_copy(d, ti);
 		d->tls_copied[ti / 64] |= bit;
 	}
+	/* the record's fixed part: where the entry path runs the compartment */
+	struct pkbox_record *rec = pkbox__record_of(d->idx, ti);
+	rec->slot_top = pkbox__stack_top(d->idx, ti);
+	rec->dom_fs = pkbox__gc.key0_ro ? pkbox__tls_tp(d->idx, ti) : 0;
+	__atomic_fetch_or(&pkbox__thread_at(ti)->ready, 1ULL << d->idx, __ATOMIC_RELAXED);
 	return 0;
+}
+
+/* No thread's stack in d is ready any more (each one's next call into d
+ * takes the lock and pkbox__stack_ensure()); the TLS copies are made
+ * again. */
+void pkbox__stacks_unready(struct pkbox_dom *d)
+{
+	memset(d->tls_copied, 0, sizeof(d->tls_copied));
+	for (int ti = 0; ti < PKBOX_MAX_THREADS; ti++)
+		__atomic_fetch_and(&pkbox__thread_at(ti)->ready, ~(1ULL << d->idx), __ATOMIC_RELAXED);
 }
 
 void pkbox__stacks_release(struct pkbox_dom *d)
@@ -98,5 +103,5 @@ void pkbox__stacks_release(struct pkbox_dom *d)
 	memset((void *)(pkbox__gc.records_lo + (uintptr_t)d->idx * PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE), 0,
 	       PKBOX_MAX_THREADS * PKBOX_RECORD_SIZE);
 	memset(d->stacks_mapped, 0, sizeof(d->stacks_mapped));
-	memset(d->tls_copied, 0, sizeof(d->tls_copied));
+	pkbox__stacks_unready(d);
 }

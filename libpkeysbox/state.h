@@ -54,7 +54,8 @@ struct pkbox_record {
 	uint64_t target;
 	uint64_t arg;
 	uint64_t status;
-	uint64_t pad[2];
+	uint64_t slot_top; /* the top of the (domain, thread) stack slot: the stack the entry runs on */
+	uint64_t dom_fs;   /* key-0 protection: the thread pointer of its TLS copy (0: FS unchanged) */
 };
 
 /* mprotect backend: the first protection change of a switch that failed */
@@ -89,7 +90,8 @@ struct pkbox_frame {
 	 * writable in compartments (see pkbox_host_run(3)) */
 	struct pkbox_dom *dom;
 	struct pkbox_thread *thread;
-	struct pkbox_record *rec;
+	struct pkbox_record *rec; /* (F_REC: the WRPKRU entry path reads it, and trusts nothing
+	                           * of it before it has checked the record after the switch) */
 	intptr_t *ret;
 	int prev_depth;
 	bool outer_lock;
@@ -104,6 +106,10 @@ struct pkbox_thread {
 	bool used;
 	void *altstack;
 	struct pkbox_hostrun *hr_top; /* the innermost pkbox_host_run() stack */
+	/* the domains (bit = slot) whose stack for this thread is mapped and,
+	 * with key-0 protection, holds its TLS copy: set by the thread under
+	 * the lock, cleared by whoever unmaps or resets them (stacks.c) */
+	uint64_t ready;
 	/* where the mprotect backend's exit path gives the host its memory
 	 * back (gate.S), before the host's own stack is used again */
 	_Alignas(64) unsigned char exit_stack[PKBOX_EXIT_STACK];
@@ -153,7 +159,11 @@ struct pkbox_dom {
 	size_t quota, used_bytes;
 	uintptr_t next;     /* bump pointer in the slot */
 	uint32_t pkru;      /* PKRU inside this domain (pku) */
-	int active;         /* frames currently in this domain, all threads */
+	int active;         /* frames currently in this domain, all threads (atomic: pkbox_call's
+	                     * path without the lock counts itself in) */
+	/* its handle while calls may enter it (live, not faulted, not the
+	 * host's), else 0: what pkbox_call's path without the lock compares */
+	uint64_t call_handle;
 	pkbox_fn callbacks[PKBOX_MAX_CALLBACKS];
 	struct pkbox_fault fault;
 	uint64_t stacks_mapped[PKBOX_MAX_THREADS / 64];
@@ -216,7 +226,9 @@ struct pkbox_state {
 	/* backend.c: protection keys */
 	int key_pool[16], key_pending[16];
 	int nkey_pool, nkey_pending;
-	int active_calls;
+	/* lock.c: odd while a thread holds the library lock (its outermost
+	 * hold); gate.c's path without the lock validates its reads with it */
+	uint64_t lock_seq;
 	/* backend_mprotect.c: what the last switches left visible (what no
 	 * entry needs hidden stays as it is; eager, each exit shows it all) */
 	struct {
@@ -327,6 +339,13 @@ static inline uintptr_t pkbox__stack_top(int row, int ti)
 	uint64_t slot = (uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti;
 
 	return pkbox__gc.stacks_lo + ((slot + 1) << pkbox__gc.stride_shift);
+}
+
+/* the gate record of thread ti in domain row `row`: pure layout */
+static inline struct pkbox_record *pkbox__record_of(int row, int ti)
+{
+	return (struct pkbox_record *)(pkbox__gc.records_lo +
+				       ((uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti) * PKBOX_RECORD_SIZE);
 }
 
 /* compartment heaps (alloc.c): the arena of domain slot i, readable by all */

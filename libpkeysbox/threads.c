@@ -16,7 +16,7 @@
 #include "threads.h"
 
 static pthread_key_t thread_key;
-static __thread PKBOX_TLS struct pkbox_thread *tls_self;
+__thread PKBOX_TLS struct pkbox_thread *pkbox__tls_self;
 
 /* Writes into the directory page (thread ids, compartment heaps), which
  * everyone may read and only the library writes, under the library lock. */
@@ -49,7 +49,7 @@ static void thread_gone(void *p)
 	t->used = false;
 	t->altstack = NULL;
 	pkbox__unlock();
-	tls_self = NULL;
+	pkbox__tls_self = NULL;
 }
 
 int pkbox__threads_setup(void)
@@ -57,11 +57,6 @@ int pkbox__threads_setup(void)
 	if (pthread_key_create(&thread_key, thread_gone))
 		return pkbox__err(-EAGAIN, "pthread_key_create failed");
 	return 0;
-}
-
-struct pkbox_thread *pkbox__thread_mine(void)
-{
-	return tls_self;
 }
 
 int pkbox__thread_claim(struct pkbox_thread **out)
@@ -102,5 +97,5 @@ void pkbox__thread_release(struct pkbox_thread *t)
 void pkbox__thread_bind(struct pkbox_thread *t)
 {
 	pthread_setspecific(thread_key, t);
-	tls_self = t;
+	pkbox__tls_self = t;
 }

@@ -15,8 +15,15 @@ struct pkbox_thread;
 /* the thread key whose destructor gives a gone thread's entry back; once,
  * at set-up.  0 or -EAGAIN */
 int pkbox__threads_setup(void);
-/* this thread's entry, or NULL if it has none yet */
-struct pkbox_thread *pkbox__thread_mine(void);
+/* this thread's entry, or NULL if it has none yet (inline: every call
+ * asks; the variable is threads.c's) */
+extern __thread PKBOX_TLS struct pkbox_thread *pkbox__tls_self;
+
+static inline struct pkbox_thread *pkbox__thread_mine(void)
+{
+	return pkbox__tls_self;
+}
+
 /* takes a free entry for this thread (under the library lock): 0 or -EAGAIN */
 int pkbox__thread_claim(struct pkbox_thread **out);
 /* gives back an entry claimed but not bound */

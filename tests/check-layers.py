@@ -147,7 +147,9 @@ def main():
     edges = {}
     for f in files:
         incs, names = uses(lib, f, files)
-        tgt = set(incs) | {defs[n] for n in names if n in defs and defs[n] != f}
+        # (a header's inlines may use its own .c's variables: one unit)
+        own = {f, f[:-2] + '.c'} if f.endswith('.h') else {f}
+        tgt = set(incs) | {defs[n] for n in names if n in defs and defs[n] not in own}
         edges[f] = tgt
         for t in sorted(tgt):
             if f in level and t in level and level[t] > level[f]:

@@ -684,13 +684,15 @@ static intptr_t a11_state(void *a)
 		fake[2] = 1;                 /* KIND_CALL */
 		fake[3] = (uintptr_t)a11_payload;
 		gc[6] = (uintptr_t)fake - idx * 64; /* records_lo: faults unless mprotect worked */
+		/* (r14: the slot; rsi: the record, which the entry checks) */
 		__asm__ volatile("movq %0, %%r14\n\t"
+				 "movq %2, %%rsi\n\t"
 				 "xorl %%eax, %%eax\n\t"
 				 "xorl %%ecx, %%ecx\n\t"
 				 "xorl %%edx, %%edx\n\t"
 				 "call *%1\n\t"
 				 :
-				 : "r"(top), "r"(cx->aux[2])
+				 : "r"(top), "r"(cx->aux[2]), "r"(fake)
 				 : "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r14", "memory");
 	}
 	/* the saved host state: hidden or closed inside compartments */
