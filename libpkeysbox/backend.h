@@ -143,6 +143,7 @@ static inline void pkbox__record_write(struct pkbox_frame *f)
 	rec->target = f->e_target;
 	rec->arg = f->e_arg;
 	rec->status = f->e_status;
+	pkbox__record_arm(rec);
 	__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
 }
 

@@ -106,6 +106,15 @@ pkbox__wrpkru_enter:
 	jz	1f
 	WRFSBASE_RCX
 1:	movq	R_SLOT_TOP(%rsi), %r14
+	/* one entry per arming: the host armed the claim word at the top of
+	 * the record's stack slot with the record's address; the entry takes
+	 * it.  The slot is the domain's own memory, which no other domain's
+	 * PKRU can write, so a thread of another compartment cannot enter
+	 * again through a record that is live for a thread already inside */
+	xorl	%r8d, %r8d
+	xchgq	%r8, -PKBOX_CLAIM_OFF(%r14)
+	cmpq	%rsi, %r8
+	jne	.Ldie_wrpkru
 	movq	R_KIND(%rsi), %rdx
 	movq	R_TARGET(%rsi), %r11
 	movq	R_ARG(%rsi), %rdi

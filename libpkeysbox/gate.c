@@ -394,6 +394,7 @@ static struct pkbox_frame *frame_fast(struct pkbox_thread *t, struct pkbox_dom *
 	rec->target = (uint64_t)(uintptr_t)fn;
 	rec->arg = (uint64_t)(uintptr_t)arg;
 	rec->status = 0;
+	pkbox__record_arm(rec);
 	__atomic_store_n(&rec->magic, PKBOX_RECORD_MAGIC, __ATOMIC_RELEASE);
 	t->depth = 1;
 	t->top = f;

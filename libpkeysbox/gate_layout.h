@@ -15,6 +15,9 @@
 #define PKBOX_RECORD_MAGIC 0x786f62656b70ULL /* "pkebox" */
 #define PKBOX_RECORD_SIZE 64
 #define PKBOX_STACK_RESERVE 64 /* top of each domain stack, never used as stack */
+/* the entry's claim word: the last word of that reserve, armed by the host
+ * with the record's address before each entry, taken by the entry */
+#define PKBOX_CLAIM_OFF 8
 
 /* struct pkbox_gatecfg */
 #define GC_STACKS_LO 0

@@ -159,6 +159,7 @@ struct pkbox_dom {
 	size_t quota, used_bytes;
 	uintptr_t next;     /* bump pointer in the slot */
 	uint32_t pkru;      /* PKRU inside this domain (pku) */
+	uint32_t pkru_seen; /* keys (bit k) open in a PKRU it had since it was last seen idle (keys.c) */
 	int active;         /* frames currently in this domain, all threads (atomic: pkbox_call's
 	                     * path without the lock counts itself in) */
 	/* its handle while calls may enter it (live, not faulted, not the
@@ -346,6 +347,13 @@ static inline struct pkbox_record *pkbox__record_of(int row, int ti)
 {
 	return (struct pkbox_record *)(pkbox__gc.records_lo +
 				       ((uint64_t)row * PKBOX_MAX_THREADS + (uint64_t)ti) * PKBOX_RECORD_SIZE);
+}
+
+/* Arms the entry's claim word for rec's next entry (gate.S takes it: one
+ * entry per arming).  Before the record's magic is written. */
+static inline void pkbox__record_arm(struct pkbox_record *rec)
+{
+	*(volatile uint64_t *)(uintptr_t)(rec->slot_top - PKBOX_CLAIM_OFF) = (uint64_t)(uintptr_t)rec;
 }
 
 /* compartment heaps (alloc.c): the arena of domain slot i, readable by all */

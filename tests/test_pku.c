@@ -3,6 +3,7 @@
  * protection keys: exits 77 elsewhere, runs in the PKU guests. */
 #include "common.h"
 
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -224,6 +225,128 @@ static void test_signal_inside_plain(void **state)
 	signal_inside(0);
 }
 
+/* A replayed entry: while thread A is inside the victim domain, thread B,
+ * inside another compartment, finds A's live gate record (records are
+ * readable) and jumps to the gate's entry WRPKRU with the record and the
+ * PKRU it names.  Without the entry's claim word it would run the victim's
+ * function again, on A's stack, and leave as A; with it, B is stopped at the
+ * entry and reported, and A's call goes on untouched. */
+struct replay_state {
+	int runs;
+	int go;
+};
+struct replay_args {
+	uintptr_t entry;
+	int found;
+};
+static struct replay_state *rs; /* the victim's memory */
+static struct pkbox_domain *victim_dom;
+static int victim_rc;
+static intptr_t victim_val;
+
+static intptr_t victim(void *a)
+{
+	struct replay_state *s = a;
+
+	__atomic_fetch_add(&s->runs, 1, __ATOMIC_SEQ_CST);
+	for (long i = 0; i < 2000000000L && !__atomic_load_n(&s->go, __ATOMIC_ACQUIRE); i++)
+		__asm__ volatile("pause");
+	return 5;
+}
+
+static void *victim_thread(void *a)
+{
+	(void)a;
+	victim_rc = pkbox_call(victim_dom, victim, rs, &victim_val);
+	return NULL;
+}
+
+/* the attacker: the gate configuration is at a fixed, public address
+ * (PKBOX_GC_ADDR); its seventh word is where the records start */
+static intptr_t replayer(void *a)
+{
+	struct replay_args *r = a;
+	const volatile uint64_t *rec = *(uint64_t *const volatile *)(0x500002008000UL + 48);
+	uint32_t own, edx;
+
+	__asm__ volatile(".byte 0x0f,0x01,0xee" : "=a"(own), "=d"(edx) : "c"(0));
+	for (size_t i = 0; i < 64 * 256; i++, rec += 8) {
+		if (rec[0] != 0x786f62656b70ULL || rec[1] == own)
+			continue;
+		r->found = 1;
+		__asm__ volatile("movq %1, %%rsi\n\t"
+				 "xorl %%ecx, %%ecx\n\t"
+				 "xorl %%edx, %%edx\n\t"
+				 "call *%2\n\t"
+				 :
+				 : "a"((uint32_t)rec[1]), "r"(rec), "r"(r->entry)
+				 : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
+		return 1; /* the entry came back: never */
+	}
+	return 0;
+}
+
+static int first_wrpkru(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t *hit = data;
+
+	(void)size;
+	if (*hit || !info->dlpi_name || !strstr(info->dlpi_name, "libpkeysbox"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		struct pkbox_finding fs[8];
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		int n = pkbox_inspect((const void *)(info->dlpi_addr + ph->p_vaddr), ph->p_memsz, fs, 8);
+		for (int j = 0; j < n && j < 8 && !*hit; j++)
+			if (fs[j].kind == PKBOX_INSN_WRPKRU)
+				*hit = fs[j].addr;
+	}
+	return 0;
+}
+
+static void test_entry_replayed_from_another_thread(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	struct pkbox_domain *att = pkbox_domain_create("replay", NULL);
+	pthread_t t;
+	intptr_t r = -1;
+
+	victim_dom = pkbox_domain_create("victim", NULL);
+	assert_non_null(victim_dom);
+	assert_non_null(att);
+	rs = pkbox_calloc(victim_dom, 1, sizeof(*rs));
+	struct replay_args *ra = pkbox_calloc(att, 1, sizeof(*ra));
+	assert_non_null(rs);
+	assert_non_null(ra);
+	dl_iterate_phdr(first_wrpkru, &ra->entry); /* the gate's entry WRPKRU comes first */
+	assert_true(ra->entry != 0);
+	assert_int_equal(pthread_create(&t, NULL, victim_thread, NULL), 0);
+	for (int i = 0; i < 20000 && !__atomic_load_n(&rs->runs, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+	assert_int_equal(__atomic_load_n(&rs->runs, __ATOMIC_ACQUIRE), 1);
+	unsigned long f0 = pkbox_fault_count();
+	int rc = pkbox_call(att, replayer, ra, &r);
+	int runs = __atomic_load_n(&rs->runs, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&rs->go, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	printf("# replay: found %d, call %d (%s), victim ran %d time(s), victim's call %d -> %ld\n", ra->found, rc,
+	       rc ? pkbox_last_error() : "", runs, victim_rc, (long)victim_val);
+	assert_int_equal(ra->found, 1);
+	assert_int_equal(rc, -EFAULT);
+	assert_true(pkbox_fault_count() > f0);
+	assert_int_equal(runs, 1);
+	assert_int_equal(victim_rc, 0);
+	assert_int_equal(victim_val, 5);
+	assert_int_equal(rdpkru(), 0);
+	assert_string_equal(secret, "hw secret");
+	assert_int_equal(pkbox_domain_destroy(att), 0);
+	assert_int_equal(pkbox_domain_destroy(victim_dom), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_thread_before_key),
 		cmocka_unit_test(test_signal_inside_onstack),
 		cmocka_unit_test(test_signal_inside_plain),
+		cmocka_unit_test(test_entry_replayed_from_another_thread),
 	};
 	pkbox_test_check_backend();
 	pkbox_test_require_pku();
