@@ -80,6 +80,8 @@ int pkbox__dom_create(const char *name, size_t quota, struct pkbox_dom **out)
 	d->quota = quota;
 	d->next = pkbox__slot_lo(d->idx) + PAGE;
 	d->pkru = pkbox__dom_pkru(d);
+	d->pkru_seen = 0;
+	pkbox__keys_note(d);
 	pkbox__st->dom_live |= 1ULL << d->idx;
 	pkbox__dom_callable(d, true);
 	*out = d;

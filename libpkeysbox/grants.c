@@ -59,8 +59,10 @@ void pkbox__pkru_update(uint64_t mask)
 	for (mask &= ~1ULL; mask; mask &= mask - 1) {
 		struct pkbox_dom *d = &pkbox__st->doms[__builtin_ctzll(mask)];
 
-		if (d->used)
+		if (d->used) {
 			d->pkru = pkbox__dom_pkru(d);
+			pkbox__keys_note(d);
+		}
 	}
 }
 

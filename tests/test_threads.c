@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_threads.c - eight threads in separate and shared domains; a thread
- * born before a domain enters it; host threads during a compartment call. */
+ * born before a domain enters it; host threads during a compartment call;
+ * calls racing destroy, allocation and faults. */
 #include "common.h"
 
 #include <pthread.h>
@@ -199,12 +200,137 @@ static void test_host_thread_during_call(void **state)
 	assert_int_equal(pkbox_domain_destroy(d), 0);
 }
 
+/* Calls race the lock: four threads call into two domains that a fifth
+ * destroys and creates again, allocates in and frees in, while each caller
+ * now and then faults in a domain of its own and resets it.  On pku most
+ * calls take the path without the lock (gate.c); every result must be
+ * exact or a clean error for a handle that went away, and no destroy may
+ * succeed under a call that is inside. */
+#define RACE_CALLERS 4
+#define RACE_ITERS 1500
+#define RACE_GENS 4096
+
+struct race_pair {
+	struct pkbox_domain *h;
+	long *mem; /* [0] calls counted inside, [1] the generation's tag */
+};
+static struct race_pair race_pairs[RACE_GENS];
+static int race_cur[2];         /* index into race_pairs, per domain */
+static int race_done;
+static int race_bad[RACE_CALLERS], race_ok[RACE_CALLERS], race_gone[RACE_CALLERS];
+static struct pkbox_domain *race_own[RACE_CALLERS];
+
+static intptr_t race_work(void *a)
+{
+	long *m = a;
+
+	__atomic_fetch_add(&m[0], 1, __ATOMIC_RELAXED);
+	return m[1];
+}
+
+static void *race_caller(void *arg)
+{
+	int ti = (int)(intptr_t)arg;
+
+	for (int i = 0; i < RACE_ITERS; i++) {
+		int k = (i + ti) & 1;
+		struct race_pair *p = &race_pairs[__atomic_load_n(&race_cur[k], __ATOMIC_ACQUIRE)];
+		intptr_t r = -1;
+		int rc = pkbox_call(p->h, race_work, p->mem, &r);
+
+		if (rc == 0 && r == (intptr_t)(p - race_pairs))
+			race_ok[ti]++;
+		else if (rc == -ENOENT)
+			race_gone[ti]++; /* destroyed meanwhile */
+		else
+			race_bad[ti]++;
+		if (i % 200 == 100) {
+			if (pkbox_call(race_own[ti], peek, secret, NULL) != -EFAULT || pkbox_domain_reset(race_own[ti]))
+				race_bad[ti]++;
+		}
+	}
+	return NULL;
+}
+
+static int race_publish(int k, int gen)
+{
+	struct race_pair *p = &race_pairs[gen];
+
+	p->h = pkbox_domain_create(k ? "race1" : "race0", NULL);
+	p->mem = p->h ? pkbox_calloc(p->h, 2, sizeof(long)) : NULL;
+	if (!p->mem) {
+		printf("# domain %d, generation %d: %s\n", k, gen, pkbox_last_error());
+		return -1;
+	}
+	p->mem[1] = gen;
+	__atomic_store_n(&race_cur[k], gen, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void test_calls_race_destroy(void **state)
+{
+	(void)state;
+	pthread_t t[RACE_CALLERS];
+	int gen = 0, destroyed = 0, busy = 0;
+
+	pkbox_signals_install();
+	if (!secret)
+		secret = pkbox_malloc(pkbox_host_domain(), 16);
+	assert_non_null(secret);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(race_publish(k, gen++), 0);
+	for (int i = 0; i < RACE_CALLERS; i++) {
+		race_own[i] = pkbox_domain_create("race-own", NULL);
+		assert_non_null(race_own[i]);
+		assert_int_equal(pthread_create(&t[i], NULL, race_caller, (void *)(intptr_t)i), 0);
+	}
+	/* the churn: until every caller is through */
+	for (int n = 0; __atomic_load_n(&race_done, __ATOMIC_ACQUIRE) < RACE_CALLERS && gen < RACE_GENS; n++) {
+		int k = n & 1;
+
+		for (int i = 0; i < RACE_CALLERS; i++)
+			if (t[i] && pthread_tryjoin_np(t[i], NULL) == 0) {
+				t[i] = 0;
+				__atomic_fetch_add(&race_done, 1, __ATOMIC_RELEASE);
+			}
+		struct race_pair *old = &race_pairs[race_cur[k]];
+		void *junk = pkbox_malloc(old->h, 64 + n % 4096);
+
+		if (junk)
+			pkbox_free(old->h, junk);
+		int rc = pkbox_domain_destroy(old->h);
+		if (rc == -EBUSY) {
+			busy++;
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		destroyed++;
+		assert_int_equal(race_publish(k, gen++), 0);
+	}
+	int ok = 0, gone = 0;
+	for (int i = 0; i < RACE_CALLERS; i++) {
+		if (t[i])
+			pthread_join(t[i], NULL);
+		ok += race_ok[i], gone += race_gone[i];
+		assert_int_equal(race_bad[i], 0);
+		assert_int_equal(pkbox_domain_destroy(race_own[i]), 0);
+	}
+	printf("# %d calls exact, %d into a destroyed domain; %d destroyed, %d refused busy\n", ok, gone, destroyed,
+	       busy);
+	assert_int_equal(ok + gone, RACE_CALLERS * RACE_ITERS);
+	assert_true(ok > 0);
+	assert_true(destroyed > 0);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(pkbox_domain_destroy(race_pairs[race_cur[k]].h), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_thread_before_domain),
 		cmocka_unit_test(test_eight_threads),
 		cmocka_unit_test(test_host_thread_during_call),
+		cmocka_unit_test(test_calls_race_destroy),
 	};
 	pkbox_test_check_backend();
 	return cmocka_run_group_tests(tests, NULL, NULL);
