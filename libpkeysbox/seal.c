@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "binding.h"
 #include "fault.h"
 #include "fmt.h"
 #include "landlock.h"
