@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "backend.h"
+#include "binding.h"
 #include "domain.h"
 #include "fault.h"
 #include "fmt.h"
@@ -289,6 +290,34 @@ static int call_check(const struct pkbox_thread *t, const struct pkbox_dom *d)
 	return pkbox__stack_ensure((struct pkbox_dom *)d, t->ti);
 }
 
+/* Is fn's object bound eagerly?  A compartment's first call through a
+ * PLT entry bound lazily would run the dynamic loader inside: with key-0
+ * protection it faults writing the GOT, and the seal disables the
+ * loader's XRSTOR.  Refused on every backend alike, so a host tried on the
+ * fallback does not fail later on pku.  After the seal every object was
+ * checked and none can be added.  Under the lock. */
+static int bind_check(pkbox_fn fn)
+{
+	uintptr_t a = (uintptr_t)fn, lo, hi;
+	char name[256];
+
+	if (pkbox__st->sealed || (a >= pkbox__st->eager_lo && a < pkbox__st->eager_hi))
+		return 0;
+	switch (pkbox__lazy_at(a, name, &lo, &hi)) {
+	case 1:
+		return pkbox__err(-ENOTSUP,
+				  "pkbox_call: %s is bound lazily: the dynamic loader cannot bind it inside a "
+				  "compartment; %s",
+				  name, pkbox__lazy_hint(name));
+	case 0:
+		pkbox__st->eager_lo = lo;
+		pkbox__st->eager_hi = hi;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* Thread t's next frame, for a call of fn(arg) in d; under the lock. */
 static struct pkbox_frame *frame_setup(struct pkbox_thread *t, struct pkbox_dom *d, pkbox_fn fn, void *arg,
 				       intptr_t *ret, unsigned int timeout_ms)
@@ -332,6 +361,8 @@ int pkbox__call(struct pkbox_domain *h, pkbox_fn fn, void *arg, intptr_t *ret, u
 	d = pkbox__dom_get(h, &rc);
 	if (d)
 		rc = call_check(t, d);
+	if (d && !rc)
+		rc = bind_check(fn);
 	if (!d || rc) {
 		pkbox__unlock();
 		return rc;

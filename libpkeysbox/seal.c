@@ -104,9 +104,8 @@ static int checks(struct seal_run *s, const struct pkbox_seal_opts *opts)
 	pkbox__lazy_find(lazy);
 	if (lazy[0])
 		return pkbox__err(-ENOTSUP,
-				  "pkbox_seal: %s is bound lazily (its first calls would run the dynamic loader's XRSTOR); "
-				  "link with -Wl,-z,now or run with LD_BIND_NOW=1",
-				  lazy);
+				  "pkbox_seal: %s is bound lazily (the dynamic loader's lazy path runs XRSTOR); %s",
+				  lazy, pkbox__lazy_hint(lazy));
 	rc = pkbox__handlers_host();
 	if (!rc)
 		rc = pkbox__code_inspect(s->sites, &s->nsites);

@@ -231,6 +231,9 @@ struct pkbox_state {
 	pkbox_print_fn print_fn;
 	bool print_set;
 	bool sealed;
+	/* gate.c: the segments of the last object found bound eagerly that
+	 * holds a function a call ran (binding.c) */
+	uintptr_t eager_lo, eager_hi;
 	struct pkbox_refusal last_refusal;
 	struct pkbox_plug plugs[MAX_PLUGINS];
 	size_t jit_used;
