@@ -198,6 +198,22 @@ static int call_not_entered(struct pkbox_frame *f, struct pkbox_dom *d)
 			  f->e_kind != KIND_CALL ? "; the call it was in is lost" : "");
 }
 
+/* What a compartment stopped for a refused syscall did: those that end
+ * or signal the process by their libc names, the rest by number */
+static const char *refused_what(uint64_t nr, char *num, size_t n)
+{
+	switch (nr) {
+	case SYS_exit_group: return "tried to end the process (exit_group: exit(), _exit())";
+	case SYS_exit: return "tried to end its thread (exit)";
+	case SYS_tgkill: return "tried to signal its own process (tgkill: abort(), raise())";
+	case SYS_tkill: return "tried to signal a thread (tkill)";
+	case SYS_kill: return "tried to signal its own process (kill)";
+	default:
+		pkbox__fmt(num, n, "made syscall %lu, which the policy refuses", (unsigned long)nr);
+		return num;
+	}
+}
+
 /* What a call came to, from its frame; under the lock. */
 static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 {
@@ -225,6 +241,12 @@ static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 	record_fault(d, f);
 	/* the domain's stack is left mid-call: its contents are garbage now */
 	UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+	if (d->fault.signo == SIGSYS) {
+		char num[64];
+
+		return pkbox__err(-EFAULT, "pkbox_call: domain %s stopped: it %s", d->name,
+				  refused_what(d->fault.addr, num, sizeof(num)));
+	}
 	return pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
 }
 

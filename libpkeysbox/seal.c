@@ -137,6 +137,7 @@ static void gc_choices(unsigned flags)
 	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ | PROT_WRITE);
 	pkbox__gc.stop_on_refusal = !!(flags & PKBOX_SEAL_STOP_ON_REFUSAL);
 	pkbox__gc.strict = !!(flags & PKBOX_SEAL_NO_SIGRETURN);
+	pkbox__gc.no_exit = !!(flags & PKBOX_SEAL_NO_EXIT);
 	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ);
 }
 

@@ -281,6 +281,7 @@ struct pkbox_gatecfg {
 	int initialized;
 	int strict;               /* sealed with PKBOX_SEAL_NO_SIGRETURN: handlers leave by jumping */
 	int stop_on_refusal;      /* sealed with PKBOX_SEAL_STOP_ON_REFUSAL */
+	int no_exit;              /* sealed with PKBOX_SEAL_NO_EXIT: the host ends through pkbox_exit() only */
 	int seal_failed;          /* the policy loaded but did not verify: no call runs */
 	/* key-0 protection (pku): compartments cannot write key-0 memory; each
 	 * (domain, thread) runs with its own copy of the thread's static TLS,

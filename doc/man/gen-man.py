@@ -233,8 +233,12 @@ returns, the host's rights and registers are restored and the value is stored in
 .PP
 If \fIfn\fP faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP), the fault is contained: the call
 returns \-EFAULT, the domain is marked faulted and \fBpkbox_last_fault\fP(3) says what happened.
+Once the process is sealed, \fIfn\fP ending the process (\fBexit\fP(3), \fB_exit\fP(2), \fBabort\fP(3),
+\fBraise\fP(3) or \fBkill\fP(2) of its own process) is stopped the same way: \-EFAULT, the domain
+marked faulted, signal SIGSYS and the syscall number in the fault's \fIaddr\fP, and a message
+that says what \fIfn\fP tried; the host carries on.
 Inside \fIfn\fP, \fBpkbox_host_call\fP(3) reaches the host callbacks registered for \fId\fP.''',
-         errors=[('EFAULT', 'the compartment faulted'),
+         errors=[('EFAULT', 'the compartment faulted, or was stopped for a syscall the seal refuses (ending the process among them)'),
                  ('ENOTRECOVERABLE', '\\fId\\fP faulted earlier: reset or destroy it'),
                  ('EINVAL', '\\fIfn\\fP or \\fId\\fP is NULL, or \\fId\\fP is the host domain'),
                  ('ENOENT', E['ENOENT']),
