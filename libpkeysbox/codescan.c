@@ -2,7 +2,7 @@
 /*
  * codescan.c - the seal's look at the process's code: every executable
  * mapping scanned for instructions that write PKRU (inspect.c), the two
- * known system sites disabled, objects bound lazily refused.
+ * known system sites disabled (objects bound lazily: binding.c).
  */
 #include "config.h"
 
@@ -64,43 +64,6 @@ static bool path_is(const char *path, const char *base)
 
 	s = s ? s + 1 : path;
 	return !strncmp(s, base, strlen(base));
-}
-
-/* Lazy binding would run the dynamic loader's XSAVE trampoline (an XRSTOR)
- * on a later first call: refused, since that XRSTOR is disabled below. */
-static int lazy_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-	char *bad = data;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
-			continue;
-		const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-		uintptr_t pltgot = 0;
-		bool jmprel = false;
-
-		for (; d->d_tag != DT_NULL; d++) {
-			if (d->d_tag == DT_PLTGOT)
-				pltgot = d->d_un.d_ptr;
-			if (d->d_tag == DT_JMPREL)
-				jmprel = true;
-		}
-		if (!pltgot || !jmprel)
-			continue;
-		if (pltgot < info->dlpi_addr)
-			pltgot += info->dlpi_addr;
-		const uintptr_t *got = (const uintptr_t *)pltgot;
-		if (got[2] && !bad[0])
-			pkbox__fmt(bad, 256, "%s", info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : "the program");
-	}
-	return 0;
-}
-
-void pkbox__lazy_find(char *bad)
-{
-	bad[0] = 0;
-	dl_iterate_phdr(lazy_cb, bad);
 }
 
 /* Scans every executable mapping once.  The two known system sites

@@ -296,6 +296,25 @@ out:
 	return rc;
 }
 
+/* Every seal without PKBOX_SEAL_NO_EXIT: the ways a compartment ends the
+ * process of its own doing (exit() and _exit(): exit_group; abort() and
+ * raise(): tgkill to this process; kill of it or of its group) trap
+ * unless the library makes the call.  The SIGSYS handler stops a
+ * compartment's as a fault and makes the host's itself, with the token
+ * (sigsys.c), so the host ends and signals itself as before. */
+static int end_rules(scmp_filter_ctx ctx, uint64_t tok)
+{
+	int rc = 0;
+	long pid = getpid();
+
+	RULE(SYS_exit_group, 1, SCMP_A5(SCMP_CMP_NE, tok));
+	RULE(SYS_tgkill, 2, EQ32(0, pid), SCMP_A5(SCMP_CMP_NE, tok));
+	RULE(SYS_kill, 2, EQ32(0, pid), SCMP_A5(SCMP_CMP_NE, tok));
+	RULE(SYS_kill, 2, EQ32(0, 0), SCMP_A5(SCMP_CMP_NE, tok));
+out:
+	return rc;
+}
+
 /* PKBOX_SEAL_KEEP_STDIO */
 static int keep_stdio_rules(scmp_filter_ctx ctx)
 {
@@ -354,8 +373,8 @@ static int build_filter(scmp_filter_ctx ctx, uint64_t tok, unsigned flags)
 		rc = code_rules(ctx, tok);
 	if (!rc)
 		rc = process_rules(ctx);
-	if (!rc && (flags & PKBOX_SEAL_NO_EXIT))
-		rc = no_exit_rules(ctx, tok);
+	if (!rc)
+		rc = flags & PKBOX_SEAL_NO_EXIT ? no_exit_rules(ctx, tok) : end_rules(ctx, tok);
 	if (!rc && (flags & PKBOX_SEAL_KEEP_STDIO))
 		rc = keep_stdio_rules(ctx);
 	if (!rc)

@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "backend.h"
+#include "binding.h"
 #include "domain.h"
 #include "fault.h"
 #include "fmt.h"
@@ -197,6 +198,22 @@ static int call_not_entered(struct pkbox_frame *f, struct pkbox_dom *d)
 			  f->e_kind != KIND_CALL ? "; the call it was in is lost" : "");
 }
 
+/* What a compartment stopped for a refused syscall did: those that end
+ * or signal the process by their libc names, the rest by number */
+static const char *refused_what(uint64_t nr, char *num, size_t n)
+{
+	switch (nr) {
+	case SYS_exit_group: return "tried to end the process (exit_group: exit(), _exit())";
+	case SYS_exit: return "tried to end its thread (exit)";
+	case SYS_tgkill: return "tried to signal its own process (tgkill: abort(), raise())";
+	case SYS_tkill: return "tried to signal a thread (tkill)";
+	case SYS_kill: return "tried to signal its own process (kill)";
+	default:
+		pkbox__fmt(num, n, "made syscall %lu, which the policy refuses", (unsigned long)nr);
+		return num;
+	}
+}
+
 /* What a call came to, from its frame; under the lock. */
 static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 {
@@ -225,6 +242,12 @@ static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 	record_fault(d, f);
 	/* the domain's stack is left mid-call: its contents are garbage now */
 	UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+	if (d->fault.signo == SIGSYS) {
+		char num[64];
+
+		return pkbox__err(-EFAULT, "pkbox_call: domain %s stopped: it %s", d->name,
+				  refused_what(d->fault.addr, num, sizeof(num)));
+	}
 	return pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
 }
 
@@ -296,6 +319,34 @@ static int call_check(const struct pkbox_thread *t, const struct pkbox_dom *d)
 	return pkbox__stack_ensure((struct pkbox_dom *)d, t->ti);
 }
 
+/* Is fn's object bound eagerly?  A compartment's first call through a
+ * PLT entry bound lazily would run the dynamic loader inside: with key-0
+ * protection it faults writing the GOT, and the seal disables the
+ * loader's XRSTOR.  Refused on every backend alike, so a host tried on the
+ * fallback does not fail later on pku.  After the seal every object was
+ * checked and none can be added.  Under the lock. */
+static int bind_check(pkbox_fn fn)
+{
+	uintptr_t a = (uintptr_t)fn, lo, hi;
+	char name[256];
+
+	if (pkbox__st->sealed || (a >= pkbox__st->eager_lo && a < pkbox__st->eager_hi))
+		return 0;
+	switch (pkbox__lazy_at(a, name, &lo, &hi)) {
+	case 1:
+		return pkbox__err(-ENOTSUP,
+				  "pkbox_call: %s is bound lazily: the dynamic loader cannot bind it inside a "
+				  "compartment; %s",
+				  name, pkbox__lazy_hint(name));
+	case 0:
+		pkbox__st->eager_lo = lo;
+		pkbox__st->eager_hi = hi;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* Thread t's next frame, for a call of fn(arg) in d; under the lock. */
 static struct pkbox_frame *frame_setup(struct pkbox_thread *t, struct pkbox_dom *d, pkbox_fn fn, void *arg,
 				       intptr_t *ret, unsigned int timeout_ms)
@@ -343,6 +394,8 @@ __attribute__((noinline)) static int call_locked(struct pkbox_thread *t, struct 
 	d = pkbox__dom_get(h, &rc);
 	if (d)
 		rc = call_check(t, d);
+	if (d && !rc)
+		rc = bind_check(fn);
 	if (!d || rc) {
 		pkbox__unlock();
 		return rc;

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "binding.h"
 #include "fault.h"
 #include "fmt.h"
 #include "keys.h"
@@ -104,9 +105,8 @@ static int checks(struct seal_run *s, const struct pkbox_seal_opts *opts)
 	pkbox__lazy_find(lazy);
 	if (lazy[0])
 		return pkbox__err(-ENOTSUP,
-				  "pkbox_seal: %s is bound lazily (its first calls would run the dynamic loader's XRSTOR); "
-				  "link with -Wl,-z,now or run with LD_BIND_NOW=1",
-				  lazy);
+				  "pkbox_seal: %s is bound lazily (the dynamic loader's lazy path runs XRSTOR); %s",
+				  lazy, pkbox__lazy_hint(lazy));
 	rc = pkbox__handlers_host();
 	if (!rc)
 		rc = pkbox__code_inspect(s->sites, &s->nsites);
@@ -138,6 +138,7 @@ static void gc_choices(unsigned flags)
 	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ | PROT_WRITE);
 	pkbox__gc.stop_on_refusal = !!(flags & PKBOX_SEAL_STOP_ON_REFUSAL);
 	pkbox__gc.strict = !!(flags & PKBOX_SEAL_NO_SIGRETURN);
+	pkbox__gc.no_exit = !!(flags & PKBOX_SEAL_NO_EXIT);
 	pkbox__mprotect(&pkbox__gc, PAGE, PROT_READ);
 }
 

@@ -40,8 +40,6 @@ struct pkbox_xmap {
 };
 #define PKBOX_MAX_XMAPS 512
 int pkbox__xmaps_read(struct pkbox_xmap *m, int max, int *count);
-/* an object bound lazily: its name in bad (256 bytes), else "" */
-void pkbox__lazy_find(char *bad);
 /* Scans every executable mapping once: the known system sites (glibc's
  * pkey_set, the dynamic loader's lazy-binding XRSTOR) into sites[] (at most
  * PKBOX_MAX_SITES) to be disabled later; anything else but the gate's own

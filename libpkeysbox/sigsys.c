@@ -34,6 +34,13 @@ static void foreign_thread(greg_t *g, uint64_t dom_fs)
 	pkbox__fs_leave(dom_fs);
 }
 
+/* A call that ends or signals the process itself (filter.c, end_rules and
+ * no_exit_rules): a compartment's is stopped under every seal. */
+static bool ends_process(long nr)
+{
+	return nr == SYS_exit_group || nr == SYS_exit || nr == SYS_tgkill || nr == SYS_tkill || nr == SYS_kill;
+}
+
 /* A compartment was refused.  Returns whether the handler is done (the
  * gate's exit puts the host's TLS back). */
 static bool in_compartment(ucontext_t *uc, siginfo_t *si, int saved)
@@ -43,7 +50,7 @@ static bool in_compartment(ucontext_t *uc, siginfo_t *si, int saved)
 	unsigned arch = si->si_arch;
 	int ti = pkbox__self_ti();
 
-	if (ti >= 0 && pkbox__gc.stop_on_refusal) {
+	if (ti >= 0 && (pkbox__gc.stop_on_refusal || ends_process(nr))) {
 		/* a violation: leave the compartment as a fault */
 		pkbox__to_fault_exit(uc, ti, (uint64_t)nr, SIGSYS, si->si_code, -1, 0,
 				     (uint64_t)(uintptr_t)si->si_call_addr);
@@ -62,6 +69,27 @@ static bool in_compartment(ucontext_t *uc, siginfo_t *si, int saved)
 		pkbox__jump_to((const long long *)g);
 	}
 	return false;
+}
+
+/* The host's own exit or signal to itself, trapped only so that a
+ * compartment's is stopped: made with the token, as the host asked
+ * (without PKBOX_SEAL_NO_EXIT, under which the host ends with
+ * pkbox_exit()).  Returns whether it was made. */
+static bool host_end(ucontext_t *uc, long nr)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	if (pkbox__gc.no_exit || (nr != SYS_exit_group && nr != SYS_tgkill && nr != SYS_kill))
+		return false;
+	if (nr == SYS_exit_group)
+		pkbox__exit_group((int)g[REG_RDI]);
+	int saved = errno;
+	long r = pkbox__sys(nr, nr == SYS_kill ? 2 : 3, g[REG_RDI], g[REG_RSI], g[REG_RDX], 0, 0);
+	g[REG_RAX] = r < 0 ? -errno : r;
+	errno = saved;
+	if (pkbox__gc.strict) /* no rt_sigreturn: back by a jump */
+		pkbox__jump_to((const long long *)g);
+	return true;
 }
 
 static void in_host(void)
@@ -108,7 +136,7 @@ static void sigsys_handler(int sig, siginfo_t *si, void *ucv)
 	if (pkbox__in_compartment(uc)) {
 		if (in_compartment(uc, si, saved))
 			return;
-	} else {
+	} else if (!host_end(uc, si->si_syscall)) {
 		in_host();
 	}
 	errno = saved;

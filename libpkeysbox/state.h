@@ -244,6 +244,9 @@ struct pkbox_state {
 	pkbox_print_fn print_fn;
 	bool print_set;
 	bool sealed;
+	/* gate.c: the segments of the last object found bound eagerly that
+	 * holds a function a call ran (binding.c) */
+	uintptr_t eager_lo, eager_hi;
 	struct pkbox_refusal last_refusal;
 	struct pkbox_plug plugs[MAX_PLUGINS];
 	size_t jit_used;
@@ -291,6 +294,7 @@ struct pkbox_gatecfg {
 	int initialized;
 	int strict;               /* sealed with PKBOX_SEAL_NO_SIGRETURN: handlers leave by jumping */
 	int stop_on_refusal;      /* sealed with PKBOX_SEAL_STOP_ON_REFUSAL */
+	int no_exit;              /* sealed with PKBOX_SEAL_NO_EXIT: the host ends through pkbox_exit() only */
 	int seal_failed;          /* the policy loaded but did not verify: no call runs */
 	/* key-0 protection (pku): compartments cannot write key-0 memory; each
 	 * (domain, thread) runs with its own copy of the thread's static TLS,

@@ -132,6 +132,19 @@ static void hex(const uint8_t *b, size_t n, struct line *l)
 	}
 }
 
+/* what a refused syscall that ends the process was for (x86-64 numbers) */
+static const char *ends_process(uint64_t nr)
+{
+	switch (nr) {
+	case 231: return ": it tried to end the process (exit_group: exit(), _exit())";
+	case 60: return ": it tried to end its thread (exit)";
+	case 234: return ": it tried to signal its own process (tgkill: abort(), raise())";
+	case 200: return ": it tried to signal a thread (tkill)";
+	case 62: return ": it tried to signal a process (kill)";
+	default: return "";
+	}
+}
+
 static const char *access_name(const struct pkbox_fault *f)
 {
 	if (f->signo == 4 /* SIGILL */)
@@ -199,6 +212,7 @@ static void violation_line(const struct run *r, int rc, struct line *l)
 			cat(l, " refused by the policy (at ");
 			cat_num(l, f.ip, 16, "0x");
 			cat(l, ")");
+			cat(l, ends_process(f.addr));
 		} else {
 			cat(l, ": ");
 			cat(l, access_name(&f));

@@ -233,8 +233,12 @@ returns, the host's rights and registers are restored and the value is stored in
 .PP
 If \fIfn\fP faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP), the fault is contained: the call
 returns \-EFAULT, the domain is marked faulted and \fBpkbox_last_fault\fP(3) says what happened.
+Once the process is sealed, \fIfn\fP ending the process (\fBexit\fP(3), \fB_exit\fP(2), \fBabort\fP(3),
+\fBraise\fP(3) or \fBkill\fP(2) of its own process) is stopped the same way: \-EFAULT, the domain
+marked faulted, signal SIGSYS and the syscall number in the fault's \fIaddr\fP, and a message
+that says what \fIfn\fP tried; the host carries on.
 Inside \fIfn\fP, \fBpkbox_host_call\fP(3) reaches the host callbacks registered for \fId\fP.''',
-         errors=[('EFAULT', 'the compartment faulted'),
+         errors=[('EFAULT', 'the compartment faulted, or was stopped for a syscall the seal refuses (ending the process among them)'),
                  ('ENOTRECOVERABLE', '\\fId\\fP faulted earlier: reset or destroy it'),
                  ('EINVAL', '\\fIfn\\fP or \\fId\\fP is NULL, or \\fId\\fP is the host domain'),
                  ('ENOENT', E['ENOENT']),
@@ -242,6 +246,12 @@ Inside \fIfn\fP, \fBpkbox_host_call\fP(3) reaches the host callbacks registered 
                  ('ELOOP', 'calls are nested 16 deep'),
                  ('EPERM', 'called from inside a compartment'),
                  ('EAGAIN', 'more than 256 threads use the library'),
+                 ('ENOTSUP', r'''the object that holds \fIfn\fP (the program or a shared library) is bound lazily:
+its first call through a PLT entry inside the compartment would run the dynamic loader there,
+which cannot work (with key-0 protection it faults writing the GOT; the seal disables its
+XRSTOR).  Refused on every backend alike, before anything runs, and \fId\fP is not marked faulted;
+\fBpkbox_seal\fP(3) refuses the same objects with the same error.  Link with
+\fB\-Wl,\-z,now\fP (\fBpkg\-config \-\-libs libpkeysbox\fP has it) or run with \fBLD_BIND_NOW=1\fP'''),
                  ('ENOMEM', r'''the mprotect backend could not hide the memory \fId\fP may not touch ("cannot hide memory of
 domain X from domain Y"): nothing of \fIfn\fP ran and what was hidden is visible again; or a
 stack for \fId\fP could not be mapped.  The usual cause is a used-up mapping count
@@ -291,6 +301,7 @@ should leave it alone.''',
                  ('EINVAL', '\\fItimeout_ms\\fP is 0, \\fIfn\\fP or \\fId\\fP is NULL, or the thread is in a host callback (only outermost calls are timed)'),
                  ('ENOENT', E['ENOENT']),
                  ('ENOTRECOVERABLE', '\\fId\\fP faulted earlier: reset or destroy it'),
+                 ('ENOTSUP', 'the object that holds \\fIfn\\fP is bound lazily, as for \\fBpkbox_call\\fP(3)'),
                  ('EPERM', 'called from inside a compartment')],
          example=r'''int rc = pkbox_call_timed(d, parse, buf, &n, 500);
 if (rc == \-ETIMEDOUT) {

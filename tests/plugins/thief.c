@@ -367,6 +367,12 @@ ENTRY(end_exit)
 	exit(0);
 }
 
+ENTRY(end_abort)
+{
+	(void)argc; (void)argv;
+	abort();
+}
+
 ENTRY(end_kill)
 {
 	(void)argc; (void)argv;

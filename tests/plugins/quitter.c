@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* quitter.c - a plugin that ends the process, one way an entry point
+ * (tests/test_quit.c): the seal stops each, the host carries on. */
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ENTRY(name)                                                                                                \
+	intptr_t name(void *arg);                                                                                  \
+	intptr_t name(void *arg)
+
+ENTRY(q_exit) { (void)arg; exit(3); }
+ENTRY(q__exit) { (void)arg; _exit(3); }
+ENTRY(q_abort) { (void)arg; abort(); }
+ENTRY(q_exit_group) { (void)arg; syscall(SYS_exit_group, 3); return 1; }
+ENTRY(q_raise_kill) { (void)arg; raise(SIGKILL); return 1; }
+ENTRY(q_kill) { (void)arg; kill(getpid(), SIGTERM); return 1; }
+ENTRY(q_spin) { (void)arg; for (;;) __asm__ volatile(""); }
+ENTRY(q_ok) { return (intptr_t)arg + 1; }

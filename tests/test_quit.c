@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test_quit.c - a plugin that ends the process (tests/plugins/quitter.c:
+ * exit(), _exit(), abort(), a raw exit_group, raise(SIGKILL), kill() of
+ * its own process) under the default seal: each call is stopped, returns
+ * -EFAULT with a message that says what the plugin tried, the domain is
+ * marked faulted and pkbox_last_fault() reports SIGSYS; the host carries
+ * on.  A plugin that never returns is stopped by pkbox_call_timed().  The
+ * host's own signal to itself and its own exit still work after the seal
+ * (the policy traps them and the library makes them).
+ * argv[1]: the plugins' directory.  Exit 0, 1 (FAIL lines), 77 where the
+ * backend asked for (PKBOX_BACKEND) is missing.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pkeysbox.h>
+
+static int failed;
+static volatile sig_atomic_t got_usr1;
+
+#define CHECK(cond, ...)                                                                                           \
+	do {                                                                                                       \
+		if (!(cond)) {                                                                                     \
+			printf("FAIL (line %d): ", __LINE__);                                                      \
+			printf(__VA_ARGS__);                                                                       \
+			printf("\n");                                                                              \
+			failed = 1;                                                                                \
+		}                                                                                                  \
+	} while (0)
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static void one(const char *path, const char *sym, const char *what, unsigned timeout_ms)
+{
+	struct pkbox_plugin *p = pkbox_plugin_load(path, sym, NULL);
+
+	if (!p) {
+		CHECK(0, "%s: load: %s", sym, pkbox_last_error());
+		return;
+	}
+	struct pkbox_domain *d = pkbox_plugin_domain(p);
+	pkbox_fn fn = (pkbox_fn)pkbox_plugin_sym(p, sym);
+	intptr_t r = 0;
+	int rc;
+
+	errno = 0;
+	rc = timeout_ms ? pkbox_call_timed(d, fn, NULL, &r, timeout_ms) : pkbox_call(d, fn, NULL, &r);
+	const char *m = pkbox_last_error();
+	PKBOX_OPTS(pkbox_fault, f);
+	printf("# %s: %d: %s\n", sym, rc, m);
+	CHECK(rc == (timeout_ms ? -ETIMEDOUT : -EFAULT) && errno == -rc, "%s: rc %d errno %d", sym, rc, errno);
+	CHECK(m && strstr(m, what), "%s: message \"%s\" does not say \"%s\"", sym, m ? m : "(null)", what);
+	CHECK(pkbox_domain_faulted(d) == 1, "%s: the domain is not marked faulted", sym);
+	CHECK(pkbox_last_fault(d, &f) == 0 && f.signo == (timeout_ms ? PKBOX_TIMEOUT_SIGNAL : SIGSYS),
+	      "%s: fault signal %d", sym, f.signo);
+	CHECK(pkbox_plugin_unload(p) == 0, "%s: unload: %s", sym, pkbox_last_error());
+}
+
+int main(int argc, char **argv)
+{
+	char path[4096];
+	const char *want = getenv("PKBOX_BACKEND");
+
+	if (argc < 2)
+		return 99;
+	snprintf(path, sizeof(path), "%s/libpkbox-quitter.so", argv[1]);
+	if (pkbox_init(NULL)) {
+		printf("SKIP: %s (backend %s)\n", pkbox_last_error(), want ? want : "auto");
+		return 77;
+	}
+	printf("# backend %s\n", pkbox_backend_name(pkbox_backend()));
+	signal(SIGUSR1, on_usr1);
+	if (pkbox_seal(NULL)) {
+		printf("FAIL: pkbox_seal: %s\n", pkbox_last_error());
+		return 1;
+	}
+	one(path, "q_exit", "tried to end the process (exit_group", 0);
+	one(path, "q__exit", "tried to end the process (exit_group", 0);
+	one(path, "q_exit_group", "tried to end the process (exit_group", 0);
+	one(path, "q_abort", "tried to signal its own process (tgkill", 0);
+	one(path, "q_raise_kill", "tried to signal its own process (tgkill", 0);
+	one(path, "q_kill", "tried to signal its own process (kill)", 0);
+	one(path, "q_spin", "ran out of time", 200);
+
+	/* a well-behaved call still works, and the host's own signal to
+	 * itself is delivered */
+	struct pkbox_plugin *p = pkbox_plugin_load(path, "ok", NULL);
+	intptr_t r = 0;
+	CHECK(p && pkbox_call(pkbox_plugin_domain(p), (pkbox_fn)pkbox_plugin_sym(p, "q_ok"), (void *)41, &r) == 0 &&
+		      r == 42,
+	      "q_ok: %s", pkbox_last_error());
+	CHECK(raise(SIGUSR1) == 0 && got_usr1, "the host's raise(SIGUSR1) was not delivered");
+	if (!failed)
+		printf("ok\n");
+	/* (the host's exit, trapped by the policy, is made by the library) */
+	exit(failed);
+}
