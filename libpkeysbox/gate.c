@@ -475,6 +475,10 @@ static struct pkbox_frame *call_fast_enter(struct pkbox_thread *t, const struct 
 
 	if ((seq & 1) || t->depth || idx >= PKBOX_MAX_DOMAINS)
 		return NULL;
+	/* (before the seal: fn in the object last found bound eagerly, or the
+	 * locked path looks, bind_check()) */
+	if (!st->sealed && ((uintptr_t)fn < st->eager_lo || (uintptr_t)fn >= st->eager_hi))
+		return NULL;
 	struct pkbox_dom *d = &st->doms[idx];
 	/* the handle names this generation, which is live and not faulted
 	 * (and not the host's domain); this thread's stack there is ready */
