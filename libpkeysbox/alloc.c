@@ -36,11 +36,22 @@
 #define MIN_CLASS 5  /* 32 bytes, header included */
 #define MAX_CLASS 40
 
+/* a plugin object's thread-local storage: its initial image */
+struct tls_mod {
+	uintptr_t image;
+	size_t filesz, memsz, align;
+};
+
 struct arena {
 	uint32_t magic;
 	_Atomic int lock;
 	uintptr_t lo, hi, bump;
 	void *free[MAX_CLASS + 1];
+	struct tls_mod tls_mod[PKBOX_MAX_OBJS];
+	/* per thread: its blocks (one per module, made on first use), and the
+	 * kernel thread they were made for (a thread slot is reused) */
+	void **tls[PKBOX_MAX_THREADS];
+	pid_t tls_tid[PKBOX_MAX_THREADS];
 };
 
 struct hdr {
@@ -49,18 +60,28 @@ struct hdr {
 	uint64_t back; /* aligned blocks: distance to the block's start */
 };
 
-static struct arena *arena_here(void)
+/* the arena of the compartment whose stack this runs on, and the thread
+ * slot of that stack */
+static struct arena *arena_here_ti(unsigned *ti)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 	uintptr_t lo = pkbox__gc.stacks_lo;
 
 	if (!pkbox__gc.initialized || sp <= lo || sp - lo > pkbox__gc.stacks_dom_span)
 		return NULL;
-	uint64_t row = ((sp - 1 - lo) >> pkbox__gc.stride_shift) / PKBOX_MAX_THREADS;
+	uint64_t slot = (sp - 1 - lo) >> pkbox__gc.stride_shift, row = slot / PKBOX_MAX_THREADS;
 	if (row == 0 || row >= PKBOX_MAX_DOMAINS)
 		return NULL;
+	*ti = (unsigned)(slot % PKBOX_MAX_THREADS);
 	struct arena *a = (struct arena *)pkbox__arena_dir()[row];
 	return a && a->magic == ARENA_MAGIC ? a : NULL;
+}
+
+static struct arena *arena_here(void)
+{
+	unsigned ti;
+
+	return arena_here_ti(&ti);
 }
 
 /* The arena a block belongs to (for free() from anywhere). */
@@ -273,6 +294,58 @@ static char *pk_strndup(const char *s, size_t m)
 	return p;
 }
 
+/* ---------------------------------------------------------------- thread-local storage */
+
+/* A plugin's objects reach their thread-local variables through this (the
+ * general-dynamic model: the module id the loader stored, and an offset):
+ * blocks in the compartment's own heap, per thread, made on first use from
+ * the module's image.  Ids and tables are the compartment's to spoil: a
+ * bad one stops the compartment. */
+struct tls_index {
+	uint64_t mod, off;
+};
+
+static void **tls_blocks(struct arena *a, unsigned ti)
+{
+	pid_t tid = pkbox__tdir[ti];
+
+	if (a->tls[ti] && a->tls_tid[ti] != tid) { /* a thread gone; its slot reused */
+		for (int m = 0; m < PKBOX_MAX_OBJS; m++)
+			if (a->tls[ti][m])
+				arena_free(a, a->tls[ti][m]);
+		arena_free(a, a->tls[ti]);
+		a->tls[ti] = NULL;
+	}
+	if (!a->tls[ti]) {
+		void **v = arena_alloc(a, sizeof(void *) * PKBOX_MAX_OBJS);
+		if (!v)
+			return NULL;
+		memset(v, 0, sizeof(void *) * PKBOX_MAX_OBJS);
+		a->tls[ti] = v;
+		a->tls_tid[ti] = tid;
+	}
+	return a->tls[ti];
+}
+
+static void *pk_tls_get_addr(const struct tls_index *ix)
+{
+	unsigned ti = 0;
+	struct arena *a = arena_here_ti(&ti);
+	uint64_t m = ix->mod - PKBOX_TLS_MOD(0);
+
+	if (!a || m >= PKBOX_MAX_OBJS || !a->tls_mod[m].memsz)
+		abort(); /* outside a compartment, or a module that is not its own */
+	const struct tls_mod *t = &a->tls_mod[m];
+	void **v = tls_blocks(a, ti);
+	if (v && !v[m] && (v[m] = pk_memalign(t->align, t->memsz))) {
+		memcpy(v[m], (const void *)t->image, t->filesz);
+		memset((char *)v[m] + t->filesz, 0, t->memsz - t->filesz);
+	}
+	if (!v || !v[m])
+		abort(); /* the compartment's heap is full: it cannot go on */
+	return (char *)v[m] + ix->off;
+}
+
 /* ---------------------------------------------------------------- output */
 
 /* A plugin's stdio output to stdout and stderr: the C library's FILEs and
@@ -463,6 +536,7 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "aligned_alloc", (void *)pk_aligned_alloc },
 	{ "strdup", (void *)pk_strdup },
 	{ "strndup", (void *)pk_strndup },
+	{ "__tls_get_addr", (void *)pk_tls_get_addr },
 	{ "printf", (void *)pk_printf },
 	{ "fprintf", (void *)pk_fprintf },
 	{ "vprintf", (void *)pk_vprintf },
@@ -487,6 +561,16 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "perror", (void *)pk_perror },
 	{ NULL, NULL },
 };
+
+int pkbox__arena_tls(struct pkbox_dom *d, int mod, uintptr_t image, size_t filesz, size_t memsz, size_t align)
+{
+	struct arena *a = (struct arena *)pkbox__arena_dir()[d->idx];
+
+	if (!a || mod < 0 || mod >= PKBOX_MAX_OBJS)
+		return -EINVAL;
+	a->tls_mod[mod] = (struct tls_mod){ image, filesz, memsz, align };
+	return 0;
+}
 
 /* Gives domain d an arena of size bytes (in its quota); under the lock. */
 int pkbox__arena_setup(struct pkbox_dom *d, size_t size)

@@ -6,12 +6,20 @@
 #define PKBOX_ALLOC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct pkbox_dom;
 
 /* Gives domain d an arena of size bytes (in its quota); under the lock:
  * 0 or -errno. */
 int pkbox__arena_setup(struct pkbox_dom *d, size_t size);
+/* Tells d's arena where module mod's thread-local image is (a plugin's
+ * objects are modules 0 .. PKBOX_MAX_OBJS - 1); under the lock, after
+ * pkbox__arena_setup(): 0 or -errno. */
+int pkbox__arena_tls(struct pkbox_dom *d, int mod, uintptr_t image, size_t filesz, size_t memsz, size_t align);
+/* the module id a DTPMOD64 relocation of a plugin's object stores */
+#define PKBOX_TLS_MOD(mod) (0x706b627800000001ULL + (uint64_t)(mod))
+/* the names a plugin's references are bound to instead of the C library's */
 extern const struct pkbox_heap_fn { const char *name; void *fn; } pkbox__heap_fns[];
 
 #endif

@@ -202,12 +202,14 @@ const char *pkbox__elf_str(const struct pkbox_elf *e, uint64_t o)
 	return memchr(n, 0, e->len - (size_t)off) ? n : NULL;
 }
 
-static bool exported(const Elf64_Sym *s)
+/* a definition others may bind to: thread-local ones only when tls asks */
+static bool exported(const Elf64_Sym *s, bool tls)
 {
 	unsigned b = ELF64_ST_BIND(s->st_info), t = ELF64_ST_TYPE(s->st_info);
 
 	return s->st_shndx != SHN_UNDEF && (b == STB_GLOBAL || b == STB_WEAK) &&
-	       ELF64_ST_VISIBILITY(s->st_other) != STV_HIDDEN && (t == STT_FUNC || t == STT_OBJECT || t == STT_NOTYPE);
+	       ELF64_ST_VISIBILITY(s->st_other) != STV_HIDDEN &&
+	       (tls ? t == STT_TLS : (t == STT_FUNC || t == STT_OBJECT || t == STT_NOTYPE));
 }
 
 static const uint32_t *words(const struct pkbox_elf *e, uint64_t va, uint64_t n)
@@ -226,16 +228,16 @@ static uint32_t gnu_hash(const char *s)
 	return h;
 }
 
-static const Elf64_Sym *match(const struct pkbox_elf *e, uint32_t i, const char *name)
+static const Elf64_Sym *match(const struct pkbox_elf *e, uint32_t i, const char *name, bool tls)
 {
 	const Elf64_Sym *s = pkbox__elf_sym(e, i);
 	const char *n = s ? pkbox__elf_str(e, s->st_name) : NULL;
 
-	return n && !strcmp(n, name) && exported(s) ? s : NULL;
+	return n && !strcmp(n, name) && exported(s, tls) ? s : NULL;
 }
 
 /* GNU hash (what Debian's toolchain writes), else the SysV table */
-const Elf64_Sym *pkbox__elf_lookup(const struct pkbox_elf *e, const char *name)
+static const Elf64_Sym *lookup(const struct pkbox_elf *e, const char *name, bool tls)
 {
 	if (e->gnu_hash) {
 		const uint32_t *h = words(e, e->gnu_hash, 4);
@@ -252,7 +254,7 @@ const Elf64_Sym *pkbox__elf_lookup(const struct pkbox_elf *e, const char *name)
 			if (!c)
 				return NULL;
 			if ((*c | 1) == (hv | 1)) {
-				const Elf64_Sym *s = match(e, i, name);
+				const Elf64_Sym *s = match(e, i, name, tls);
 				if (s)
 					return s;
 			}
@@ -266,12 +268,22 @@ const Elf64_Sym *pkbox__elf_lookup(const struct pkbox_elf *e, const char *name)
 		if (!h)
 			return NULL;
 		for (uint32_t i = 0; i < h[1]; i++) {
-			const Elf64_Sym *s = match(e, i, name);
+			const Elf64_Sym *s = match(e, i, name, tls);
 			if (s)
 				return s;
 		}
 	}
 	return NULL;
+}
+
+const Elf64_Sym *pkbox__elf_lookup(const struct pkbox_elf *e, const char *name)
+{
+	return lookup(e, name, false);
+}
+
+const Elf64_Sym *pkbox__elf_lookup_tls(const struct pkbox_elf *e, const char *name)
+{
+	return lookup(e, name, true);
 }
 
 const char *pkbox__elf_version(const struct pkbox_elf *e, uint32_t i)

@@ -35,6 +35,8 @@ const Elf64_Sym *pkbox__elf_sym(const struct pkbox_elf *e, uint32_t i);
 const char *pkbox__elf_str(const struct pkbox_elf *e, uint64_t off);
 /* a defined, exported symbol (function or data) named name, or NULL */
 const Elf64_Sym *pkbox__elf_lookup(const struct pkbox_elf *e, const char *name);
+/* the same for a thread-local symbol */
+const Elf64_Sym *pkbox__elf_lookup_tls(const struct pkbox_elf *e, const char *name);
 /* the version a reference to symbol i asks for (NULL: none) */
 const char *pkbox__elf_version(const struct pkbox_elf *e, uint32_t i);
 /* every dynamic relocation (RELA and the PLT's), then RELR's addresses */

@@ -19,10 +19,13 @@
  * Symbols resolve in the object itself first, then in the objects loaded
  * with it, then in the process's global scope; the malloc and stdio names
  * of alloc.c resolve to the compartment's own, through any relocation.
- * Objects the process already has (the C library) are shared; others are
- * found beside the plugin (its RUNPATH) or in the system's directories and
- * loaded into the same domain.  Refused: IFUNC resolvers, thread-local
- * storage, text relocations.
+ * Only the C runtime (glibc's objects, the sanitizers' runtimes, this
+ * library) is shared with the host; every other object a plugin needs is
+ * found beside it (its RUNPATH) or in the system's directories and loaded
+ * into the same domain, also where the process has a copy of its own.
+ * Thread-local storage of the general-dynamic model is served by alloc.c's
+ * __tls_get_addr from the compartment's heap.  Refused: IFUNC resolvers,
+ * initial-exec TLS and TLS descriptors, text relocations.
  */
 #include "config.h"
 
@@ -146,8 +149,8 @@ static int relr_none(uint64_t va, void *arg)
 
 static int check_obj(const struct pkbox_elf *e, const char *path)
 {
-	if (e->tls)
-		return pkbox__err(-ENOTSUP, "plugin %s: has thread-local storage, which plugins cannot have", path);
+	if (e->tls && (e->tls->p_align > PAGE || e->tls->p_filesz > e->tls->p_memsz))
+		return pkbox__err(-ENOEXEC, "plugin %s: damaged thread-local storage segment", path);
 	int rc = pkbox__elf_each_rela(e, ifunc_check, (void *)e);
 	if (rc == -ENOTSUP)
 		return pkbox__err(rc, "plugin %s: has IFUNC resolvers (they would run with host rights while "
@@ -270,6 +273,7 @@ struct reloc_ctx {
 	const struct pkbox_obj *os;
 	int n;
 	const char *path;
+	int self; /* e's index in es */
 };
 
 static uintptr_t heap_fn(const char *name)
@@ -311,6 +315,36 @@ static uintptr_t resolve(const struct reloc_ctx *c, uint32_t si, bool *found)
 	return 0;
 }
 
+/* A thread-local symbol's module (an index into es) and offset in it:
+ * 0, or -ENOENT where no object loaded together defines it (the C
+ * runtime's TLS is reached through its functions, never directly). */
+static int tls_resolve(const struct reloc_ctx *c, uint32_t si, int *mod, uint64_t *off)
+{
+	const Elf64_Sym *s = si ? pkbox__elf_sym(c->e, si) : NULL;
+	const char *name = s ? pkbox__elf_str(c->e, s->st_name) : NULL;
+
+	*mod = c->self;
+	*off = 0;
+	if (!si) /* the local-dynamic model: the object's own block */
+		return 0;
+	if (!s)
+		return pkbox__err(-ENOEXEC, "plugin %s: damaged thread-local symbol", c->path);
+	if (s->st_shndx != SHN_UNDEF) {
+		*off = s->st_value;
+		return 0;
+	}
+	for (int i = 0; name && i < c->n; i++) {
+		const Elf64_Sym *d = pkbox__elf_lookup_tls(&c->es[i], name);
+		if (d && c->es[i].tls) {
+			*mod = i;
+			*off = d->st_value;
+			return 0;
+		}
+	}
+	return pkbox__err(-ENOENT, "plugin %s: thread-local %s is in no object loaded with it", c->path,
+			  name ? name : "(damaged)");
+}
+
 static bool in_data(const struct reloc_ctx *c, uint64_t va)
 {
 	return va + 8 > va && page_is_data(c->e, PG_DOWN(va)) && page_is_data(c->e, PG_DOWN(va + 7)) &&
@@ -343,6 +377,20 @@ static int reloc_one(const Elf64_Rela *r, void *arg)
 			return pkbox__err(-ENOENT, "plugin %s: undefined symbol %s", c->path, n ? n : "(damaged)");
 		}
 		break;
+	case R_X86_64_DTPMOD64:
+	case R_X86_64_DTPOFF64: {
+		int mod;
+		uint64_t off;
+		if (tls_resolve(c, si, &mod, &off))
+			return -ENOENT;
+		v = t == R_X86_64_DTPMOD64 ? PKBOX_TLS_MOD(mod) : off + (uint64_t)r->r_addend;
+		break;
+	}
+	case R_X86_64_TPOFF64:
+	case R_X86_64_TLSDESC:
+		return pkbox__err(-ENOTSUP, "plugin %s: uses %s thread-local storage, which only the C runtime can "
+					    "have; build it with the general-dynamic model",
+				  c->path, t == R_X86_64_TLSDESC ? "descriptor" : "initial-exec");
 	default:
 		return pkbox__err(-ENOEXEC, "plugin %s: relocation type %u is not supported", c->path, t);
 	}
@@ -399,6 +447,26 @@ static int protect_obj(struct pkbox_dom *d, const struct pkbox_elf *e, const str
 
 /* ---------------------------------------------------------------- dependencies */
 
+/* The C runtime: one copy per process (one dynamic loader and brk heap,
+ * IFUNCs and initial-exec TLS that only the dynamic loader sets up), so it
+ * is shared, and the names of it that must be the compartment's own are
+ * bound to alloc.c's.  Everything else gets its own copy in the domain: a
+ * copy shared with the host would keep its globals, its heap and the
+ * function pointers it took to malloc in the host's memory. */
+static const char *const runtime_objs[] = {
+	"libc.so.", "libm.so.", "libmvec.so.", "libpthread.so.", "libdl.so.", "librt.so.", "libresolv.so.",
+	"libanl.so.", "libutil.so.", "libnsl.so.", "libBrokenLocale.so.", "libc_malloc_debug.so.",
+	"ld-linux-x86-64.so.", "libasan.so.", "libubsan.so.", "libclang_rt.", "libpkeysbox.so.", NULL,
+};
+
+static bool runtime_obj(const char *soname)
+{
+	for (int i = 0; runtime_objs[i]; i++)
+		if (!strncmp(soname, runtime_objs[i], strlen(runtime_objs[i])))
+			return true;
+	return false;
+}
+
 static bool process_has(const char *soname)
 {
 	void *h = dlopen(soname, RTLD_LAZY | RTLD_NOLOAD);
@@ -439,9 +507,38 @@ static int find_dep(const struct pkbox_elf *e, const char *origin_path, const ch
 	return -ENOENT;
 }
 
-/* Reads and checks objs[0] (path), then what it needs that neither the
- * process nor the objects read so far have, breadth first. */
-static int gather(const char *path, struct pkbox_obj *objs, struct pkbox_elf *es, int *n)
+/* need, which objs[i] needs: shared (1, its name added to shared), already
+ * read (0), or to be read as objs[*n] (0, *n one more) */
+static int dep_add(const char *path, const char *need, int i, struct pkbox_obj *objs, struct pkbox_elf *es,
+		   char (*paths)[256], int *n, char *shared, size_t cap)
+{
+	if (runtime_obj(need)) {
+		if (!process_has(need))
+			return pkbox__err(-ENOENT, "plugin %s: needs %s, part of the C runtime, which compartments share "
+						   "with the host and the process has not loaded",
+					  path, need);
+		size_t len = strlen(shared);
+		if (!strstr(shared, need) && len + strlen(need) + 3 < cap)
+			pkbox__fmt(shared + len, cap - len, "%s%s", len ? ", " : "", need);
+		return 1;
+	}
+	for (int j = 0; j < *n; j++)
+		if (!strcmp(objs[j].name, need))
+			return 0;
+	if (*n == PKBOX_MAX_OBJS)
+		return pkbox__err(-E2BIG, "plugin %s: needs more than %d objects", path, PKBOX_MAX_OBJS - 1);
+	if (find_dep(&es[i], paths[i], need, paths[*n], sizeof(paths[*n])))
+		return pkbox__err(-ENOENT, "plugin %s: cannot find %s, which %s needs", path, need, objs[i].name);
+	const char *b = strrchr(need, '/');
+	pkbox__fmt(objs[*n].name, sizeof(objs[*n].name), "%s", b ? b + 1 : need);
+	(*n)++;
+	return 0;
+}
+
+/* Reads and checks objs[0] (path), then what it needs but the C runtime,
+ * breadth first; the C runtime's objects it needs are named in shared. */
+static int gather(const char *path, struct pkbox_obj *objs, struct pkbox_elf *es, int *n, char *shared,
+		  size_t cap)
 {
 	static char paths[PKBOX_MAX_OBJS][256];
 	int rc;
@@ -455,21 +552,9 @@ static int gather(const char *path, struct pkbox_obj *objs, struct pkbox_elf *es
 		    (rc = check_obj(&es[i], paths[i])))
 			return rc;
 		const char *need;
-		for (int k = 0; (need = pkbox__elf_needed(&es[i], k)); k++) {
-			bool have = process_has(need);
-			for (int j = 0; !have && j < *n; j++)
-				have = !strcmp(objs[j].name, need);
-			if (have)
-				continue;
-			if (*n == PKBOX_MAX_OBJS)
-				return pkbox__err(-E2BIG, "plugin %s: needs more than %d objects", path, PKBOX_MAX_OBJS - 1);
-			if (find_dep(&es[i], paths[i], need, paths[*n], sizeof(paths[*n])))
-				return pkbox__err(-ENOENT, "plugin %s: cannot find %s, which %s needs", path, need,
-						  objs[i].name);
-			const char *b = strrchr(need, '/');
-			pkbox__fmt(objs[*n].name, sizeof(objs[*n].name), "%s", b ? b + 1 : need);
-			(*n)++;
-		}
+		for (int k = 0; (need = pkbox__elf_needed(&es[i], k)); k++)
+			if ((rc = dep_add(path, need, i, objs, es, paths, n, shared, cap)) < 0)
+				return rc;
 	}
 	return 0;
 }
@@ -484,28 +569,40 @@ static void set_ctors(const struct pkbox_elf *e, struct pkbox_obj *o)
 	o->fini_n = e->fini_array ? e->fini_n : 0;
 }
 
-int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, int *n)
+static void set_tls(const struct pkbox_elf *e, struct pkbox_obj *o)
+{
+	if (!e->tls)
+		return;
+	o->tls_image = o->bias + e->tls->p_vaddr;
+	o->tls_filesz = e->tls->p_filesz;
+	o->tls_memsz = e->tls->p_memsz ? e->tls->p_memsz : 1;
+	o->tls_align = e->tls->p_align > 16 ? e->tls->p_align : 16;
+}
+
+int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, int *n, char *shared, size_t cap)
 {
 	struct pkbox_elf es[PKBOX_MAX_OBJS];
 	int rc;
 
 	memset(objs, 0, sizeof(*objs) * PKBOX_MAX_OBJS);
 	*n = 0;
-	rc = gather(path, objs, es, n);
+	shared[0] = 0;
+	rc = gather(path, objs, es, n, shared, cap);
 	for (int i = 0; !rc && i < *n; i++)
 		rc = map_obj(&es[i], &objs[i], i ? objs[i].name : path);
 	for (int i = 0; !rc && i < *n; i++) {
-		struct reloc_ctx c = { &es[i], &objs[i], es, objs, *n, i ? objs[i].name : path };
+		struct reloc_ctx c = { &es[i], &objs[i], es, objs, *n, i ? objs[i].name : path, i };
 		rc = pkbox__elf_each_rela(&es[i], reloc_one, &c);
 		if (!rc)
 			rc = pkbox__elf_each_relr(&es[i], relr_one, &c);
 		if (!rc)
 			rc = protect_obj(d, &es[i], &objs[i]);
 		set_ctors(&es[i], &objs[i]);
+		set_tls(&es[i], &objs[i]);
 	}
 	for (int i = 0; !rc && i < *n; i++) {
 		/* the constructor arrays must lie in its data */
-		struct reloc_ctx c = { &es[i], &objs[i], es, objs, *n, path };
+		struct reloc_ctx c = { &es[i], &objs[i], es, objs, *n, path, i };
 		if ((es[i].init_array && !in_data(&c, es[i].init_array + es[i].init_n * 8 - 8)) ||
 		    (es[i].fini_array && !in_data(&c, es[i].fini_array + es[i].fini_n * 8 - 8)))
 			rc = pkbox__err(-ENOEXEC, "plugin %s: damaged constructor list", objs[i].name);

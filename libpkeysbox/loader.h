@@ -9,11 +9,12 @@
 
 #include "state.h"
 
-/* Maps the object at path and the objects it needs that the process lacks,
+/* Maps the object at path and the objects it needs but the C runtime,
  * relocated, inspected, their writable segments given to domain d; runs no
  * code of theirs.  Under the library lock.  Fills objs[0..*n), also when
- * it fails: the caller then destroys d and unloads them. */
-int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, int *n);
+ * it fails: the caller then destroys d and unloads them; names the C
+ * runtime's objects they share with the host in shared[cap]. */
+int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, int *n, char *shared, size_t cap);
 /* Unmaps them; their regions must be gone (the domain destroyed). */
 void pkbox__unload(struct pkbox_obj *objs, int n);
 /* A symbol object o exports: its address, or 0; *code says whether it is

@@ -197,13 +197,18 @@ static int map_into(struct pkbox_plug *pl, struct pkbox_domain *dh, const char *
 	struct pkbox_dom *d = pkbox__dom_get(dh, &rc);
 	if (d) {
 		pl->dom = d->idx;
-		rc = pkbox__load(d, path, pl->objs, &pl->nobjs);
+		rc = pkbox__load(d, path, pl->objs, &pl->nobjs, pl->shared, sizeof(pl->shared));
 	}
 	if (!rc && o->heap > d->quota)
 		rc = pkbox__err(-EINVAL, "pkbox_plugin_load(%s): a heap of %zu bytes would use more than the quota (%zu)",
 				path, o->heap, d->quota);
 	if (!rc)
 		rc = pkbox__arena_setup(d, o->heap ? o->heap : d->quota / 2);
+	for (int i = 0; !rc && i < pl->nobjs; i++) {
+		const struct pkbox_obj *ob = &pl->objs[i];
+		if (ob->tls_memsz)
+			rc = pkbox__arena_tls(d, i, ob->tls_image, ob->tls_filesz, ob->tls_memsz, ob->tls_align);
+	}
 	pkbox__unlock();
 	return rc;
 }
@@ -234,6 +239,20 @@ static int load_into(struct pkbox_plug *pl, const char *path, const char *name, 
 	return pkbox__err(rc, "%s", keep);
 }
 
+/* what went into the compartment, and what it shares with the host */
+static void report_load(const struct pkbox_plug *pl, const char *path, const char *name)
+{
+	char objs[512] = "";
+	size_t len = 0;
+
+	for (int i = 1; i < pl->nobjs && len < sizeof(objs); i++)
+		len += (size_t)pkbox__fmt(objs + len, sizeof(objs) - len, "%s%s", i > 1 ? ", " : "", pl->objs[i].name);
+	pkbox__msg(PKBOX_INFO, "plugin %s loaded into domain %s (%d object%s); its own copies there: %s; shared "
+			       "with the host (the C runtime): %s",
+		   path, name, pl->nobjs, pl->nobjs == 1 ? "" : "s", objs[0] ? objs : "none",
+		   pl->shared[0] ? pl->shared : "none");
+}
+
 int pkbox__plugin_load(const char *path, const char *name, const struct pkbox_plugin_opts *o,
 		       struct pkbox_plugin **out)
 {
@@ -262,8 +281,7 @@ int pkbox__plugin_load(const char *path, const char *name, const struct pkbox_pl
 		rc = load_into(pl, path, name, o);
 	if (rc)
 		return rc;
-	pkbox__msg(PKBOX_INFO, "plugin %s loaded into domain %s (%d object%s)", path, name, pl->nobjs,
-		   pl->nobjs == 1 ? "" : "s");
+	report_load(pl, path, name);
 	*out = (struct pkbox_plugin *)(uintptr_t)(((uintptr_t)pl->gen << 16) | (uintptr_t)(pl - plugs + 1));
 	return 0;
 }

@@ -195,7 +195,7 @@ struct pkbox_run {
 	int16_t cnext, cprev;                /* the class's list of runs with avail objects */
 };
 
-#define PKBOX_MAX_OBJS 8 /* a plugin and the objects it brings with it */
+#define PKBOX_MAX_OBJS 16 /* a plugin and the objects it brings with it */
 
 /* One object mapped by the loader; lives in library memory. */
 struct pkbox_obj {
@@ -207,6 +207,9 @@ struct pkbox_obj {
 	size_t init_n, fini_n;
 	void *file;                /* its file, in the host's private domain */
 	size_t file_len;
+	/* its thread-local storage (PT_TLS): the initial image, relocated */
+	uintptr_t tls_image;
+	size_t tls_filesz, tls_memsz, tls_align;
 	char name[64];
 };
 
@@ -218,6 +221,7 @@ struct pkbox_plug {
 	int nobjs;
 	struct pkbox_obj objs[PKBOX_MAX_OBJS]; /* [0] the plugin, then what it brought */
 	char path[128];
+	char shared[256]; /* what it needs that it shares with the host (the C runtime) */
 };
 
 /* Library state: lives in the meta area, keyed with the host key. */
