@@ -16,13 +16,17 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "alloc.h"
 #include "gate_layout.h"
@@ -294,6 +298,131 @@ static char *pk_strndup(const char *s, size_t m)
 	return p;
 }
 
+static char *pk___strdup(const char *s)
+{
+	return pk_strdup(s);
+}
+
+static char *pk___strndup(const char *s, size_t m)
+{
+	return pk_strndup(s, m);
+}
+
+static void *pk_valloc(size_t n)
+{
+	return pk_memalign(PAGE, n);
+}
+
+static void *pk_pvalloc(size_t n)
+{
+	return pk_memalign(PAGE, n ? (n + PAGE - 1) & ~(PAGE - 1) : PAGE);
+}
+
+static size_t pk_malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	struct arena *a = arena_of(p);
+	if (!a)
+		return malloc_usable_size(p);
+	struct hdr *h = block_of(p);
+	return (1ULL << h->cls) - sizeof(*h) - (size_t)((char *)p - (char *)(h + 1));
+}
+
+static wchar_t *pk_wcsdup(const wchar_t *s)
+{
+	size_t n = (wcslen(s) + 1) * sizeof(*s);
+	wchar_t *p = pk_malloc(n);
+
+	return p ? memcpy(p, s, n) : NULL;
+}
+
+static int pk_vasprintf(char **out, const char *fmt, va_list ap)
+{
+	va_list aq;
+
+	va_copy(aq, ap);
+	int n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	char *p = n < 0 ? NULL : pk_malloc((size_t)n + 1);
+	if (!p)
+		return -1;
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	*out = p;
+	return n;
+}
+
+static int pk_asprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int r = pk_vasprintf(out, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int pk_vasprintf_chk(char **out, int flag, const char *fmt, va_list ap)
+{
+	(void)flag;
+	return pk_vasprintf(out, fmt, ap);
+}
+
+static int pk_asprintf_chk(char **out, int flag, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)flag;
+	va_start(ap, fmt);
+	int r = pk_vasprintf(out, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* getline's buffer grows with the compartment's realloc, not the C
+ * library's (which would be handed a block of the arena) */
+static ssize_t pk_getdelim(char **line, size_t *cap, int delim, FILE *f)
+{
+	size_t n = 0;
+	int c = 0;
+
+	if (!line || !cap || !f) {
+		errno = EINVAL;
+		return -1;
+	}
+	while ((c = getc(f)) != EOF) {
+		if (!*line || n + 2 > *cap) {
+			size_t want = *cap > 60 ? *cap * 2 : 120;
+			char *p = pk_realloc(*line, want);
+			if (!p)
+				return -1;
+			*line = p;
+			*cap = want;
+		}
+		(*line)[n++] = (char)c;
+		if (c == delim)
+			break;
+	}
+	if (!n)
+		return -1;
+	(*line)[n] = 0;
+	return (ssize_t)n;
+}
+
+static ssize_t pk_getline(char **line, size_t *cap, FILE *f)
+{
+	return pk_getdelim(line, cap, '\n', f);
+}
+
+static char *pk_realpath(const char *path, char *resolved)
+{
+	char buf[PATH_MAX];
+
+	if (resolved)
+		return realpath(path, resolved);
+	return realpath(path, buf) ? pk_strdup(buf) : NULL;
+}
+
 /* ---------------------------------------------------------------- thread-local storage */
 
 /* A plugin's objects reach their thread-local variables through this (the
@@ -525,6 +654,9 @@ static void pk_perror(const char *s)
 	out_put(2, buf, strlen(buf));
 }
 
+static void *pk_dlsym(void *handle, const char *name);
+static void *pk_dlvsym(void *handle, const char *name, const char *ver);
+
 const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "malloc", (void *)pk_malloc },
 	{ "free", (void *)pk_free },
@@ -534,8 +666,24 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "memalign", (void *)pk_memalign },
 	{ "posix_memalign", (void *)pk_posix_memalign },
 	{ "aligned_alloc", (void *)pk_aligned_alloc },
+	{ "valloc", (void *)pk_valloc },
+	{ "pvalloc", (void *)pk_pvalloc },
+	{ "malloc_usable_size", (void *)pk_malloc_usable_size },
 	{ "strdup", (void *)pk_strdup },
 	{ "strndup", (void *)pk_strndup },
+	{ "__strdup", (void *)pk___strdup },
+	{ "__strndup", (void *)pk___strndup },
+	{ "wcsdup", (void *)pk_wcsdup },
+	{ "asprintf", (void *)pk_asprintf },
+	{ "vasprintf", (void *)pk_vasprintf },
+	{ "__asprintf_chk", (void *)pk_asprintf_chk },
+	{ "__vasprintf_chk", (void *)pk_vasprintf_chk },
+	{ "getline", (void *)pk_getline },
+	{ "getdelim", (void *)pk_getdelim },
+	{ "__getdelim", (void *)pk_getdelim },
+	{ "realpath", (void *)pk_realpath },
+	{ "dlsym", (void *)pk_dlsym },
+	{ "dlvsym", (void *)pk_dlvsym },
 	{ "__tls_get_addr", (void *)pk_tls_get_addr },
 	{ "printf", (void *)pk_printf },
 	{ "fprintf", (void *)pk_fprintf },
@@ -561,6 +709,31 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "perror", (void *)pk_perror },
 	{ NULL, NULL },
 };
+
+/* dlsym() from inside: the names above are the compartment's there too
+ * (RTLD_NEXT, which the C library would resolve from this file, is
+ * RTLD_DEFAULT) */
+static void *bound_name(const char *name)
+{
+	for (const struct pkbox_heap_fn *h = pkbox__heap_fns; name && h->name; h++)
+		if (!strcmp(h->name, name))
+			return h->fn;
+	return NULL;
+}
+
+static void *pk_dlsym(void *handle, const char *name)
+{
+	void *p = bound_name(name);
+
+	return p ? p : dlsym(handle == RTLD_NEXT ? RTLD_DEFAULT : handle, name);
+}
+
+static void *pk_dlvsym(void *handle, const char *name, const char *ver)
+{
+	void *p = bound_name(name);
+
+	return p ? p : dlvsym(handle == RTLD_NEXT ? RTLD_DEFAULT : handle, name, ver);
+}
 
 int pkbox__arena_tls(struct pkbox_dom *d, int mod, uintptr_t image, size_t filesz, size_t memsz, size_t align)
 {

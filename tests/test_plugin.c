@@ -158,6 +158,37 @@ static void test_dependency(void **state)
 	assert_int_equal(pkbox_domain_destroy(other), 0);
 }
 
+/* Every form of the malloc family a plugin can take (tests/plugins/
+ * allocforms.c: PLT, GOT, function pointers in its data, dlsym, aligned,
+ * page, duplicating and formatting allocators) gives memory of its own
+ * domain, and free() takes each back. */
+struct forms {
+	int n, bad;
+	const char *name[32];
+	void *p[32];
+};
+
+static void test_alloc_forms(void **state)
+{
+	(void)state;
+	struct pkbox_plugin *p = pkbox_plugin_load(plugin("libpkbox-allocforms.so"), "forms", NULL);
+	if (!p)
+		fail_msg("load: %s", pkbox_last_error());
+	struct pkbox_domain *d = pkbox_plugin_domain(p);
+	struct forms *f = pkbox_calloc(d, 1, sizeof(*f));
+	assert_non_null(f);
+	intptr_t r = 0;
+	assert_int_equal(pkbox_call(d, (pkbox_fn)pkbox_plugin_sym(p, "alloc_forms"), f, &r), 0);
+	assert_int_equal(r, 21);
+	assert_int_equal(f->bad, 0);
+	for (int i = 0; i < f->n; i++)
+		if (pkbox_domain_of(f->p[i]) != d)
+			fail_msg("%s gave %p, which is not memory of domain forms", f->name[i], f->p[i]);
+	assert_int_equal(pkbox_call(d, (pkbox_fn)pkbox_plugin_sym(p, "free_forms"), f, &r), 0);
+	assert_int_equal(pkbox_domain_faulted(d), 0);
+	assert_int_equal(pkbox_plugin_unload(p), 0);
+}
+
 static void test_bad_plugins(void **state)
 {
 	(void)state;
@@ -211,6 +242,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_unsealed_refused),
 		cmocka_unit_test(test_load_and_heap),
 		cmocka_unit_test(test_dependency),
+		cmocka_unit_test(test_alloc_forms),
 		cmocka_unit_test(test_bad_plugins),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
