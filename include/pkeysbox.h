@@ -327,6 +327,28 @@ struct pkbox_domain *pkbox_plugin_domain(const struct pkbox_plugin *p);
 /* The address of a function the plugin itself defines. */
 void *pkbox_plugin_sym(const struct pkbox_plugin *p, const char *symbol);
 
+/* pkbox_sym_info.kind */
+#define PKBOX_SYM_FUNC 1 /* code: call it with pkbox_call() on the plugin's domain */
+#define PKBOX_SYM_DATA 2 /* a data object */
+
+struct pkbox_sym_info {
+	size_t sz;                  /* sizeof(struct pkbox_sym_info), set by the caller */
+	void *addr;                 /* where it is */
+	size_t size;                /* its size in bytes, as its symbol table says */
+	unsigned int kind;          /* PKBOX_SYM_FUNC or PKBOX_SYM_DATA */
+	unsigned int writable;      /* 1: its compartment may write it */
+	struct pkbox_domain *owner; /* the domain whose memory holds it (the plugin's, for its data and
+	                               RELRO), or NULL: code and read-only data, readable by all */
+	char object[64];            /* the file name of the object that defines it */
+};
+
+/*
+ * A function or a data object that the plugin defines, or failing that one
+ * of the objects loaded into its domain with it: where, what and whose it
+ * is.  Thread-local variables have no one address: -ENOTSUP.
+ */
+int pkbox_plugin_sym_info(const struct pkbox_plugin *p, const char *symbol, struct pkbox_sym_info *info);
+
 /* Runs its destructors inside, then frees the domain and unloads it. */
 int pkbox_plugin_unload(struct pkbox_plugin *p);
 

@@ -66,6 +66,28 @@ PKBOX_EXPORT void *pkbox_plugin_sym(const struct pkbox_plugin *h, const char *sy
 	return PKBOX_API_RET_PTR(p, rc);
 }
 
+/* the first version: every field up to object */
+#define PKBOX_SYM_INFO_V1 offsetofend(struct pkbox_sym_info, object)
+
+PKBOX_EXPORT int pkbox_plugin_sym_info(const struct pkbox_plugin *h, const char *sym, struct pkbox_sym_info *info)
+{
+	PKBOX_API_ENTER();
+	struct pkbox_sym_info own;
+	int rc = pkbox__ensure_init();
+
+	if (!rc && (!sym || !*sym))
+		rc = pkbox__err(-EINVAL, "pkbox_plugin_sym_info: symbol is NULL or empty");
+	if (!rc)
+		rc = pkbox__opts_out(info, NULL, 0, PKBOX_SYM_INFO_V1, "pkbox_plugin_sym_info");
+	if (!rc) {
+		memset(&own, 0, sizeof(own));
+		rc = pkbox__plugin_sym_info(h, sym, &own);
+	}
+	if (!rc)
+		rc = pkbox__opts_out(info, &own, sizeof(own), PKBOX_SYM_INFO_V1, "pkbox_plugin_sym_info");
+	return PKBOX_API_RET(rc);
+}
+
 PKBOX_EXPORT int pkbox_plugin_unload(struct pkbox_plugin *h)
 {
 	PKBOX_API_ENTER();

@@ -621,6 +621,23 @@ void pkbox__unload(struct pkbox_obj *objs, int n)
 	}
 }
 
+int pkbox__obj_sym_size(const struct pkbox_obj *o, const char *name, uintptr_t *addr, size_t *size, bool *code)
+{
+	struct pkbox_elf e;
+
+	if (!o->file || parse(o, &e, o->name))
+		return -ENOENT;
+	const Elf64_Sym *s = pkbox__elf_lookup(&e, name);
+	if (!s && pkbox__elf_lookup_tls(&e, name))
+		return -ENOTSUP;
+	if (!s || s->st_shndx == SHN_ABS)
+		return -ENOENT;
+	*addr = o->bias + s->st_value;
+	*size = s->st_size;
+	*code = *addr >= o->text_lo && *addr < o->text_hi;
+	return 0;
+}
+
 uintptr_t pkbox__obj_sym(const struct pkbox_obj *o, const char *name, bool *code)
 {
 	struct pkbox_elf e;

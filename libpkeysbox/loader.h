@@ -20,5 +20,8 @@ void pkbox__unload(struct pkbox_obj *objs, int n);
 /* A symbol object o exports: its address, or 0; *code says whether it is
  * in o's code */
 uintptr_t pkbox__obj_sym(const struct pkbox_obj *o, const char *name, bool *code);
+/* The same with its size; -ENOENT if o does not export it, -ENOTSUP if
+ * it is thread-local */
+int pkbox__obj_sym_size(const struct pkbox_obj *o, const char *name, uintptr_t *addr, size_t *size, bool *code);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
@@ -314,6 +315,46 @@ int pkbox__plugin_sym(const struct pkbox_plugin *h, const char *sym, void **out)
 		else
 			*out = p;
 	}
+	pkbox__unlock();
+	return rc;
+}
+
+/* what sym is in pl (the plugin first, then what it brought), and whose */
+static int sym_info(const struct pkbox_plug *pl, const char *sym, struct pkbox_sym_info *info)
+{
+	uintptr_t a = 0;
+	size_t size = 0;
+	bool code = false;
+	int rc = -ENOENT, k;
+
+	for (k = 0; rc == -ENOENT && k < pl->nobjs; k++)
+		rc = pkbox__obj_sym_size(&pl->objs[k], sym, &a, &size, &code);
+	if (rc == -ENOENT)
+		return pkbox__err(rc, "pkbox_plugin_sym_info: no symbol %s in plugin %s or what it brought", sym, pl->path);
+	if (rc)
+		return pkbox__err(rc, "pkbox_plugin_sym_info: %s of %s is thread-local: each thread has its own", sym,
+				  pl->objs[k - 1].name);
+	info->addr = (void *)a;
+	info->size = size;
+	info->kind = code ? PKBOX_SYM_FUNC : PKBOX_SYM_DATA;
+	pkbox__fmt(info->object, sizeof(info->object), "%s", pl->objs[k - 1].name);
+	int r = code ? -1 : pkbox__region_find(a);
+	const struct pkbox_region *g = r >= 0 ? &pkbox__st->regions[r] : NULL;
+	if (g && g->dom == pl->dom) {
+		info->owner = pkbox__dom_handle(&pkbox__st->doms[pl->dom]);
+		info->writable = g->foreign && (g->prot & PROT_WRITE);
+	}
+	return 0;
+}
+
+int pkbox__plugin_sym_info(const struct pkbox_plugin *h, const char *sym, struct pkbox_sym_info *info)
+{
+	int rc = 0;
+
+	pkbox__lock();
+	struct pkbox_plug *pl = plug_get(h, &rc);
+	if (pl)
+		rc = sym_info(pl, sym, info);
 	pkbox__unlock();
 	return rc;
 }

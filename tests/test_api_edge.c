@@ -1829,6 +1829,46 @@ static void check_pkbox_plugin_sym(void)
 	}
 }
 
+static void check_pkbox_plugin_sym_info(void)
+{
+	const char *fn = "pkbox_plugin_sym_info";
+
+	IN_CHILD(fn, "symbols, data and whose they are") {
+		struct pkbox_plugin *p = sealed_with_hello(fn);
+		if (p) {
+			struct pkbox_domain *d = pkbox_plugin_domain(p);
+			PKBOX_OPTS(pkbox_sym_info, si);
+			OK_INT(fn, pkbox_plugin_sym_info(p, "counter_addr", &si));
+			EXPECT(fn, si.kind == PKBOX_SYM_FUNC && !si.owner && !si.writable && si.addr == pkbox_plugin_sym(p, "counter_addr") &&
+				   !strcmp(si.object, "libpkbox-hello.so"),
+			       "pkbox_plugin_sym_info: counter_addr: kind %u owner %p writable %u in %s", si.kind,
+			       (void *)si.owner, si.writable, si.object);
+			OK_INT(fn, pkbox_plugin_sym_info(p, "plugin_counter", &si));
+			EXPECT(fn, si.kind == PKBOX_SYM_DATA && si.owner == d && si.writable && si.size == sizeof(int) &&
+				   pkbox_domain_of(si.addr) == d,
+			       "pkbox_plugin_sym_info: plugin_counter: kind %u owner %p writable %u size %zu", si.kind,
+			       (void *)si.owner, si.writable, si.size);
+			OK_INT(fn, pkbox_plugin_sym_info(p, "plugin_banner", &si));
+			EXPECT(fn, si.kind == PKBOX_SYM_DATA && !si.owner && !si.writable && si.size == 13 &&
+				   !strcmp(si.addr, "hello plugin"),
+			       "pkbox_plugin_sym_info: plugin_banner: kind %u owner %p writable %u size %zu", si.kind,
+			       (void *)si.owner, si.writable, si.size);
+			ERR_INT(fn, pkbox_plugin_sym_info(p, "no_such_symbol", &si), ENOENT, "no_such_symbol|no symbol");
+			ERR_INT(fn, pkbox_plugin_sym_info(p, "printf", &si), ENOENT, "printf|no symbol"); /* the C runtime's */
+			ERR_INT(fn, pkbox_plugin_sym_info(p, NULL, &si), EINVAL, "symbol|NULL");
+			ERR_INT(fn, pkbox_plugin_sym_info(p, "", &si), EINVAL, "symbol|empty");
+			ERR_INT(fn, pkbox_plugin_sym_info(p, "plugin_counter", NULL), EINVAL, "NULL");
+			struct pkbox_sym_info small = { .sz = 8 };
+			ERR_INT(fn, pkbox_plugin_sym_info(p, "plugin_counter", &small), EINVAL, "sz|size|small");
+			ERR_INT(fn, pkbox_plugin_sym_info(NULL, "plugin_counter", &si), EINVAL, "NULL");
+			ERR_INT(fn, pkbox_plugin_sym_info(forged_plugin(p), "plugin_counter", &si), ENOENT, "unknown|unloaded");
+			pkbox_plugin_unload(p);
+			ERR_INT(fn, pkbox_plugin_sym_info(p, "plugin_counter", &si), ENOENT, "unknown|unloaded");
+			still_works(fn);
+		}
+	}
+}
+
 static void check_pkbox_plugin_unload(void)
 {
 	const char *fn = "pkbox_plugin_unload";
@@ -2137,7 +2177,7 @@ static const struct {
 	C(pkbox_revoke), C(pkbox_call), C(pkbox_call_timed), C(pkbox_host_run), C(pkbox_callback_register),
 	C(pkbox_callback_unregister), C(pkbox_host_call), C(pkbox_last_fault), C(pkbox_signals_install),
 	C(pkbox_fault_count), C(pkbox_set_print), C(pkbox_last_error), C(pkbox_strerror), C(pkbox_plugin_load),
-	C(pkbox_plugin_domain), C(pkbox_plugin_sym), C(pkbox_plugin_unload), C(pkbox_copy_in),
+	C(pkbox_plugin_domain), C(pkbox_plugin_sym), C(pkbox_plugin_sym_info), C(pkbox_plugin_unload), C(pkbox_copy_in),
 	C(pkbox_copy_out), C(pkbox_seal), C(pkbox_sealed), C(pkbox_exit), C(pkbox_refusal_count),
 	C(pkbox_last_refusal), C(pkbox_code_commit), C(pkbox_inspect),
 #undef C

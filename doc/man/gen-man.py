@@ -602,7 +602,8 @@ constructors included, runs before the policy is in force.
 The library loads it itself; the dynamic loader never sees it. The file is read into the
 host's private domain and checked (ELF, 64-bit, x86-64, a shared object, no segment both
 writable and executable, no code page shared with data, no text relocations, no thread-local
-storage, no IFUNC resolvers, which would run with host rights while loading). Its code pages
+storage but of the general-dynamic model, no IFUNC resolvers, which would run with host rights
+while loading). Its code pages
 are written to a new \fBmemfd_create\fP(2) image at their offsets, with zeros everywhere else;
 the image is write-sealed, then inspected as sealed for WRPKRU, XRSTOR and XRSTORS at every
 byte offset, and put on the library's \fIcode descriptor\fP. The seal lets executable memory be
@@ -611,15 +612,23 @@ but the library close or replace it, so everything that can ever run from it was
 The object is mapped whole from it; its data pages are then made writable (losing execute),
 filled from the file and relocated by the library: its references to the \fBmalloc\fP(3)
 family (\fBfree\fP, \fBcalloc\fP, \fBrealloc\fP, \fBreallocarray\fP, \fBmemalign\fP,
-\fBposix_memalign\fP, \fBaligned_alloc\fP, \fBstrdup\fP, \fBstrndup\fP) and to stdio output go
-to the domain's own, through any relocation (GOT, PLT or a data pointer); other symbols resolve
-in the object first, then in the objects loaded with it, then in the process. Its writable
+\fBposix_memalign\fP, \fBaligned_alloc\fP, \fBvalloc\fP, \fBpvalloc\fP,
+\fBmalloc_usable_size\fP, \fBstrdup\fP, \fBstrndup\fP, \fBwcsdup\fP, \fBasprintf\fP,
+\fBvasprintf\fP, \fBgetline\fP, \fBgetdelim\fP, \fBrealpath\fP), to stdio output, to
+\fBdlsym\fP and \fBdlvsym\fP (which give the same names) and to \fB__tls_get_addr\fP (its
+thread-local variables, in the compartment's heap) go to the domain's own, through any
+relocation (GOT, PLT or a data pointer); other symbols resolve in the object first, then in the
+objects loaded with it, then in the process. Its writable
 segments (data, bss, and RELRO, read-only after relocation) become the domain's memory.
 .PP
-Objects it needs (DT_NEEDED) that the process has already (the C library) are shared. Others
-are found as the dynamic loader would (its RUNPATH, \fB$ORIGIN\fP expanded, then the system's
-library directories), loaded the same way into the same domain, and listed in the load's
-message; up to seven.
+Of the objects it needs (DT_NEEDED), only the C runtime is shared with the host: glibc's
+objects (\fBlibc.so.6\fP, \fBlibm.so.6\fP, the dynamic loader ...), the sanitizers' runtimes and
+libpkeysbox, which the process must have loaded. Every other object, also one the host has
+loaded itself, is found as the dynamic loader would (its RUNPATH, \fB$ORIGIN\fP expanded, then
+the system's library directories) and loaded the same way into the same domain as an own copy,
+so that its globals, its heap and the function pointers it keeps are the compartment's; up to
+fifteen. The load's message (\fBpkbox_set_print\fP(3), info) lists the own copies and the shared
+objects.
 .PP
 Then the constructors (DT_INIT and DT_INIT_ARRAY) run inside the compartment, those of the
 objects it brought first, each with \fIopts->timeout_ms\fP as in \fBpkbox_call_timed\fP(3) when
@@ -640,18 +649,48 @@ host's copy of its file; \fBpkbox_plugin_unload\fP() runs the destructors inside
 domain faulted), destroys the domain and unmaps the objects.''',
          ret='A handle, a domain, an address, or NULL with errno set; unload returns 0 or a negative errno value.',
          errors=[('EINVAL', 'a NULL or empty argument, \\fIopts->sz\\fP too small, unknown flags, or a non-zero tail past the\nknown fields'),
-                 ('ENOENT', 'no such file, a dependency not found, an undefined symbol, no such symbol in the plugin, or\nan unknown plugin handle'),
+                 ('ENOENT', 'no such file, a dependency not found (or a part of the C runtime the process has not\nloaded), an undefined symbol, no such symbol in the plugin, or an unknown plugin handle'),
                  ('ENOEXEC', 'not an ELF shared object for x86-64, damaged, a segment writable and executable, code and\ndata on one page, text relocations, or a relocation type the loader does not know (message: why)'),
                  ('EPERM', 'its code contains a PKRU-writing sequence, or the process is not sealed (and\n\\fBPKBOX_PLUGIN_UNSEALED\\fP was not given)'),
-                 ('ENOTSUP', 'it has IFUNC resolvers or thread-local storage'),
+                 ('ENOTSUP', 'it has IFUNC resolvers, or initial-exec thread-local storage or TLS descriptors'),
                  ('EFAULT', 'a constructor was stopped in the compartment (a fault, a refused syscall, its time limit)'),
                  ('ENOSPC', 'too many plugins or domains'),
                  ('ENAMETOOLONG', 'the domain name (given, or the file name of \\fIpath\\fP) is longer than 31 bytes'),
-                 ('E2BIG', 'it needs more than seven objects the process does not have'),
+                 ('E2BIG', 'it needs more than fifteen objects besides the C runtime'),
                  ('EBUSY', '(unload) a thread is inside it')],
          notes=r'''Seal first, then load (\fBpkbox-run\fP(1) does). The host must not close the library's code
 descriptor before sealing (a \fBmemfd\fP named \fIpkbox-plugin:none\fP); once sealed, nothing can.''',
-         see=['pkbox_call', 'pkbox_copy_in', 'pkbox_seal', 'pkbox-run(1)']),
+         see=['pkbox_call', 'pkbox_copy_in', 'pkbox_plugin_sym_info', 'pkbox_seal', 'pkbox-run(1)']),
+    dict(name='pkbox_plugin_sym_info', brief='find a function or data object of a plugin, and whose it is',
+         synopsis=['#define PKBOX_SYM_FUNC 1',
+                   '#define PKBOX_SYM_DATA 2',
+                   'struct pkbox_sym_info { size_t sz; void *addr; size_t size; unsigned int kind; unsigned int writable; struct pkbox_domain *owner; char object[64]; };',
+                   'int pkbox_plugin_sym_info(const struct pkbox_plugin *p, const char *symbol, struct pkbox_sym_info *info);'],
+         desc=r'''Looks \fIsymbol\fP up among the symbols that plugin \fIp\fP exports, then among those of the
+objects \fBpkbox_plugin_load\fP(3) loaded into its domain with it (its own copies: not the C
+runtime, which it shares with the host), in the host's copies of their files, and fills
+\fI*info\fP: \fIaddr\fP, where it is; \fIsize\fP, its size as its symbol table gives it;
+\fIkind\fP, \fBPKBOX_SYM_FUNC\fP for code (call it with \fBpkbox_call\fP(3) on the plugin's
+domain) or \fBPKBOX_SYM_DATA\fP for anything else; \fIowner\fP, the domain whose memory holds it:
+the plugin's domain for its writable data and RELRO, NULL for code and read-only data (key 0 on
+pku: every domain may read it, none may write it); \fIwritable\fP, 1 where the compartment may
+write it; \fIobject\fP, the file name of the object that defines it.
+.PP
+\fBpkbox_plugin_sym\fP(3) finds functions of the plugin itself only; this finds data too. A value
+read from the plugin's data is the compartment's to change at any time: read it with
+\fBpkbox_copy_out\fP(3) against \fIowner\fP, and treat it as untrusted.
+.PP
+\fIinfo->sz\fP is \fBsizeof\fP the caller's struct, set by the caller: a struct smaller than the
+first version (all the fields above) is refused, a larger one gets its unknown fields zeroed,
+and \fIsz\fP is left as it is.''',
+         ret='0, or a negative errno value with errno set.',
+         errors=[('EINVAL', '\\fIsymbol\\fP is NULL or empty, \\fIp\\fP or \\fIinfo\\fP is NULL, or \\fIinfo->sz\\fP is too small'),
+                 ('ENOENT', 'no such symbol in the plugin or the objects it brought, or an unknown or unloaded plugin'),
+                 ('ENOTSUP', 'the symbol is a thread-local variable: each thread has its own, at no one address')],
+         example=r'''PKBOX_OPTS(pkbox_sym_info, si);
+if (pkbox_plugin_sym_info(p, "xmlMalloc", &si) == 0 && si.owner == pkbox_plugin_domain(p))
+	printf("%s's xmlMalloc: %zu bytes of its domain's data\\n", si.object, si.size);''',
+         see=['pkbox_plugin_load', 'pkbox_copy_out', 'pkbox_domain_of']),
     dict(name='pkbox_copy_in', also=['pkbox_copy_out'], brief='copy data across the compartment boundary',
          synopsis=['void *pkbox_copy_in(struct pkbox_domain *d, const void *src, size_t n);',
                    'int pkbox_copy_out(const struct pkbox_domain *d, void *dst, const void *src, size_t n);'],

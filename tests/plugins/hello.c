@@ -45,3 +45,6 @@ int *counter_addr(void)
 	plugin_counter++;
 	return &plugin_counter;
 }
+
+/* read-only data: key 0, readable by every domain, the host's to look up */
+const char plugin_banner[] = "hello plugin";

@@ -26,6 +26,7 @@
 
 struct lib {
 	const char *name, *fn;
+	const char *malloc_ptr; /* a pointer to malloc the library keeps in its data, or NULL */
 	pkbox_fn job;
 	size_t (*input)(uint8_t **in);
 };
@@ -131,17 +132,39 @@ static size_t jpeg_input(uint8_t **in)
 }
 
 static const struct lib libs[] = {
-	{ "expat", "rl_expat_job", rl_expat_job, xml_input },
-	{ "sqlite", "rl_sqlite_job", rl_sqlite_job, sql_input },
-	{ "png", "rl_png_job", rl_png_job, png_input },
-	{ "jpeg", "rl_jpeg_job", rl_jpeg_job, jpeg_input },
-	{ "xml2", "rl_xml2_job", rl_xml2_job, xml_input },
+	{ "expat", "rl_expat_job", NULL, rl_expat_job, xml_input },
+	{ "sqlite", "rl_sqlite_job", NULL, rl_sqlite_job, sql_input },
+	{ "png", "rl_png_job", NULL, rl_png_job, png_input },
+	{ "jpeg", "rl_jpeg_job", NULL, rl_jpeg_job, jpeg_input },
+	{ "xml2", "rl_xml2_job", "xmlMalloc", rl_xml2_job, xml_input },
 };
 
 static void print(enum pkbox_print_level level, const char *msg)
 {
 	(void)level;
 	printf("libpkeysbox: %s\n", msg);
+}
+
+/* A pointer to malloc the library keeps in its data (libxml2's xmlMalloc,
+ * set by R_X86_64_64 relocations): the plugin's domain owns it, and it is
+ * not the host's malloc. */
+static int malloc_ptr(const struct lib *l, struct pkbox_plugin *p, struct pkbox_domain *d)
+{
+	PKBOX_OPTS(pkbox_sym_info, si);
+	void *fp = NULL;
+
+	if (!l->malloc_ptr)
+		return 0;
+	if (pkbox_plugin_sym_info(p, l->malloc_ptr, &si) || pkbox_copy_out(d, &fp, si.addr, sizeof(fp))) {
+		fprintf(stderr, "%s: %s: %s\n", l->name, l->malloc_ptr, pkbox_last_error());
+		return -1;
+	}
+	void *(*host_malloc)(size_t) = malloc;
+	int ok = si.kind == PKBOX_SYM_DATA && si.owner == d && si.writable && fp && fp != (void *)host_malloc;
+	printf("%s: %s of %s (%zu bytes): data of domain %s, writable: %s; the host's malloc: %s\n", l->name,
+	       l->malloc_ptr, si.object, si.size, l->name, si.owner == d && si.writable ? "yes" : "NO",
+	       fp == (void *)host_malloc ? "YES" : "no");
+	return ok ? 0 : -1;
 }
 
 /* the job in the compartment; its result copied out into *out */
@@ -179,7 +202,7 @@ static int boxed(const struct lib *l, const char *dir, const uint8_t *in, size_t
 	*out_len = res.out_len;
 	printf("%s: the result (%zu bytes at %p) is memory of domain %s: %s\n", l->name, res.out_len, (void *)res.out,
 	       l->name, pkbox_domain_of(res.out) == d ? "yes" : "NO");
-	int rc = pkbox_domain_of(res.out) == d ? 0 : -1;
+	int rc = pkbox_domain_of(res.out) == d && !malloc_ptr(l, p, d) ? 0 : -1;
 	if (pkbox_plugin_unload(p)) {
 		fprintf(stderr, "%s: unload: %s\n", l->name, pkbox_last_error());
 		rc = -1;
