@@ -32,6 +32,7 @@
 #include "gate_layout.h"
 #include "pages.h"
 #include "phase.h"
+#include "quit.h"
 #include "state.h"
 #include "threads.h"
 
@@ -707,6 +708,14 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "fwrite_unlocked", (void *)pk_fwrite },
 	{ "fflush", (void *)pk_fflush },
 	{ "perror", (void *)pk_perror },
+	/* the ends of the process: stopped (quit.c) */
+	{ "exit", (void *)pkbox__quit_exit },
+	{ "_exit", (void *)pkbox__quit_exit },
+	{ "_Exit", (void *)pkbox__quit_exit },
+	{ "quick_exit", (void *)pkbox__quit_exit },
+	{ "abort", (void *)pkbox__quit_abort },
+	{ "__assert_fail", (void *)pkbox__quit_assert },
+	{ "__stack_chk_fail", (void *)pkbox__quit_stack },
 	{ NULL, NULL },
 };
 

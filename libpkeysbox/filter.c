@@ -296,18 +296,20 @@ out:
 	return rc;
 }
 
-/* Every seal without PKBOX_SEAL_NO_EXIT: the ways a compartment ends the
- * process of its own doing (exit() and _exit(): exit_group; abort() and
- * raise(): tgkill to this process; kill of it or of its group) trap
- * unless the library makes the call.  The SIGSYS handler stops a
- * compartment's as a fault and makes the host's itself, with the token
- * (sigsys.c), so the host ends and signals itself as before. */
+/* Every seal without PKBOX_SEAL_NO_EXIT: a signal to this process or its
+ * group (raise(), kill()) traps unless the library makes the call.  The
+ * SIGSYS handler stops a compartment's as a fault and makes the host's
+ * itself, with the token (sigsys.c), so the host signals itself as before.
+ * A plugin's exit(), _exit() and abort() never reach the kernel (its
+ * loader binds them to stops, quit.c); a raw exit_group is stopped under
+ * PKBOX_SEAL_NO_EXIT only: trapping the host's own exit would run the
+ * handler at the very end of the process, where nothing can be trusted
+ * to be in place. */
 static int end_rules(scmp_filter_ctx ctx, uint64_t tok)
 {
 	int rc = 0;
 	long pid = getpid();
 
-	RULE(SYS_exit_group, 1, SCMP_A5(SCMP_CMP_NE, tok));
 	RULE(SYS_tgkill, 2, EQ32(0, pid), SCMP_A5(SCMP_CMP_NE, tok));
 	RULE(SYS_kill, 2, EQ32(0, pid), SCMP_A5(SCMP_CMP_NE, tok));
 	RULE(SYS_kill, 2, EQ32(0, 0), SCMP_A5(SCMP_CMP_NE, tok));

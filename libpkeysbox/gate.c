@@ -19,6 +19,7 @@
 #include "gate_layout.h"
 #include "lock.h"
 #include "msg.h"
+#include "quit.h"
 #include "pages.h"
 #include "phase.h"
 #include "refusals.h"
@@ -242,6 +243,9 @@ static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 	record_fault(d, f);
 	/* the domain's stack is left mid-call: its contents are garbage now */
 	UNPOISON(f->slot_top - pkbox__gc.stack_size, pkbox__gc.stack_size);
+	const char *quit = d->fault.signo == SIGILL ? pkbox__quit_what(d->fault.ip) : NULL;
+	if (quit)
+		return pkbox__err(-EFAULT, "pkbox_call: domain %s stopped: %s", d->name, quit);
 	if (d->fault.signo == SIGSYS) {
 		char num[64];
 

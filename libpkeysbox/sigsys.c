@@ -35,7 +35,7 @@ static void foreign_thread(greg_t *g, uint64_t dom_fs)
 }
 
 /* A call that ends or signals the process itself (filter.c, end_rules and
- * no_exit_rules): a compartment's is stopped under every seal. */
+ * no_exit_rules): a compartment's is stopped whenever it traps. */
 static bool ends_process(long nr)
 {
 	return nr == SYS_exit_group || nr == SYS_exit || nr == SYS_tgkill || nr == SYS_tkill || nr == SYS_kill;
@@ -71,18 +71,16 @@ static bool in_compartment(ucontext_t *uc, siginfo_t *si, int saved)
 	return false;
 }
 
-/* The host's own exit or signal to itself, trapped only so that a
- * compartment's is stopped: made with the token, as the host asked
- * (without PKBOX_SEAL_NO_EXIT, under which the host ends with
- * pkbox_exit()).  Returns whether it was made. */
+/* The host's own signal to itself, trapped only so that a compartment's
+ * is stopped: made with the token, as the host asked (without
+ * PKBOX_SEAL_NO_EXIT, under which the host uses pkbox_exit() and no
+ * signals of its own).  Returns whether it was made. */
 static bool host_end(ucontext_t *uc, long nr)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
 
-	if (pkbox__gc.no_exit || (nr != SYS_exit_group && nr != SYS_tgkill && nr != SYS_kill))
+	if (pkbox__gc.no_exit || (nr != SYS_tgkill && nr != SYS_kill))
 		return false;
-	if (nr == SYS_exit_group)
-		pkbox__exit_group((int)g[REG_RDI]);
 	int saved = errno;
 	long r = pkbox__sys(nr, nr == SYS_kill ? 2 : 3, g[REG_RDI], g[REG_RSI], g[REG_RDX], 0, 0);
 	g[REG_RAX] = r < 0 ? -errno : r;

@@ -198,6 +198,7 @@ __attribute__((noreturn)) static void end(const struct run *r, const char *what,
 static void violation_line(const struct run *r, int rc, struct line *l)
 {
 	PKBOX_OPTS(pkbox_fault, f);
+	const char *stop = strstr(pkbox_last_error(), " stopped: ");
 
 	cat(l, "pkbox-run: violation: domain ");
 	if ((rc == -EFAULT || rc == -ETIMEDOUT) && !pkbox_last_fault(r->dom, &f)) {
@@ -213,6 +214,12 @@ static void violation_line(const struct run *r, int rc, struct line *l)
 			cat_num(l, f.ip, 16, "0x");
 			cat(l, ")");
 			cat(l, ends_process(f.addr));
+		} else if (f.signo == 4 /* SIGILL */ && stop) {
+			/* exit(), abort() and the like, stopped (the library's message) */
+			cat(l, ": ");
+			cat(l, stop + strlen(" stopped: "));
+			cat_num(l, f.ip, 16, " (at 0x");
+			cat(l, ")");
 		} else {
 			cat(l, ": ");
 			cat(l, access_name(&f));

@@ -141,9 +141,9 @@ for sym in end_exit end_kill end_blocked_fault end_alarm end_tiocsti end_report 
 done
 # the violation line says what a plugin that ends the process tried
 expect 86 "plugin end_exit is stopped" -- --canary "$dir/libpkbox-thief.so" end_exit
-has "$err" 'tried to end the process \(exit_group' "end_exit: the violation line says what it tried"
+has "$err" 'it called exit\(\)' "end_exit: the violation line says what it tried"
 expect 86 "plugin end_abort is stopped" -- --canary "$dir/libpkbox-thief.so" end_abort
-has "$err" 'tried to signal its own process \(tgkill' "end_abort: the violation line says what it tried"
+has "$err" 'it called abort\(\)' "end_abort: the violation line says what it tried"
 canary_safe "plugin end_abort"
 # a wait for any signal is refused, not ended by --timeout's own
 expect 86 "plugin end_sigsuspend is stopped" -- --timeout=1 --canary "$dir/libpkbox-thief.so" end_sigsuspend

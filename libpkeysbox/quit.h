@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* quit.h - a compartment's ends of the process, stopped (quit.c). */
+#ifndef PKBOX_QUIT_H
+#define PKBOX_QUIT_H
+
+#include <stdint.h>
+
+__attribute__((noreturn)) void pkbox__quit_exit(int status);
+__attribute__((noreturn)) void pkbox__quit_abort(void);
+__attribute__((noreturn)) void pkbox__quit_assert(const char *expr, const char *file, unsigned int line,
+						  const char *fn);
+__attribute__((noreturn)) void pkbox__quit_stack(void);
+/* which end the stop at ip is, or NULL: not one of these */
+const char *pkbox__quit_what(uintptr_t ip);
+
+#endif
