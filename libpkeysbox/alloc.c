@@ -716,6 +716,15 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "abort", (void *)pkbox__quit_abort },
 	{ "__assert_fail", (void *)pkbox__quit_assert },
 	{ "__stack_chk_fail", (void *)pkbox__quit_stack },
+	/* code to run later, with the host's rights: taken, never run */
+	{ "atexit", (void *)pkbox__quit_atexit },
+	{ "at_quick_exit", (void *)pkbox__quit_atexit },
+	{ "__cxa_atexit", (void *)pkbox__quit_cxa_atexit },
+	{ "__cxa_thread_atexit_impl", (void *)pkbox__quit_cxa_atexit },
+	{ "on_exit", (void *)pkbox__quit_on_exit },
+	{ "pthread_atfork", (void *)pkbox__quit_atfork },
+	{ "__register_atfork", (void *)pkbox__quit_atfork },
+	{ "pthread_key_create", (void *)pkbox__quit_key_create },
 	{ NULL, NULL },
 };
 

@@ -7,9 +7,16 @@
  * its own, touching nothing (the C library's exit handlers and locks are
  * the host's): the fault that follows takes the compartment out, and the
  * gate reports which end it asked for (gate.c).
+ *
+ * And what a plugin registers to run later, when the host, not the
+ * compartment, is running: exit handlers (atexit, on_exit, __cxa_atexit,
+ * at_quick_exit, thread_local destructors), fork handlers, pthread key
+ * destructors.  The C library would call them with the host's rights, so
+ * they are taken and never run (a key is made without its destructor).
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "quit.h"
@@ -54,4 +61,36 @@ const char *pkbox__quit_what(uintptr_t ip)
 	if (ip == (uintptr_t)pkbox__quit_stack_at)
 		return "its stack protector found its stack smashed (__stack_chk_fail)";
 	return NULL;
+}
+
+/* ---- registrations that would run plugin code with the host's rights */
+
+int pkbox__quit_atexit(void (*fn)(void))
+{
+	(void)fn;
+	return 0;
+}
+
+int pkbox__quit_cxa_atexit(void (*fn)(void *), void *arg, void *dso)
+{
+	(void)fn, (void)arg, (void)dso;
+	return 0;
+}
+
+int pkbox__quit_on_exit(void (*fn)(int, void *), void *arg)
+{
+	(void)fn, (void)arg;
+	return 0;
+}
+
+int pkbox__quit_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+	(void)prepare, (void)parent, (void)child;
+	return 0;
+}
+
+int pkbox__quit_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+	(void)destructor;
+	return pthread_key_create(key, NULL);
 }

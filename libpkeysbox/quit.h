@@ -3,6 +3,7 @@
 #ifndef PKBOX_QUIT_H
 #define PKBOX_QUIT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 __attribute__((noreturn)) void pkbox__quit_exit(int status);
@@ -10,6 +11,13 @@ __attribute__((noreturn)) void pkbox__quit_abort(void);
 __attribute__((noreturn)) void pkbox__quit_assert(const char *expr, const char *file, unsigned int line,
 						  const char *fn);
 __attribute__((noreturn)) void pkbox__quit_stack(void);
+/* registrations of code to run later with the host's rights: taken, never
+ * run (pthread keys: made without their destructor) */
+int pkbox__quit_atexit(void (*fn)(void));
+int pkbox__quit_cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+int pkbox__quit_on_exit(void (*fn)(int, void *), void *arg);
+int pkbox__quit_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+int pkbox__quit_key_create(pthread_key_t *key, void (*destructor)(void *));
 /* which end the stop at ip is, or NULL: not one of these */
 const char *pkbox__quit_what(uintptr_t ip);
 

@@ -8,7 +8,9 @@
  * library's stop for the C library's ends, SIGSYS for a signal the policy
  * trapped); the host carries on.  A plugin that never returns is stopped by pkbox_call_timed().  The
  * host's own signal to itself still works after the seal (the policy
- * traps it and the library makes it), and so does its exit.
+ * traps it and the library makes it), and so does its exit.  What a
+ * plugin registers to run later (atexit, pthread_atfork, a pthread key's
+ * destructor) never runs: the host would run it with its own rights.
  * argv[1]: the plugins' directory.  Exit 0, 1 (FAIL lines), 77 where the
  * backend asked for (PKBOX_BACKEND) is missing.
  */
@@ -17,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <pkeysbox.h>
 
@@ -32,6 +37,51 @@ static volatile sig_atomic_t got_usr1;
 			failed = 1;                                                                                \
 		}                                                                                                  \
 	} while (0)
+
+/* the plugin's marks (its data): checked by the host's own exit handler,
+ * which runs after any the plugin could have left in the C library's list */
+static volatile int *marks;
+
+static void check_marks(void)
+{
+	if (marks && *marks) {
+		printf("FAIL: code the plugin registered ran with the host's rights (%d marks)\n", *marks);
+		fflush(stdout);
+		_exit(1);
+	}
+}
+
+static void *thread_sets_key(void *a)
+{
+	return a;
+}
+
+/* A plugin registers an exit handler, fork handlers and a pthread key
+ * destructor (its own thread's value set): none may run, neither at the
+ * host's fork, nor when a host thread ends, nor at the host's exit. */
+static void registrations(const char *path)
+{
+	struct pkbox_plugin *p = pkbox_plugin_load(path, "reg", NULL);
+	PKBOX_OPTS(pkbox_sym_info, si);
+	intptr_t r = -1;
+
+	CHECK(p && pkbox_call(pkbox_plugin_domain(p), (pkbox_fn)pkbox_plugin_sym(p, "q_register"), NULL, &r) == 0 &&
+		      r == 0,
+	      "q_register: %s (%ld)", pkbox_last_error(), (long)r);
+	CHECK(p && pkbox_plugin_sym_info(p, "q_marks", &si) == 0 && si.addr, "q_marks: %s", pkbox_last_error());
+	marks = si.addr;
+	atexit(check_marks);
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0)
+		_exit(0);
+	int st = -1;
+	CHECK(c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "a fork after the plugin's pthread_atfork: child status %#x", st);
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, thread_sets_key, NULL) == 0 && pthread_join(t, NULL) == 0, "a host thread");
+	CHECK(marks && *marks == 0, "the plugin's marks: %d", marks ? *marks : -1);
+}
 
 static void on_usr1(int sig)
 {
@@ -92,6 +142,7 @@ int main(int argc, char **argv)
 	one(path, "q_raise_kill", "tried to signal its own process (tgkill", 0);
 	one(path, "q_kill", "tried to signal its own process (kill)", 0);
 	one(path, "q_spin", "ran out of time", 200);
+	registrations(path);
 
 	/* a well-behaved call still works, and the host's own signal to
 	 * itself is delivered */
