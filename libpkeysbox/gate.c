@@ -3,6 +3,7 @@
  * callbacks, pkbox_host_run() stacks, the faults calls end with. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 
 #include "api.h"
 #include "backend.h"
+#include "codemap.h"
 #include "binding.h"
 #include "domain.h"
 #include "fault.h"
@@ -100,6 +102,30 @@ static uint64_t read_fsbase(void)
 	return pkbox__gc.fsgsbase ? pkbox__rdfsbase() : 0;
 }
 
+/* Where a compartment's instruction at ip is, for a person: the function
+ * (the nearest symbol the dynamic loader knows, "+offset") and the object,
+ * or the plugin code the library's own loader mapped; "" when unknown.
+ * With host rights, after the compartment is out. */
+static void code_where(uintptr_t ip, char *buf, size_t n)
+{
+	Dl_info di;
+	const char *obj;
+
+	buf[0] = 0;
+	if (!ip)
+		return;
+	if (dladdr((void *)ip, &di) && di.dli_fname) {
+		obj = strrchr(di.dli_fname, '/') ? strrchr(di.dli_fname, '/') + 1 : di.dli_fname;
+		if (di.dli_sname)
+			pkbox__fmt(buf, n, " in %s+%#lx (%s)", di.dli_sname,
+				   (unsigned long)(ip - (uintptr_t)di.dli_saddr), obj);
+		else
+			pkbox__fmt(buf, n, " in %s", obj);
+	} else if (pkbox__codemap_plugin(ip)) {
+		pkbox__fmt(buf, n, " in a plugin's code");
+	}
+}
+
 static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)
 {
 	struct pkbox_fault *x = &d->fault;
@@ -121,9 +147,11 @@ static void record_fault(struct pkbox_dom *d, const struct pkbox_frame *f)
 	pkbox__dom_callable(d, false);
 	d->has_fault = true;
 	pkbox__st->fault_count++;
-	pkbox__msg(PKBOX_INFO, "fault in domain %s: %s at %#lx (owner %s, key %d, signal %d, si_code %d)",
+	char where[160];
+	code_where(x->ip, where, sizeof(where));
+	pkbox__msg(PKBOX_INFO, "fault in domain %s: %s at %#lx (owner %s, key %d, signal %d, si_code %d)%s",
 		   d->name, x->access == PKBOX_FAULT_WRITE ? "write" : x->access == PKBOX_FAULT_EXEC ? "exec" : "read",
-		   (unsigned long)x->addr, x->owner[0] ? x->owner : "none", x->pkey, x->signo, x->si_code);
+		   (unsigned long)x->addr, x->owner[0] ? x->owner : "none", x->pkey, x->signo, x->si_code, where);
 }
 
 static uint64_t mono_ns(void)
@@ -252,7 +280,14 @@ static int call_outcome(struct pkbox_frame *f, struct pkbox_dom *d)
 		return pkbox__err(-EFAULT, "pkbox_call: domain %s stopped: it %s", d->name,
 				  refused_what(d->fault.addr, num, sizeof(num)));
 	}
-	return pkbox__err(-EFAULT, "pkbox_call: domain %s faulted", d->name);
+	char where[160];
+	code_where(d->fault.ip, where, sizeof(where));
+	return pkbox__err(-EFAULT, "pkbox_call: domain %s faulted: %s at %#lx (owner %s, key %d)%s", d->name,
+			  d->fault.access == PKBOX_FAULT_WRITE ? "write"
+			  : d->fault.access == PKBOX_FAULT_EXEC ? "exec"
+			  : d->fault.signo == SIGILL ? "forbidden instruction"
+							: "read",
+			  (unsigned long)d->fault.addr, d->fault.owner[0] ? d->fault.owner : "none", d->fault.pkey, where);
 }
 
 /* One trip through the gate with frame f: its record published, the
