@@ -6,7 +6,21 @@
 #ifndef PKBOX_LOCK_H
 #define PKBOX_LOCK_H
 
+#include <stdbool.h>
+
 void pkbox__lock(void);
 void pkbox__unlock(void);
+
+/*
+ * pkbox_malloc's and pkbox_free's short path (runs.c) takes no lock: it
+ * holds the state's alloc_fast word instead, and only while no thread holds
+ * the lock; a thread taking the lock waits for the word.  So the short path
+ * may change what the lock guards, as a holder would, for as long as it
+ * holds the word, and must not fault, take the lock or call out meanwhile.
+ * true: held (pkbox__fast_exit() gives it back); false: the lock is held or
+ * another thread holds the word: take the lock.
+ */
+bool pkbox__fast_enter(void);
+void pkbox__fast_exit(void);
 
 #endif

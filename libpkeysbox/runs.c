@@ -97,9 +97,10 @@ static int run_new(struct pkbox_dom *d, int c)
 	return r;
 }
 
-/* Hands out run r's lowest available object: 0, or -EDQUOT where the
- * pages it lies on would exceed d's quota. */
-static int run_take(struct pkbox_dom *d, int r, void **out)
+/* Run r's lowest available object (its index), and in *need the bytes of
+ * pages that handing it out adds to its domain's quota.  Changes nothing
+ * but the search hint. */
+static unsigned run_peek(int r, size_t *need)
 {
 	struct pkbox_run *u = RUN(r);
 	unsigned w = u->hint;
@@ -110,13 +111,20 @@ static int run_take(struct pkbox_dom *d, int r, void **out)
 	unsigned i = w * 64 + (unsigned)__builtin_ctzll(u->avail[w]);
 	size_t off = (size_t)i * u->osize;
 	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
-	size_t need = ((!u->page_live[p0]) + (p1 != p0 && !u->page_live[p1])) * PAGE;
 
-	if (d->used_bytes + need > d->quota)
-		return pkbox__err(-EDQUOT, "pkbox_malloc: domain %s would use %zu of its quota of %zu bytes", d->name,
-				  d->used_bytes + need, d->quota);
-	u->avail[w] &= u->avail[w] - 1;
-	u->live[w] |= 1ULL << (i % 64);
+	*need = ((!u->page_live[p0]) + (p1 != p0 && !u->page_live[p1])) * PAGE;
+	return i;
+}
+
+/* Hands out object i of run r (run_peek's), need bytes charged to d. */
+static void *run_commit(struct pkbox_dom *d, int r, unsigned i, size_t need)
+{
+	struct pkbox_run *u = RUN(r);
+	size_t off = (size_t)i * u->osize;
+	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
+
+	u->avail[i / 64] &= ~(1ULL << (i % 64));
+	u->live[i / 64] |= 1ULL << (i % 64);
 	u->navail--;
 	u->nlive++;
 	u->page_live[p0]++;
@@ -126,13 +134,27 @@ static int run_take(struct pkbox_dom *d, int r, void **out)
 	RG(r)->charged += need;
 	if (!u->navail)
 		class_unlink(d, RG(r)->cls - 1, r);
-	*out = (void *)(RG(r)->base + off);
+	d->run_hint = (int16_t)(r + 1);
+	return (void *)(RG(r)->base + off);
+}
+
+/* Hands out run r's lowest available object: 0, or -EDQUOT where the
+ * pages it lies on would exceed d's quota. */
+static int run_take(struct pkbox_dom *d, int r, void **out)
+{
+	size_t need;
+	unsigned i = run_peek(r, &need);
+
+	if (d->used_bytes + need > d->quota)
+		return pkbox__err(-EDQUOT, "pkbox_malloc: domain %s would use %zu of its quota of %zu bytes", d->name,
+				  d->used_bytes + need, d->quota);
+	*out = run_commit(d, r, i, need);
 	return 0;
 }
 
-/* Object i of run r leaves the quarantine: available again, or, the run
- * holding nothing else, the run is given back. */
-static void quar_leave(struct pkbox_dom *d)
+/* The quarantine's oldest object leaves it: available again.  The run it
+ * belongs to where that left the run empty (to be given back), else -1. */
+static int quar_leave(struct pkbox_dom *d)
 {
 	uint32_t ent = d->quar[d->quar_pos];
 	int r = (int)(ent >> 12);
@@ -148,10 +170,20 @@ static void quar_leave(struct pkbox_dom *d)
 		u->hint = (uint16_t)(i / 64);
 	if (!u->navail++)
 		class_link(d, RG(r)->cls - 1, r);
-	if (!u->nlive && !u->nquar) {
-		class_unlink(d, RG(r)->cls - 1, r);
-		pkbox__region_release(r);
-	}
+	return !u->nlive && !u->nquar ? r : -1;
+}
+
+/* Gives run r back if it is still a run with no live object and none in
+ * the quarantine (an empty run is on its class's list: it has objects to
+ * hand out). */
+void pkbox__run_give_back(int r)
+{
+	struct pkbox_region *g = RG(r);
+
+	if (!g->used || !g->cls || RUN(r)->nlive || RUN(r)->nquar)
+		return;
+	class_unlink(&pkbox__st->doms[g->dom], g->cls - 1, r);
+	pkbox__region_release(r);
 }
 
 /* the index of the live object of run r that starts at a, or -1 */
@@ -166,21 +198,16 @@ static int live_index(int r, uintptr_t a)
 	return (int)i;
 }
 
-int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn)
+/* Frees live object i of run r (at ptr) into d's quarantine; the runs the
+ * objects leaving it emptied go to empty[] (their number returned) or,
+ * with empty NULL, are given back at once. */
+static int object_free(struct pkbox_dom *d, int r, int i, void *ptr, int *empty)
 {
 	struct pkbox_region *g = RG(r);
-
-	if (g->dom != d->idx)
-		return pkbox__err(-EINVAL, "%s: %p belongs to domain %s, not %s", fn, ptr, pkbox__st->doms[g->dom].name,
-				  d->name);
-	int i = live_index(r, (uintptr_t)ptr);
-	if (i < 0)
-		return pkbox__err(-EINVAL,
-				  "%s: %p is not a live allocation of domain %s (double free, freed or interior pointer?)",
-				  fn, ptr, d->name);
 	struct pkbox_run *u = RUN(r);
 	size_t off = (size_t)i * u->osize;
 	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
+	int n = 0;
 
 	u->live[i / 64] &= ~(1ULL << (i % 64));
 	u->nlive--;
@@ -196,8 +223,31 @@ int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn)
 	u->nquar++;
 	d->quar[(d->quar_pos + d->quar_n++) % PKBOX_QUARANTINE] = (uint32_t)r << 12 | (uint32_t)i;
 	d->quar_bytes += u->osize;
-	while (d->quar_n == PKBOX_QUARANTINE || d->quar_bytes > PKBOX_QUARANTINE_BYTES)
-		quar_leave(d);
+	d->run_hint = (int16_t)(r + 1);
+	while (d->quar_n == PKBOX_QUARANTINE || d->quar_bytes > PKBOX_QUARANTINE_BYTES) {
+		int e = quar_leave(d);
+
+		if (e >= 0 && empty)
+			empty[n++] = e;
+		else if (e >= 0)
+			pkbox__run_give_back(e);
+	}
+	return n;
+}
+
+int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn)
+{
+	struct pkbox_region *g = RG(r);
+
+	if (g->dom != d->idx)
+		return pkbox__err(-EINVAL, "%s: %p belongs to domain %s, not %s", fn, ptr, pkbox__st->doms[g->dom].name,
+				  d->name);
+	int i = live_index(r, (uintptr_t)ptr);
+	if (i < 0)
+		return pkbox__err(-EINVAL,
+				  "%s: %p is not a live allocation of domain %s (double free, freed or interior pointer?)",
+				  fn, ptr, d->name);
+	object_free(d, r, i, ptr, NULL);
 	return 0;
 }
 
@@ -215,6 +265,39 @@ void pkbox__runs_clear(struct pkbox_dom *d)
 	memset(d->cls_head, 0, sizeof(d->cls_head));
 	memset(d->quar, 0, sizeof(d->quar));
 	d->quar_pos = d->quar_n = d->quar_bytes = 0;
+	d->run_hint = 0;
+}
+
+/* ---------------------------------------------------------------- the short path */
+
+/* The run that holds a: the hint if it does, else the region table's answer. */
+static int run_of(const struct pkbox_dom *d, uintptr_t a)
+{
+	int r = d->run_hint - 1;
+
+	if (r < 0 || !RG(r)->used || !RG(r)->cls || a - RG(r)->base >= RG(r)->pages * PAGE)
+		r = pkbox__region_find(a);
+	return r >= 0 && RG(r)->cls ? r : -1;
+}
+
+void *pkbox__run_malloc_fast(struct pkbox_dom *d, size_t size)
+{
+	int c = pkbox__size_class(size), r = c < 0 ? -1 : d->cls_head[c] - 1;
+	size_t need;
+
+	if (r < 0)
+		return NULL; /* page-granular, or a new run: mappings */
+	unsigned i = run_peek(r, &need);
+	if (d->used_bytes + need > d->quota)
+		return NULL; /* the locked path says why */
+	return run_commit(d, r, i, need);
+}
+
+int pkbox__run_free_fast(struct pkbox_dom *d, void *ptr, int *empty)
+{
+	int r = run_of(d, (uintptr_t)ptr), i = r < 0 || RG(r)->dom != d->idx ? -1 : live_index(r, (uintptr_t)ptr);
+
+	return i < 0 ? -1 : object_free(d, r, i, ptr, empty);
 }
 
 /* ---------------------------------------------------------------- the API's engine */

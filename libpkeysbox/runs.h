@@ -2,7 +2,7 @@
 /* runs.h - pkbox_malloc's allocator (runs.c): objects of up to 4096 bytes
  * packed in runs of pages by size class, larger ones and those asked for
  * with PKBOX_MALLOC_GUARD page-granular (pages.c); all under the library
- * lock.  The metadata lives in the library's state, never in a run. */
+ * lock but the short path below.  The metadata lives in the library's state, never in a run. */
 #ifndef PKBOX_RUNS_H
 #define PKBOX_RUNS_H
 
@@ -28,6 +28,20 @@ int pkbox__realloc(struct pkbox_dom *d, void *ptr, size_t size, void **out);
 int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn);
 /* Is [a, a + n) inside one live object of run region r? */
 bool pkbox__run_holds(int r, uintptr_t a, size_t n);
+/* Gives back run region r if it still is a run with nothing live and
+ * nothing in the quarantine (what pkbox__run_free_fast() left to do). */
+void pkbox__run_give_back(int r);
+/*
+ * The short path, run with the allocator's word held (lock.h), no lock:
+ * nothing that maps, faults, or leaves a message.  pkbox__run_malloc_fast:
+ * an object of a run of d with room, the quota allowing, or NULL (the
+ * locked path must run).  pkbox__run_free_fast: frees ptr, a live object
+ * of a run of d, and returns how many runs it left empty in empty[]
+ * (PKBOX_QUARANTINE entries), to give back under the lock; -1 where ptr
+ * is anything else (the locked path says why).
+ */
+void *pkbox__run_malloc_fast(struct pkbox_dom *d, size_t size);
+int pkbox__run_free_fast(struct pkbox_dom *d, void *ptr, int *empty);
 /* After d's regions were all released: its classes' lists and its
  * quarantine emptied. */
 void pkbox__runs_clear(struct pkbox_dom *d);

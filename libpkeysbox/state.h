@@ -181,6 +181,7 @@ struct pkbox_dom {
 	int16_t cls_head[PKBOX_NCLASSES];
 	uint32_t quar[PKBOX_QUARANTINE];
 	uint32_t quar_pos, quar_n, quar_bytes;
+	int16_t run_hint;   /* the run last taken from or freed into (region + 1): a guess, checked */
 };
 
 /* A run of packed objects: the metadata of region r's objects is
@@ -230,6 +231,10 @@ struct pkbox_state {
 	/* lock.c: odd while a thread holds the library lock (its outermost
 	 * hold); gate.c's path without the lock validates its reads with it */
 	uint64_t lock_seq;
+	/* lock.c: set while a thread runs pkbox_malloc's or pkbox_free's
+	 * short path (runs.c), which takes no lock but never runs beside a
+	 * holder of it */
+	uint32_t alloc_fast;
 	/* backend_mprotect.c: what the last switches left visible (what no
 	 * entry needs hidden stays as it is; eager, each exit shows it all) */
 	struct {
