@@ -186,7 +186,7 @@ static void *dom_malloc(struct pkbox_domain *h, size_t size, unsigned flags, int
 
 PKBOX_EXPORT void *pkbox_malloc(struct pkbox_domain *h, size_t size)
 {
-	void *p = pkbox__dom_malloc_fast(h, size);
+	void *p = pkbox__malloc_fast(h, size);
 
 	if (p) { /* the short path: errno untouched, nothing pending */
 		pkbox__pending_clear();
@@ -218,7 +218,7 @@ PKBOX_EXPORT void *pkbox_calloc(struct pkbox_domain *h, size_t nmemb, size_t siz
 
 	if (__builtin_mul_overflow(nmemb, size, &total))
 		return PKBOX_API_RET_PTR(NULL, pkbox__err(-ENOMEM, "pkbox_calloc: %zu * %zu overflows", nmemb, size));
-	void *p = pkbox__dom_malloc_fast(h, total);
+	void *p = pkbox__malloc_fast(h, total);
 
 	if (p) { /* zeroed out of the short path: it may not touch the object */
 		memset(p, 0, total);
@@ -232,7 +232,7 @@ PKBOX_EXPORT void *pkbox_calloc(struct pkbox_domain *h, size_t nmemb, size_t siz
 
 PKBOX_EXPORT int pkbox_free(struct pkbox_domain *h, void *ptr)
 {
-	if (ptr && pkbox__dom_free_fast(h, ptr)) {
+	if (ptr && pkbox__free_fast(h, ptr)) {
 		pkbox__pending_clear();
 		return 0;
 	}

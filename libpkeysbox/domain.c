@@ -13,10 +13,8 @@
 #include "gate_layout.h"
 #include "grants.h"
 #include "keys.h"
-#include "lock.h"
 #include "msg.h"
 #include "pages.h"
-#include "phase.h"
 #include "regions.h"
 #include "runs.h"
 #include "stacks.h"
@@ -32,20 +30,15 @@ struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d)
 
 struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err)
 {
-	uintptr_t v = (uintptr_t)h;
-	unsigned idx = (unsigned)(v & 0xffff) - 1;
-	uint32_t gen = (uint32_t)(v >> 16);
+	struct pkbox_dom *d = pkbox__dom_named(h);
 
 	if (!h) {
 		*err = pkbox__err(-EINVAL, "domain handle is NULL");
 		return NULL;
 	}
-	if (idx >= PKBOX_MAX_DOMAINS || v >> 48 || !pkbox__st->doms[idx].used ||
-	    pkbox__st->doms[idx].gen != gen) {
+	if (!d)
 		*err = pkbox__err(-ENOENT, "unknown or destroyed domain %p", (void *)h);
-		return NULL;
-	}
-	return &pkbox__st->doms[idx];
+	return d;
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -189,59 +182,6 @@ int pkbox__dom_free(struct pkbox_dom *d, void *ptr)
 		return pkbox__err(-EBUSY, "pkbox_free: %p is granted and its domain is running", ptr);
 	pkbox__pkru_update(pkbox__region_release(r));
 	return 0;
-}
-
-/* ---------------------------------------------------------------- the short path */
-
-/* pkbox_malloc's and pkbox_free's path without the lock (lock.h, runs.c):
- * the set-up done, outside compartments, the eager switch (a lazy one may
- * leave the object hidden: the fault it takes shows it under the lock), the
- * handle named live without a message.  Anything else, or anything the
- * short path cannot do, says "take the locked path". */
-static struct pkbox_dom *fast_dom(const struct pkbox_domain *h)
-{
-	uintptr_t v = (uintptr_t)h;
-	unsigned idx = (unsigned)(v & 0xffff) - 1;
-	struct pkbox_dom *d;
-
-	if (idx >= PKBOX_MAX_DOMAINS || v >> 48)
-		return NULL;
-	d = &pkbox__st->doms[idx];
-	return d->used && d->gen == (uint32_t)(v >> 16) ? d : NULL;
-}
-
-static bool fast_ok(void)
-{
-	return pkbox__ready() && !pkbox__inside() && !pkbox__gc.mp_lazy && pkbox__fast_enter();
-}
-
-void *pkbox__dom_malloc_fast(const struct pkbox_domain *h, size_t size)
-{
-	if (!fast_ok())
-		return NULL;
-	struct pkbox_dom *d = fast_dom(h);
-	void *p = d ? pkbox__run_malloc_fast(d, size) : NULL;
-	pkbox__fast_exit();
-	return p;
-}
-
-bool pkbox__dom_free_fast(const struct pkbox_domain *h, void *ptr)
-{
-	int empty[PKBOX_QUARANTINE], n = -1;
-
-	if (!fast_ok())
-		return false;
-	struct pkbox_dom *d = fast_dom(h);
-	if (d)
-		n = pkbox__run_free_fast(d, ptr, empty);
-	pkbox__fast_exit();
-	if (n > 0) { /* runs left empty: given back before the free returns */
-		pkbox__lock();
-		for (int k = 0; k < n; k++)
-			pkbox__run_give_back(empty[k]);
-		pkbox__unlock();
-	}
-	return n >= 0;
 }
 
 /* ---------------------------------------------------------------- owners */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* domain.h - domains: life cycle, handles, lookups (domain.c); all under
- * the library lock but the short path. */
+ * the library lock. */
 #ifndef PKBOX_DOMAIN_H
 #define PKBOX_DOMAIN_H
 
@@ -26,11 +26,6 @@ int pkbox__dom_reset(struct pkbox_dom *d);
 int pkbox__dom_pkey(const struct pkbox_dom *d);
 /* pkbox_free(): frees d's allocation ptr: 0 or -errno */
 int pkbox__dom_free(struct pkbox_dom *d, void *ptr);
-/* pkbox_malloc's and pkbox_free's short path, without the lock and
- * without a message (lock.h): the object, or NULL; freed, or false.  On
- * NULL or false, the locked path runs (and reports). */
-void *pkbox__dom_malloc_fast(const struct pkbox_domain *h, size_t size);
-bool pkbox__dom_free_fast(const struct pkbox_domain *h, void *ptr);
 /* the domain that owns addr (a page-granular allocation, a live packed
  * object, an adopted segment or a stack), or NULL */
 struct pkbox_dom *pkbox__dom_of(uintptr_t addr);

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdbool.h>
 
 #include "lock.h"
 #include "state.h"
@@ -38,25 +37,4 @@ void pkbox__unlock(void)
 	if (!--held)
 		__atomic_fetch_add(&pkbox__st->lock_seq, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(lock_mu());
-}
-
-/* Dekker's pattern with lock_seq: the exchange and the holder's increment
- * are both full barriers, so either the short path sees the holder (lock_seq
- * odd) and gives up, or the holder sees the word and waits for it. */
-bool pkbox__fast_enter(void)
-{
-	struct pkbox_state *st = pkbox__st;
-
-	if (__atomic_exchange_n(&st->alloc_fast, 1, __ATOMIC_SEQ_CST))
-		return false; /* another thread's short path: take the lock */
-	if (__atomic_load_n(&st->lock_seq, __ATOMIC_SEQ_CST) & 1) {
-		__atomic_store_n(&st->alloc_fast, 0, __ATOMIC_RELEASE);
-		return false;
-	}
-	return true;
-}
-
-void pkbox__fast_exit(void)
-{
-	__atomic_store_n(&pkbox__st->alloc_fast, 0, __ATOMIC_RELEASE);
 }

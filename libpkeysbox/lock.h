@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "state.h"
+
 void pkbox__lock(void);
 void pkbox__unlock(void);
 
@@ -20,7 +22,25 @@ void pkbox__unlock(void);
  * true: held (pkbox__fast_exit() gives it back); false: the lock is held or
  * another thread holds the word: take the lock.
  */
-bool pkbox__fast_enter(void);
-void pkbox__fast_exit(void);
+static inline bool pkbox__fast_enter(void)
+{
+	struct pkbox_state *st = pkbox__st;
+
+	/* Dekker's pattern with lock_seq: this exchange and the holder's
+	 * increment are both full barriers, so either the short path sees the
+	 * holder (lock_seq odd) and gives up, or the holder sees the word */
+	if (__atomic_exchange_n(&st->alloc_fast, 1, __ATOMIC_SEQ_CST))
+		return false;
+	if (__atomic_load_n(&st->lock_seq, __ATOMIC_SEQ_CST) & 1) {
+		__atomic_store_n(&st->alloc_fast, 0, __ATOMIC_RELEASE);
+		return false;
+	}
+	return true;
+}
+
+static inline void pkbox__fast_exit(void)
+{
+	__atomic_store_n(&pkbox__st->alloc_fast, 0, __ATOMIC_RELEASE);
+}
 
 #endif

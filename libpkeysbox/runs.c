@@ -23,8 +23,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lock.h"
 #include "msg.h"
 #include "pages.h"
+#include "phase.h"
 #include "regions.h"
 #include "runs.h"
 #include "state.h"
@@ -100,7 +102,7 @@ static int run_new(struct pkbox_dom *d, int c)
 /* Run r's lowest available object (its index), and in *need the bytes of
  * pages that handing it out adds to its domain's quota.  Changes nothing
  * but the search hint. */
-static unsigned run_peek(int r, size_t *need)
+static inline __attribute__((always_inline)) unsigned run_peek(int r, size_t *need)
 {
 	struct pkbox_run *u = RUN(r);
 	unsigned w = u->hint;
@@ -117,7 +119,7 @@ static unsigned run_peek(int r, size_t *need)
 }
 
 /* Hands out object i of run r (run_peek's), need bytes charged to d. */
-static void *run_commit(struct pkbox_dom *d, int r, unsigned i, size_t need)
+static inline __attribute__((always_inline)) void *run_commit(struct pkbox_dom *d, int r, unsigned i, size_t need)
 {
 	struct pkbox_run *u = RUN(r);
 	size_t off = (size_t)i * u->osize;
@@ -154,7 +156,7 @@ static int run_take(struct pkbox_dom *d, int r, void **out)
 
 /* The quarantine's oldest object leaves it: available again.  The run it
  * belongs to where that left the run empty (to be given back), else -1. */
-static int quar_leave(struct pkbox_dom *d)
+static inline __attribute__((always_inline)) int quar_leave(struct pkbox_dom *d)
 {
 	uint32_t ent = d->quar[d->quar_pos];
 	int r = (int)(ent >> 12);
@@ -187,7 +189,7 @@ void pkbox__run_give_back(int r)
 }
 
 /* the index of the live object of run r that starts at a, or -1 */
-static int live_index(int r, uintptr_t a)
+static inline int live_index(int r, uintptr_t a)
 {
 	const struct pkbox_run *u = RUN(r);
 	size_t off = a - RG(r)->base;
@@ -198,10 +200,30 @@ static int live_index(int r, uintptr_t a)
 	return (int)i;
 }
 
+/* Zeroes object p of n bytes (a class size): the classes up to 128 bytes
+ * without a call, 16 bytes a store. */
+static inline void zero_obj(void *p, size_t n)
+{
+	char *q = p;
+
+	switch (n / 16) {
+	case 8: __builtin_memset(q + 112, 0, 16); /* fall through */
+	case 7: __builtin_memset(q + 96, 0, 16);  /* fall through */
+	case 6: __builtin_memset(q + 80, 0, 16);  /* fall through */
+	case 5: __builtin_memset(q + 64, 0, 16);  /* fall through */
+	case 4: __builtin_memset(q + 48, 0, 16);  /* fall through */
+	case 3: __builtin_memset(q + 32, 0, 16);  /* fall through */
+	case 2: __builtin_memset(q + 16, 0, 16);  /* fall through */
+	case 1: __builtin_memset(q, 0, 16); break;
+	default: memset(p, 0, n);
+	}
+}
+
 /* Frees live object i of run r (at ptr) into d's quarantine; the runs the
  * objects leaving it emptied go to empty[] (their number returned) or,
  * with empty NULL, are given back at once. */
-static int object_free(struct pkbox_dom *d, int r, int i, void *ptr, int *empty)
+static inline __attribute__((always_inline)) int object_free(struct pkbox_dom *d, int r, int i, void *ptr,
+							  int *empty)
 {
 	struct pkbox_region *g = RG(r);
 	struct pkbox_run *u = RUN(r);
@@ -219,7 +241,7 @@ static int object_free(struct pkbox_dom *d, int r, int i, void *ptr, int *empty)
 		d->used_bytes -= PAGE;
 		g->charged -= PAGE;
 	}
-	memset(ptr, 0, u->osize); /* what a stale pointer reads: zeros */
+	zero_obj(ptr, u->osize); /* what a stale pointer reads: zeros */
 	u->nquar++;
 	d->quar[(d->quar_pos + d->quar_n++) % PKBOX_QUARANTINE] = (uint32_t)r << 12 | (uint32_t)i;
 	d->quar_bytes += u->osize;
@@ -280,24 +302,52 @@ static int run_of(const struct pkbox_dom *d, uintptr_t a)
 	return r >= 0 && RG(r)->cls ? r : -1;
 }
 
-void *pkbox__run_malloc_fast(struct pkbox_dom *d, size_t size)
+/* What the short path needs: the set-up done, outside compartments, the
+ * eager switch (with the lazy one an object may be hidden, and the fault
+ * that shows it takes the lock), the word (lock.h). */
+static inline bool fast_ok(void)
 {
-	int c = pkbox__size_class(size), r = c < 0 ? -1 : d->cls_head[c] - 1;
-	size_t need;
-
-	if (r < 0)
-		return NULL; /* page-granular, or a new run: mappings */
-	unsigned i = run_peek(r, &need);
-	if (d->used_bytes + need > d->quota)
-		return NULL; /* the locked path says why */
-	return run_commit(d, r, i, need);
+	return pkbox__ready() && !pkbox__inside() && !pkbox__gc.mp_lazy && pkbox__fast_enter();
 }
 
-int pkbox__run_free_fast(struct pkbox_dom *d, void *ptr, int *empty)
+void *pkbox__malloc_fast(const struct pkbox_domain *h, size_t size)
 {
-	int r = run_of(d, (uintptr_t)ptr), i = r < 0 || RG(r)->dom != d->idx ? -1 : live_index(r, (uintptr_t)ptr);
+	if (!fast_ok())
+		return NULL;
+	struct pkbox_dom *d = pkbox__dom_named(h);
+	int c = pkbox__size_class(size), r = !d || c < 0 ? -1 : d->cls_head[c] - 1;
+	void *p = NULL;
+	size_t need;
 
-	return i < 0 ? -1 : object_free(d, r, i, ptr, empty);
+	if (r >= 0) { /* else page-granular, or a new run: mappings */
+		unsigned i = run_peek(r, &need);
+
+		if (d->used_bytes + need <= d->quota) /* else the locked path says why */
+			p = run_commit(d, r, i, need);
+	}
+	pkbox__fast_exit();
+	return p;
+}
+
+bool pkbox__free_fast(const struct pkbox_domain *h, void *ptr)
+{
+	int empty[PKBOX_QUARANTINE], n = -1;
+
+	if (!fast_ok())
+		return false;
+	struct pkbox_dom *d = pkbox__dom_named(h);
+	int r = d ? run_of(d, (uintptr_t)ptr) : -1;
+	int i = r < 0 || RG(r)->dom != d->idx ? -1 : live_index(r, (uintptr_t)ptr);
+	if (i >= 0)
+		n = object_free(d, r, i, ptr, empty);
+	pkbox__fast_exit();
+	if (n > 0) { /* runs left empty: given back before the free returns */
+		pkbox__lock();
+		for (int k = 0; k < n; k++)
+			pkbox__run_give_back(empty[k]);
+		pkbox__unlock();
+	}
+	return n >= 0;
 }
 
 /* ---------------------------------------------------------------- the API's engine */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct pkbox_dom;
+struct pkbox_domain;
 
 /* pkbox__malloc's flags besides PKBOX_MALLOC_GUARD: the object zeroed */
 #define PKBOX__MALLOC_ZERO (1u << 31)
@@ -29,19 +30,18 @@ int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn);
 /* Is [a, a + n) inside one live object of run region r? */
 bool pkbox__run_holds(int r, uintptr_t a, size_t n);
 /* Gives back run region r if it still is a run with nothing live and
- * nothing in the quarantine (what pkbox__run_free_fast() left to do). */
+ * nothing in the quarantine (what pkbox__free_fast() left to do). */
 void pkbox__run_give_back(int r);
 /*
- * The short path, run with the allocator's word held (lock.h), no lock:
- * nothing that maps, faults, or leaves a message.  pkbox__run_malloc_fast:
- * an object of a run of d with room, the quota allowing, or NULL (the
- * locked path must run).  pkbox__run_free_fast: frees ptr, a live object
- * of a run of d, and returns how many runs it left empty in empty[]
- * (PKBOX_QUARANTINE entries), to give back under the lock; -1 where ptr
- * is anything else (the locked path says why).
+ * pkbox_malloc's and pkbox_free's short path: no lock (the allocator's
+ * word instead, lock.h), no message.  pkbox__malloc_fast: an object of a
+ * run of h's domain that has room, the quota allowing; pkbox__free_fast:
+ * ptr, a live object of a run of h's domain, freed (and the runs that
+ * left empty given back, under the lock).  NULL or false: nothing done,
+ * the locked path must run (and say why).
  */
-void *pkbox__run_malloc_fast(struct pkbox_dom *d, size_t size);
-int pkbox__run_free_fast(struct pkbox_dom *d, void *ptr, int *empty);
+void *pkbox__malloc_fast(const struct pkbox_domain *h, size_t size);
+bool pkbox__free_fast(const struct pkbox_domain *h, void *ptr);
 /* After d's regions were all released: its classes' lists and its
  * quarantine emptied. */
 void pkbox__runs_clear(struct pkbox_dom *d);

@@ -337,6 +337,19 @@ struct pkbox_gatepage {
 #define pkbox__st ((struct pkbox_state *)(uintptr_t)pkbox__gc.st)
 #define pkbox__tdir ((pid_t *)(uintptr_t)pkbox__gc.tdir)
 
+/* The live domain a handle (generation << 16 | slot + 1) names, or NULL. */
+static inline struct pkbox_dom *pkbox__dom_named(const void *h)
+{
+	uintptr_t v = (uintptr_t)h;
+	unsigned idx = (unsigned)(v & 0xffff) - 1;
+	struct pkbox_dom *d;
+
+	if (idx >= PKBOX_MAX_DOMAINS || v >> 48)
+		return NULL;
+	d = &pkbox__st->doms[idx];
+	return d->used && d->gen == (uint32_t)(v >> 16) ? d : NULL;
+}
+
 static inline struct pkbox_thread *pkbox__thread_at(int ti)
 {
 	return (struct pkbox_thread *)(pkbox__gc.threads_base + (uint64_t)ti * pkbox__gc.thread_stride);
