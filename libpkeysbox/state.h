@@ -314,6 +314,8 @@ struct pkbox_gatecfg {
 	 * the host's memory given back on its first touch, not at each exit;
 	 * 0 with pku */
 	int mp_lazy;
+	/* the CPU and the kernel offer AVX2: runs.c zeroes freed objects with it */
+	int avx2;
 };
 
 /* mprotect backend: the gate lock page (readable always, writable only
