@@ -14,9 +14,15 @@
  *
  * A freed object is zeroed and put in its domain's quarantine, a ring of
  * up to PKBOX_QUARANTINE objects and PKBOX_QUARANTINE_BYTES bytes (the
- * oldest leave first); it is handed out again only after it left.  A run with no live object and none in the quarantine is given
- * back at once (its pages dropped and made inaccessible).  A domain's quota
- * counts the pages that hold live objects.
+ * oldest leave first); it is handed out again only after it left.  A run
+ * with no live object and none in the quarantine is given back before the
+ * free returns (its pages dropped and made inaccessible).  A domain's
+ * quota counts the pages that hold live objects.
+ *
+ * pkbox_malloc and pkbox_free of packed objects take a short path without
+ * the library lock (below, and lock.h): the same code, one thread at a
+ * time, never beside a holder of the lock; whatever it cannot do (map a
+ * new run, give one back, write a message) goes to the locked path.
  */
 #include "config.h"
 
