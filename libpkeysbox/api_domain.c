@@ -186,9 +186,15 @@ static void *dom_malloc(struct pkbox_domain *h, size_t size, unsigned flags, int
 
 PKBOX_EXPORT void *pkbox_malloc(struct pkbox_domain *h, size_t size)
 {
+	void *p = pkbox__malloc_fast(h, size);
+
+	if (p) { /* the short path: errno untouched, nothing pending */
+		pkbox__pending_clear();
+		return p;
+	}
 	PKBOX_API_ENTER();
 	int rc;
-	void *p = dom_malloc(h, size, 0, &rc);
+	p = dom_malloc(h, size, 0, &rc);
 
 	return PKBOX_API_RET_PTR(p, rc);
 }
@@ -212,13 +218,24 @@ PKBOX_EXPORT void *pkbox_calloc(struct pkbox_domain *h, size_t nmemb, size_t siz
 
 	if (__builtin_mul_overflow(nmemb, size, &total))
 		return PKBOX_API_RET_PTR(NULL, pkbox__err(-ENOMEM, "pkbox_calloc: %zu * %zu overflows", nmemb, size));
+	void *p = pkbox__malloc_fast(h, total);
+
+	if (p) { /* zeroed out of the short path: it may not touch the object */
+		memset(p, 0, total);
+		pkbox__pending_clear();
+		return p;
+	}
 	/* packed objects are zeroed, fresh pages are zero */
-	void *p = dom_malloc(h, total, PKBOX__MALLOC_ZERO, &rc);
+	p = dom_malloc(h, total, PKBOX__MALLOC_ZERO, &rc);
 	return PKBOX_API_RET_PTR(p, rc);
 }
 
 PKBOX_EXPORT int pkbox_free(struct pkbox_domain *h, void *ptr)
 {
+	if (ptr && pkbox__free_fast(h, ptr)) {
+		pkbox__pending_clear();
+		return 0;
+	}
 	PKBOX_API_ENTER();
 	int rc;
 	struct pkbox_dom *d = enter_dom(h, &rc);

@@ -26,6 +26,16 @@ static void cpu_read(void)
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
 		cpu.pku = (c >> 3) & 1;
 		cpu.ospke = (c >> 4) & 1;
+		cpu.avx2 = (b >> 5) & 1;
+	}
+	/* AVX2 is usable where the kernel enabled XSAVE (OSXSAVE) and saves SSE and AVX state */
+	if (cpu.avx2 && __get_cpuid(1, &a, &b, &c, &d) && (c >> 27 & 1)) {
+		uint32_t lo, hi;
+
+		__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+		cpu.avx2 = (lo & 6) == 6;
+	} else {
+		cpu.avx2 = 0;
 	}
 	/* XSAVE state component 9 is PKRU: its offset in the standard format. */
 	if (cpu.ospke && __get_cpuid_count(0xd, 9, &a, &b, &c, &d) && a >= 4)

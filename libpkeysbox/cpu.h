@@ -11,6 +11,7 @@ struct pkbox_cpu {
 	int ospke;    /* CPUID.(7,0):ECX[4] */
 	int fsgsbase; /* AT_HWCAP2 HWCAP2_FSGSBASE: user-mode RDFSBASE/WRFSBASE enabled */
 	uint32_t xsave_pkru_offset; /* CPUID.(0xD,9).EBX: PKRU in the XSAVE area, 0 if none */
+	int avx2;     /* CPUID.(7,0):EBX[5], and the kernel saves the YMM state (XCR0[2:1]) */
 };
 
 /* CPUID facts (cheap, cached). */

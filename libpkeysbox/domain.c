@@ -30,20 +30,15 @@ struct pkbox_domain *pkbox__dom_handle(const struct pkbox_dom *d)
 
 struct pkbox_dom *pkbox__dom_get(const struct pkbox_domain *h, int *err)
 {
-	uintptr_t v = (uintptr_t)h;
-	unsigned idx = (unsigned)(v & 0xffff) - 1;
-	uint32_t gen = (uint32_t)(v >> 16);
+	struct pkbox_dom *d = pkbox__dom_named(h);
 
 	if (!h) {
 		*err = pkbox__err(-EINVAL, "domain handle is NULL");
 		return NULL;
 	}
-	if (idx >= PKBOX_MAX_DOMAINS || v >> 48 || !pkbox__st->doms[idx].used ||
-	    pkbox__st->doms[idx].gen != gen) {
+	if (!d)
 		*err = pkbox__err(-ENOENT, "unknown or destroyed domain %p", (void *)h);
-		return NULL;
-	}
-	return &pkbox__st->doms[idx];
+	return d;
 }
 
 /* ---------------------------------------------------------------- life cycle */

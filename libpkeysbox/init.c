@@ -395,6 +395,7 @@ static int do_init(const struct pkbox_config *cfg)
 		return rc;
 	gc_fill(gc, &L, lo, b);
 	gc->mp_lazy = mp_lazy_wanted(cfg);
+	gc->avx2 = pkbox__cpu()->avx2;
 	rc = pool_setup(cfg, gc, &L);
 	if (rc) {
 		pool_undo(gc, lo);

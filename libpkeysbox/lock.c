@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include "lock.h"
 #include "state.h"
@@ -24,8 +25,16 @@ static __thread PKBOX_TLS int held;
 void pkbox__lock(void)
 {
 	pthread_mutex_lock(lock_mu());
-	if (!held++)
+	if (!held++) {
 		__atomic_fetch_add(&pkbox__st->lock_seq, 1, __ATOMIC_SEQ_CST);
+		/* a short path that began before (it sees lock_seq odd from now
+		 * on): a few dozen ns, unless its thread lost the CPU */
+		for (int spins = 0; __atomic_load_n(&pkbox__st->alloc_fast, __ATOMIC_SEQ_CST); spins++)
+			if (spins < 100)
+				__builtin_ia32_pause();
+			else
+				sched_yield();
+	}
 }
 
 void pkbox__unlock(void)

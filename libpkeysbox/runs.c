@@ -14,17 +14,25 @@
  *
  * A freed object is zeroed and put in its domain's quarantine, a ring of
  * up to PKBOX_QUARANTINE objects and PKBOX_QUARANTINE_BYTES bytes (the
- * oldest leave first); it is handed out again only after it left.  A run with no live object and none in the quarantine is given
- * back at once (its pages dropped and made inaccessible).  A domain's quota
- * counts the pages that hold live objects.
+ * oldest leave first); it is handed out again only after it left.  A run
+ * with no live object and none in the quarantine is given back before the
+ * free returns (its pages dropped and made inaccessible).  A domain's
+ * quota counts the pages that hold live objects.
+ *
+ * pkbox_malloc and pkbox_free of packed objects take a short path without
+ * the library lock (below, and lock.h): the same code, one thread at a
+ * time, never beside a holder of the lock; whatever it cannot do (map a
+ * new run, give one back, write a message) goes to the locked path.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "lock.h"
 #include "msg.h"
 #include "pages.h"
+#include "phase.h"
 #include "regions.h"
 #include "runs.h"
 #include "state.h"
@@ -97,9 +105,10 @@ static int run_new(struct pkbox_dom *d, int c)
 	return r;
 }
 
-/* Hands out run r's lowest available object: 0, or -EDQUOT where the
- * pages it lies on would exceed d's quota. */
-static int run_take(struct pkbox_dom *d, int r, void **out)
+/* Run r's lowest available object (its index), and in *need the bytes of
+ * pages that handing it out adds to its domain's quota.  Changes nothing
+ * but the search hint. */
+static inline __attribute__((always_inline)) unsigned run_peek(int r, size_t *need)
 {
 	struct pkbox_run *u = RUN(r);
 	unsigned w = u->hint;
@@ -110,13 +119,20 @@ static int run_take(struct pkbox_dom *d, int r, void **out)
 	unsigned i = w * 64 + (unsigned)__builtin_ctzll(u->avail[w]);
 	size_t off = (size_t)i * u->osize;
 	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
-	size_t need = ((!u->page_live[p0]) + (p1 != p0 && !u->page_live[p1])) * PAGE;
 
-	if (d->used_bytes + need > d->quota)
-		return pkbox__err(-EDQUOT, "pkbox_malloc: domain %s would use %zu of its quota of %zu bytes", d->name,
-				  d->used_bytes + need, d->quota);
-	u->avail[w] &= u->avail[w] - 1;
-	u->live[w] |= 1ULL << (i % 64);
+	*need = ((!u->page_live[p0]) + (p1 != p0 && !u->page_live[p1])) * PAGE;
+	return i;
+}
+
+/* Hands out object i of run r (run_peek's), need bytes charged to d. */
+static inline __attribute__((always_inline)) void *run_commit(struct pkbox_dom *d, int r, unsigned i, size_t need)
+{
+	struct pkbox_run *u = RUN(r);
+	size_t off = (size_t)i * u->osize;
+	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
+
+	u->avail[i / 64] &= ~(1ULL << (i % 64));
+	u->live[i / 64] |= 1ULL << (i % 64);
 	u->navail--;
 	u->nlive++;
 	u->page_live[p0]++;
@@ -126,13 +142,27 @@ static int run_take(struct pkbox_dom *d, int r, void **out)
 	RG(r)->charged += need;
 	if (!u->navail)
 		class_unlink(d, RG(r)->cls - 1, r);
-	*out = (void *)(RG(r)->base + off);
+	d->run_hint = (int16_t)(r + 1);
+	return (void *)(RG(r)->base + off);
+}
+
+/* Hands out run r's lowest available object: 0, or -EDQUOT where the
+ * pages it lies on would exceed d's quota. */
+static int run_take(struct pkbox_dom *d, int r, void **out)
+{
+	size_t need;
+	unsigned i = run_peek(r, &need);
+
+	if (d->used_bytes + need > d->quota)
+		return pkbox__err(-EDQUOT, "pkbox_malloc: domain %s would use %zu of its quota of %zu bytes", d->name,
+				  d->used_bytes + need, d->quota);
+	*out = run_commit(d, r, i, need);
 	return 0;
 }
 
-/* Object i of run r leaves the quarantine: available again, or, the run
- * holding nothing else, the run is given back. */
-static void quar_leave(struct pkbox_dom *d)
+/* The quarantine's oldest object leaves it: available again.  The run it
+ * belongs to where that left the run empty (to be given back), else -1. */
+static inline __attribute__((always_inline)) int quar_leave(struct pkbox_dom *d)
 {
 	uint32_t ent = d->quar[d->quar_pos];
 	int r = (int)(ent >> 12);
@@ -148,14 +178,24 @@ static void quar_leave(struct pkbox_dom *d)
 		u->hint = (uint16_t)(i / 64);
 	if (!u->navail++)
 		class_link(d, RG(r)->cls - 1, r);
-	if (!u->nlive && !u->nquar) {
-		class_unlink(d, RG(r)->cls - 1, r);
-		pkbox__region_release(r);
-	}
+	return !u->nlive && !u->nquar ? r : -1;
+}
+
+/* Gives run r back if it is still a run with no live object and none in
+ * the quarantine (an empty run is on its class's list: it has objects to
+ * hand out). */
+void pkbox__run_give_back(int r)
+{
+	struct pkbox_region *g = RG(r);
+
+	if (!g->used || !g->cls || RUN(r)->nlive || RUN(r)->nquar)
+		return;
+	class_unlink(&pkbox__st->doms[g->dom], g->cls - 1, r);
+	pkbox__region_release(r);
 }
 
 /* the index of the live object of run r that starts at a, or -1 */
-static int live_index(int r, uintptr_t a)
+static inline int live_index(int r, uintptr_t a)
 {
 	const struct pkbox_run *u = RUN(r);
 	size_t off = a - RG(r)->base;
@@ -164,6 +204,82 @@ static int live_index(int r, uintptr_t a)
 	if (i >= u->nobj || i * u->osize != off || !(u->live[i / 64] >> (i % 64) & 1))
 		return -1;
 	return (int)i;
+}
+
+/* n bytes (a multiple of 32) at p zeroed, 32 bytes a store: the C
+ * library's memset of some KiB (rep stosb) took about twice as long on the
+ * machine of doc/PERFORMANCE.md (and the loop must stay a loop, not become
+ * a call to it) */
+__attribute__((target("avx2"), optimize("no-tree-loop-distribute-patterns")))
+static void zero_avx2(void *p, size_t n)
+{
+	typedef long long v4 __attribute__((vector_size(32), aligned(1)));
+	v4 *q = p, z = { 0, 0, 0, 0 };
+
+	for (size_t k = 0; k < n / 32; k++)
+		q[k] = z;
+}
+
+/* Zeroes object p of n bytes (a class size): the classes up to 128 bytes
+ * without a call, 16 bytes a store; larger ones 32 bytes a store where the
+ * CPU has AVX2 (each class above 128 bytes is a multiple of 32). */
+static inline void zero_obj(void *p, size_t n)
+{
+	char *q = p;
+
+	switch (n / 16) {
+	case 8: __builtin_memset(q + 112, 0, 16); /* fall through */
+	case 7: __builtin_memset(q + 96, 0, 16);  /* fall through */
+	case 6: __builtin_memset(q + 80, 0, 16);  /* fall through */
+	case 5: __builtin_memset(q + 64, 0, 16);  /* fall through */
+	case 4: __builtin_memset(q + 48, 0, 16);  /* fall through */
+	case 3: __builtin_memset(q + 32, 0, 16);  /* fall through */
+	case 2: __builtin_memset(q + 16, 0, 16);  /* fall through */
+	case 1: __builtin_memset(q, 0, 16); break;
+	default:
+		if (pkbox__gc.avx2)
+			zero_avx2(p, n);
+		else
+			memset(p, 0, n);
+	}
+}
+
+/* Frees live object i of run r (at ptr) into d's quarantine; the runs the
+ * objects leaving it emptied go to empty[] (their number returned) or,
+ * with empty NULL, are given back at once. */
+static inline __attribute__((always_inline)) int object_free(struct pkbox_dom *d, int r, int i, void *ptr,
+							  int *empty)
+{
+	struct pkbox_region *g = RG(r);
+	struct pkbox_run *u = RUN(r);
+	size_t off = (size_t)i * u->osize;
+	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
+	int n = 0;
+
+	u->live[i / 64] &= ~(1ULL << (i % 64));
+	u->nlive--;
+	if (!--u->page_live[p0]) {
+		d->used_bytes -= PAGE;
+		g->charged -= PAGE;
+	}
+	if (p1 != p0 && !--u->page_live[p1]) {
+		d->used_bytes -= PAGE;
+		g->charged -= PAGE;
+	}
+	zero_obj(ptr, u->osize); /* what a stale pointer reads: zeros */
+	u->nquar++;
+	d->quar[(d->quar_pos + d->quar_n++) % PKBOX_QUARANTINE] = (uint32_t)r << 12 | (uint32_t)i;
+	d->quar_bytes += u->osize;
+	d->run_hint = (int16_t)(r + 1);
+	while (d->quar_n == PKBOX_QUARANTINE || d->quar_bytes > PKBOX_QUARANTINE_BYTES) {
+		int e = quar_leave(d);
+
+		if (e >= 0 && empty)
+			empty[n++] = e;
+		else if (e >= 0)
+			pkbox__run_give_back(e);
+	}
+	return n;
 }
 
 int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn)
@@ -178,26 +294,7 @@ int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn)
 		return pkbox__err(-EINVAL,
 				  "%s: %p is not a live allocation of domain %s (double free, freed or interior pointer?)",
 				  fn, ptr, d->name);
-	struct pkbox_run *u = RUN(r);
-	size_t off = (size_t)i * u->osize;
-	unsigned p0 = (unsigned)(off / PAGE), p1 = (unsigned)((off + u->osize - 1) / PAGE);
-
-	u->live[i / 64] &= ~(1ULL << (i % 64));
-	u->nlive--;
-	if (!--u->page_live[p0]) {
-		d->used_bytes -= PAGE;
-		g->charged -= PAGE;
-	}
-	if (p1 != p0 && !--u->page_live[p1]) {
-		d->used_bytes -= PAGE;
-		g->charged -= PAGE;
-	}
-	memset(ptr, 0, u->osize); /* what a stale pointer reads: zeros */
-	u->nquar++;
-	d->quar[(d->quar_pos + d->quar_n++) % PKBOX_QUARANTINE] = (uint32_t)r << 12 | (uint32_t)i;
-	d->quar_bytes += u->osize;
-	while (d->quar_n == PKBOX_QUARANTINE || d->quar_bytes > PKBOX_QUARANTINE_BYTES)
-		quar_leave(d);
+	object_free(d, r, i, ptr, NULL);
 	return 0;
 }
 
@@ -215,6 +312,67 @@ void pkbox__runs_clear(struct pkbox_dom *d)
 	memset(d->cls_head, 0, sizeof(d->cls_head));
 	memset(d->quar, 0, sizeof(d->quar));
 	d->quar_pos = d->quar_n = d->quar_bytes = 0;
+	d->run_hint = 0;
+}
+
+/* ---------------------------------------------------------------- the short path */
+
+/* The run that holds a: the hint if it does, else the region table's answer. */
+static int run_of(const struct pkbox_dom *d, uintptr_t a)
+{
+	int r = d->run_hint - 1;
+
+	if (r < 0 || !RG(r)->used || !RG(r)->cls || a - RG(r)->base >= RG(r)->pages * PAGE)
+		r = pkbox__region_find(a);
+	return r >= 0 && RG(r)->cls ? r : -1;
+}
+
+/* What the short path needs: the set-up done, outside compartments, the
+ * eager switch (with the lazy one an object may be hidden, and the fault
+ * that shows it takes the lock), the word (lock.h). */
+static inline bool fast_ok(void)
+{
+	return pkbox__ready() && !pkbox__inside() && !pkbox__gc.mp_lazy && pkbox__fast_enter();
+}
+
+void *pkbox__malloc_fast(const struct pkbox_domain *h, size_t size)
+{
+	if (!fast_ok())
+		return NULL;
+	struct pkbox_dom *d = pkbox__dom_named(h);
+	int c = pkbox__size_class(size), r = !d || c < 0 ? -1 : d->cls_head[c] - 1;
+	void *p = NULL;
+	size_t need;
+
+	if (r >= 0) { /* else page-granular, or a new run: mappings */
+		unsigned i = run_peek(r, &need);
+
+		if (d->used_bytes + need <= d->quota) /* else the locked path says why */
+			p = run_commit(d, r, i, need);
+	}
+	pkbox__fast_exit();
+	return p;
+}
+
+bool pkbox__free_fast(const struct pkbox_domain *h, void *ptr)
+{
+	int empty[PKBOX_QUARANTINE], n = -1;
+
+	if (!fast_ok())
+		return false;
+	struct pkbox_dom *d = pkbox__dom_named(h);
+	int r = d ? run_of(d, (uintptr_t)ptr) : -1;
+	int i = r < 0 || RG(r)->dom != d->idx ? -1 : live_index(r, (uintptr_t)ptr);
+	if (i >= 0)
+		n = object_free(d, r, i, ptr, empty);
+	pkbox__fast_exit();
+	if (n > 0) { /* runs left empty: given back before the free returns */
+		pkbox__lock();
+		for (int k = 0; k < n; k++)
+			pkbox__run_give_back(empty[k]);
+		pkbox__unlock();
+	}
+	return n >= 0;
 }
 
 /* ---------------------------------------------------------------- the API's engine */

@@ -2,7 +2,7 @@
 /* runs.h - pkbox_malloc's allocator (runs.c): objects of up to 4096 bytes
  * packed in runs of pages by size class, larger ones and those asked for
  * with PKBOX_MALLOC_GUARD page-granular (pages.c); all under the library
- * lock.  The metadata lives in the library's state, never in a run. */
+ * lock but the short path below.  The metadata lives in the library's state, never in a run. */
 #ifndef PKBOX_RUNS_H
 #define PKBOX_RUNS_H
 
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct pkbox_dom;
+struct pkbox_domain;
 
 /* pkbox__malloc's flags besides PKBOX_MALLOC_GUARD: the object zeroed */
 #define PKBOX__MALLOC_ZERO (1u << 31)
@@ -28,6 +29,19 @@ int pkbox__realloc(struct pkbox_dom *d, void *ptr, size_t size, void **out);
 int pkbox__run_free(struct pkbox_dom *d, int r, void *ptr, const char *fn);
 /* Is [a, a + n) inside one live object of run region r? */
 bool pkbox__run_holds(int r, uintptr_t a, size_t n);
+/* Gives back run region r if it still is a run with nothing live and
+ * nothing in the quarantine (what pkbox__free_fast() left to do). */
+void pkbox__run_give_back(int r);
+/*
+ * pkbox_malloc's and pkbox_free's short path: no lock (the allocator's
+ * word instead, lock.h), no message.  pkbox__malloc_fast: an object of a
+ * run of h's domain that has room, the quota allowing; pkbox__free_fast:
+ * ptr, a live object of a run of h's domain, freed (and the runs that
+ * left empty given back, under the lock).  NULL or false: nothing done,
+ * the locked path must run (and say why).
+ */
+void *pkbox__malloc_fast(const struct pkbox_domain *h, size_t size);
+bool pkbox__free_fast(const struct pkbox_domain *h, void *ptr);
 /* After d's regions were all released: its classes' lists and its
  * quarantine emptied. */
 void pkbox__runs_clear(struct pkbox_dom *d);

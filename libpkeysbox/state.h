@@ -181,6 +181,7 @@ struct pkbox_dom {
 	int16_t cls_head[PKBOX_NCLASSES];
 	uint32_t quar[PKBOX_QUARANTINE];
 	uint32_t quar_pos, quar_n, quar_bytes;
+	int16_t run_hint;   /* the run last taken from or freed into (region + 1): a guess, checked */
 };
 
 /* A run of packed objects: the metadata of region r's objects is
@@ -234,6 +235,10 @@ struct pkbox_state {
 	/* lock.c: odd while a thread holds the library lock (its outermost
 	 * hold); gate.c's path without the lock validates its reads with it */
 	uint64_t lock_seq;
+	/* lock.c: set while a thread runs pkbox_malloc's or pkbox_free's
+	 * short path (runs.c), which takes no lock but never runs beside a
+	 * holder of it */
+	uint32_t alloc_fast;
 	/* backend_mprotect.c: what the last switches left visible (what no
 	 * entry needs hidden stays as it is; eager, each exit shows it all) */
 	struct {
@@ -313,6 +318,8 @@ struct pkbox_gatecfg {
 	 * the host's memory given back on its first touch, not at each exit;
 	 * 0 with pku */
 	int mp_lazy;
+	/* the CPU and the kernel offer AVX2: runs.c zeroes freed objects with it */
+	int avx2;
 };
 
 /* mprotect backend: the gate lock page (readable always, writable only
@@ -335,6 +342,19 @@ struct pkbox_gatepage {
 #define pkbox__gc (*(struct pkbox_gatecfg *)(uintptr_t)PKBOX_GC_ADDR)
 #define pkbox__st ((struct pkbox_state *)(uintptr_t)pkbox__gc.st)
 #define pkbox__tdir ((pid_t *)(uintptr_t)pkbox__gc.tdir)
+
+/* The live domain a handle (generation << 16 | slot + 1) names, or NULL. */
+static inline struct pkbox_dom *pkbox__dom_named(const void *h)
+{
+	uintptr_t v = (uintptr_t)h;
+	unsigned idx = (unsigned)(v & 0xffff) - 1;
+	struct pkbox_dom *d;
+
+	if (idx >= PKBOX_MAX_DOMAINS || v >> 48)
+		return NULL;
+	d = &pkbox__st->doms[idx];
+	return d->used && d->gen == (uint32_t)(v >> 16) ? d : NULL;
+}
 
 static inline struct pkbox_thread *pkbox__thread_at(int ti)
 {

@@ -2,9 +2,13 @@
 /* test_malloc.c - pkbox_malloc's packed objects: many small objects, every
  * size, alignment, refused frees, realloc across classes, the quota and its
  * accounting, PKBOX_MALLOC_GUARD, grants, runs freed by reset and destroy,
- * copy_out's bounds. */
+ * copy_out's bounds; the path without the lock: errno and double frees,
+ * threads that allocate and free each other's objects, reset, destroy and
+ * calls beside it. */
 #include "common.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #define NSMALL 100000
@@ -271,6 +275,193 @@ static void test_copy_bounds(void **state)
 	assert_int_equal(pkbox_domain_destroy(d), 0);
 }
 
+/* ---------------------------------------------------------------- the path without the lock */
+
+static void test_fast_edge(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	struct pkbox_domain *d = dom("edge", 0);
+	char *warm = pkbox_malloc(d, 48); /* a run of the class exists: the short path serves */
+
+	assert_non_null(warm);
+	errno = 1234;
+	char *p = pkbox_malloc(d, 48);
+	assert_non_null(p);
+	assert_int_equal(errno, 1234); /* success leaves errno as it was */
+	p[47] = 'x';
+	assert_int_equal(pkbox_free(d, p), 0);
+	assert_int_equal(errno, 1234);
+	assert_int_equal(p[47], 0);
+	assert_int_equal(pkbox_free(d, p), -EINVAL); /* double free, in the quarantine */
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(pkbox_last_error(), "not a live allocation"));
+	assert_int_equal(pkbox_free(d, warm + 16), -EINVAL); /* interior */
+	errno = 0;
+	char *z = pkbox_calloc(d, 3, 16);
+	assert_non_null(z);
+	for (int k = 0; k < 48; k++)
+		assert_int_equal(z[k], 0);
+	assert_int_equal(errno, 0);
+	/* a handle of a destroyed domain, with a run of the class alive elsewhere */
+	struct pkbox_domain *gone = dom("gone", 0);
+	char *g = pkbox_malloc(gone, 48);
+	assert_non_null(g);
+	assert_int_equal(pkbox_domain_destroy(gone), 0);
+	assert_null(pkbox_malloc(gone, 48));
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(pkbox_free(gone, g), -ENOENT);
+	assert_int_equal(pkbox_free(d, warm), 0);
+	assert_int_equal(pkbox_free(d, z), 0);
+	assert_int_equal(usage(d), 0);
+	assert_int_equal(pkbox_domain_destroy(d), 0);
+}
+
+#define NTHREADS 4
+#define ROUNDS 20000
+#define HANDOFF 64
+
+struct shared {
+	struct pkbox_domain *d;
+	_Atomic(uint32_t *) slot[NTHREADS][HANDOFF]; /* objects handed to the next thread */
+	atomic_int bad;
+	atomic_int stop;
+};
+
+static struct shared sh;
+
+/* allocates, checks what it wrote, frees its own objects and the ones the
+ * thread before it handed over (frees across threads) */
+static void *worker(void *arg)
+{
+	int me = (int)(intptr_t)arg, prev = (me + NTHREADS - 1) % NTHREADS;
+	uint32_t *mine[8] = { NULL };
+
+	for (uint32_t k = 0; k < ROUNDS; k++) {
+		size_t size = 16u << (k % 8); /* 16 B .. 2 KiB */
+		uint32_t *p = pkbox_malloc(sh.d, size);
+
+		if (!p) {
+			atomic_fetch_add(&sh.bad, 1);
+			break;
+		}
+		p[0] = k;
+		p[size / 4 - 1] = ~k;
+		uint32_t *old = mine[k % 8];
+		if (old && (old[0] != k - 8 || old[(16u << (k % 8)) / 4 - 1] != ~(k - 8)))
+			atomic_fetch_add(&sh.bad, 1);
+		if (old && k % 3 == 0) /* some go to the next thread */
+			old = atomic_exchange(&sh.slot[me][k % HANDOFF], old);
+		if (old && pkbox_free(sh.d, old))
+			atomic_fetch_add(&sh.bad, 1);
+		mine[k % 8] = p;
+		uint32_t *theirs = atomic_exchange(&sh.slot[prev][k % HANDOFF], NULL);
+		if (theirs && pkbox_free(sh.d, theirs))
+			atomic_fetch_add(&sh.bad, 1);
+	}
+	for (int i = 0; i < 8; i++)
+		if (mine[i] && pkbox_free(sh.d, mine[i]))
+			atomic_fetch_add(&sh.bad, 1);
+	return NULL;
+}
+
+static intptr_t spin(void *arg)
+{
+	(void)arg;
+	return 7;
+}
+
+/* calls into another domain meanwhile: each takes the lock (and, with
+ * mprotect, hides the state) beside the short path */
+static void *caller(void *arg)
+{
+	struct pkbox_domain *e = arg;
+
+	while (!atomic_load(&sh.stop)) {
+		intptr_t r = 0;
+
+		if (pkbox_call(e, spin, NULL, &r) || r != 7)
+			atomic_fetch_add(&sh.bad, 1);
+	}
+	return NULL;
+}
+
+static void test_fast_threads(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	struct pkbox_domain *e = dom("callee", 0);
+	pthread_t t[NTHREADS], c;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.d = dom("shared", 0);
+	assert_int_equal(pthread_create(&c, NULL, caller, e), 0);
+	for (int i = 0; i < NTHREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i), 0);
+	for (int i = 0; i < NTHREADS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	atomic_store(&sh.stop, 1);
+	assert_int_equal(pthread_join(c, NULL), 0);
+	for (int i = 0; i < NTHREADS; i++)
+		for (int k = 0; k < HANDOFF; k++)
+			if (sh.slot[i][k])
+				assert_int_equal(pkbox_free(sh.d, sh.slot[i][k]), 0);
+	assert_int_equal(atomic_load(&sh.bad), 0);
+	assert_int_equal(usage(sh.d), 0); /* the accounting agrees, to the page */
+	assert_int_equal(pkbox_domain_destroy(sh.d), 0);
+	assert_int_equal(pkbox_domain_destroy(e), 0);
+}
+
+/* allocates and frees without touching the memory: a reset may take it */
+static void *churn(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&sh.stop)) {
+		void *p = pkbox_malloc(sh.d, 64), *q = pkbox_malloc(sh.d, 64);
+		int a = p ? pkbox_free(sh.d, p) : 0, b = q ? pkbox_free(sh.d, q) : 0;
+
+		/* a reset in between makes the free refused (EINVAL), a destroy
+		 * the calls after it (ENOENT), nothing else */
+		if ((a && a != -EINVAL && a != -ENOENT) || (b && b != -EINVAL && b != -ENOENT) ||
+		    (!p && errno != ENOENT) || (!q && errno != ENOENT))
+			atomic_fetch_add(&sh.bad, 1);
+	}
+	return NULL;
+}
+
+static void test_fast_reset_destroy(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	pthread_t t[2];
+
+	memset(&sh, 0, sizeof(sh));
+	sh.d = dom("churned", 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, churn, NULL), 0);
+	for (int k = 0; k < 200; k++) {
+		assert_int_equal(pkbox_domain_reset(sh.d), 0);
+		usleep(200);
+	}
+	atomic_store(&sh.stop, 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(atomic_load(&sh.bad), 0);
+	assert_int_equal(pkbox_domain_reset(sh.d), 0);
+	assert_int_equal(usage(sh.d), 0);
+	/* destroyed while the threads allocate: they are refused (ENOENT) */
+	atomic_store(&sh.stop, 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, churn, NULL), 0);
+	usleep(2000);
+	assert_int_equal(pkbox_domain_destroy(sh.d), 0);
+	usleep(2000);
+	atomic_store(&sh.stop, 1);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	assert_int_equal(atomic_load(&sh.bad), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +469,8 @@ int main(void)
 		cmocka_unit_test(test_bad_frees),      cmocka_unit_test(test_reallocs),
 		cmocka_unit_test(test_usage_quota),    cmocka_unit_test(test_guard_and_grants),
 		cmocka_unit_test(test_reset_destroy),  cmocka_unit_test(test_copy_bounds),
+		cmocka_unit_test(test_fast_edge),      cmocka_unit_test(test_fast_threads),
+		cmocka_unit_test(test_fast_reset_destroy),
 	};
 	pkbox_test_check_backend();
 	return cmocka_run_group_tests(tests, NULL, NULL);
