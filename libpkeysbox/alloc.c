@@ -21,6 +21,7 @@
 #include <limits.h>
 #include <malloc.h>
 #include <stdarg.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,11 @@ struct tls_mod {
 
 struct arena {
 	uint32_t magic;
+	/* the C library's thread-specific keys this compartment may take (made
+	 * by the host: making one writes the C library's key table, key-0
+	 * memory), and which it took */
+	pthread_key_t keys[PKBOX_ARENA_KEYS];
+	_Atomic uint32_t keys_taken;
 	_Atomic int lock;
 	uintptr_t lo, hi, bump;
 	void *free[MAX_CLASS + 1];
@@ -657,6 +663,8 @@ static void pk_perror(const char *s)
 
 static void *pk_dlsym(void *handle, const char *name);
 static void *pk_dlvsym(void *handle, const char *name, const char *ver);
+static int pk_key_create(pthread_key_t *key, void (*destructor)(void *));
+static int pk_key_delete(pthread_key_t key);
 
 const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "malloc", (void *)pk_malloc },
@@ -721,10 +729,13 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "at_quick_exit", (void *)pkbox__quit_atexit },
 	{ "__cxa_atexit", (void *)pkbox__quit_cxa_atexit },
 	{ "__cxa_thread_atexit_impl", (void *)pkbox__quit_cxa_atexit },
+	{ "__cxa_finalize", (void *)pkbox__quit_cxa_finalize },
 	{ "on_exit", (void *)pkbox__quit_on_exit },
 	{ "pthread_atfork", (void *)pkbox__quit_atfork },
 	{ "__register_atfork", (void *)pkbox__quit_atfork },
-	{ "pthread_key_create", (void *)pkbox__quit_key_create },
+	{ "pthread_key_create", (void *)pk_key_create },
+	{ "__pthread_key_create", (void *)pk_key_create },
+	{ "pthread_key_delete", (void *)pk_key_delete },
 	{ NULL, NULL },
 };
 
@@ -763,6 +774,42 @@ int pkbox__arena_tls(struct pkbox_dom *d, int mod, uintptr_t image, size_t files
 	return 0;
 }
 
+/* The keys d's arena handed out, deleted (the domain's memory goes); under
+ * the lock. */
+void pkbox__arena_release(struct pkbox_dom *d)
+{
+	while (d->npthread_keys)
+		pthread_key_delete(d->pthread_keys[--d->npthread_keys]);
+}
+
+/* pthread_key_create() inside: one of the keys the host made for this
+ * compartment, without its destructor (the C library would run it at
+ * thread exit with the host's rights) */
+static int pk_key_create(pthread_key_t *key, void (*destructor)(void *))
+{
+	struct arena *a = arena_here();
+
+	(void)destructor;
+	for (int i = 0; a && i < PKBOX_ARENA_KEYS; i++)
+		if (!(atomic_fetch_or(&a->keys_taken, 1u << i) & (1u << i))) {
+			*key = a->keys[i];
+			return 0;
+		}
+	return EAGAIN;
+}
+
+/* pthread_key_delete() inside: the key goes back to the compartment (the
+ * values threads keep under it stay until one sets them again) */
+static int pk_key_delete(pthread_key_t key)
+{
+	struct arena *a = arena_here();
+
+	for (int i = 0; a && i < PKBOX_ARENA_KEYS; i++)
+		if (a->keys[i] == key && (atomic_fetch_and(&a->keys_taken, ~(1u << i)) & (1u << i)))
+			return 0;
+	return EINVAL;
+}
+
 /* Gives domain d an arena of size bytes (in its quota); under the lock. */
 int pkbox__arena_setup(struct pkbox_dom *d, size_t size)
 {
@@ -776,6 +823,16 @@ int pkbox__arena_setup(struct pkbox_dom *d, size_t size)
 	a->lo = (uintptr_t)a;
 	a->hi = (uintptr_t)a + size;
 	a->bump = ((uintptr_t)(a + 1) + 15) & ~15UL;
+	for (d->npthread_keys = 0; d->npthread_keys < PKBOX_ARENA_KEYS; d->npthread_keys++) {
+		pthread_key_t k;
+
+		if (pthread_key_create(&k, NULL))
+			break;
+		d->pthread_keys[d->npthread_keys] = k;
+		a->keys[d->npthread_keys] = k;
+	}
+	/* (the ones not made count as taken) */
+	a->keys_taken = (uint32_t)(~0ULL << d->npthread_keys);
 	uintptr_t v = (uintptr_t)a;
 	pkbox__dir_store(&pkbox__arena_dir()[d->idx], &v, sizeof(v));
 	return 0;

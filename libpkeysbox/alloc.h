@@ -13,6 +13,8 @@ struct pkbox_dom;
 /* Gives domain d an arena of size bytes (in its quota); under the lock:
  * 0 or -errno. */
 int pkbox__arena_setup(struct pkbox_dom *d, size_t size);
+/* the C library keys d's arena handed out, deleted; under the lock */
+void pkbox__arena_release(struct pkbox_dom *d);
 /* Tells d's arena where module mod's thread-local image is (a plugin's
  * objects are modules 0 .. PKBOX_MAX_OBJS - 1); under the lock, after
  * pkbox__arena_setup(): 0 or -errno. */

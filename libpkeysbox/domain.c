@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "backend.h"
 #include "domain.h"
 #include "fmt.h"
@@ -104,6 +105,7 @@ static uint64_t dom_clear(struct pkbox_dom *d)
 	if (pkbox__arena_dir()[d->idx]) {
 		uintptr_t none = 0;
 
+		pkbox__arena_release(d);
 		pkbox__dir_store(&pkbox__arena_dir()[d->idx], &none, sizeof(none));
 	}
 	return touched;

@@ -12,7 +12,8 @@
  * compartment, is running: exit handlers (atexit, on_exit, __cxa_atexit,
  * at_quick_exit, thread_local destructors), fork handlers, pthread key
  * destructors.  The C library would call them with the host's rights, so
- * they are taken and never run (a key is made without its destructor).
+ * they are taken and never run (pthread keys: alloc.c hands out keys the
+ * host made, without their destructors).
  */
 #include "config.h"
 
@@ -77,6 +78,12 @@ int pkbox__quit_cxa_atexit(void (*fn)(void *), void *arg, void *dso)
 	return 0;
 }
 
+/* what runs an object's registrations at its unload: none were taken */
+void pkbox__quit_cxa_finalize(void *dso)
+{
+	(void)dso;
+}
+
 int pkbox__quit_on_exit(void (*fn)(int, void *), void *arg)
 {
 	(void)fn, (void)arg;
@@ -87,10 +94,4 @@ int pkbox__quit_atfork(void (*prepare)(void), void (*parent)(void), void (*child
 {
 	(void)prepare, (void)parent, (void)child;
 	return 0;
-}
-
-int pkbox__quit_key_create(pthread_key_t *key, void (*destructor)(void *))
-{
-	(void)destructor;
-	return pthread_key_create(key, NULL);
 }

@@ -12,12 +12,12 @@ __attribute__((noreturn)) void pkbox__quit_assert(const char *expr, const char *
 						  const char *fn);
 __attribute__((noreturn)) void pkbox__quit_stack(void);
 /* registrations of code to run later with the host's rights: taken, never
- * run (pthread keys: made without their destructor) */
+ * run */
 int pkbox__quit_atexit(void (*fn)(void));
 int pkbox__quit_cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+void pkbox__quit_cxa_finalize(void *dso);
 int pkbox__quit_on_exit(void (*fn)(int, void *), void *arg);
 int pkbox__quit_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
-int pkbox__quit_key_create(pthread_key_t *key, void (*destructor)(void *));
 /* which end the stop at ip is, or NULL: not one of these */
 const char *pkbox__quit_what(uintptr_t ip);
 

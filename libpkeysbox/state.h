@@ -148,6 +148,8 @@ struct pkbox_region {
 	struct pkbox_grant_ent grants[PKBOX_MAX_GRANTS];
 };
 
+#define PKBOX_ARENA_KEYS 8 /* pthread keys a plugin may make (alloc.c) */
+
 struct pkbox_dom {
 	bool used;
 	bool faulted;
@@ -160,6 +162,10 @@ struct pkbox_dom {
 	uintptr_t next;     /* bump pointer in the slot */
 	uint32_t pkru;      /* PKRU inside this domain (pku) */
 	uint32_t pkru_seen; /* keys (bit k) open in a PKRU it had since it was last seen idle (keys.c) */
+	/* the C library's thread-specific keys its plugin's arena hands out
+	 * (alloc.c), made and deleted by the host: here, out of its reach */
+	unsigned int pthread_keys[PKBOX_ARENA_KEYS];
+	int npthread_keys;
 	int active;         /* frames currently in this domain, all threads (atomic: pkbox_call's
 	                     * path without the lock counts itself in) */
 	/* its handle while calls may enter it (live, not faulted, not the

@@ -15,6 +15,8 @@
  * for is not here (PKBOX_SKIP_UNAVAILABLE set).
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/utsname.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +252,19 @@ int main(int argc, char **argv)
 	}
 	if (boxed(l, argv[2], in, in_len, &out, &out_len))
 		return 1;
+	/* with pkeys on Linux 6.12+ the job must have run with key-0 memory
+	 * (the C library's state, the host's globals) write-protected */
+	const char *why = NULL;
+	int k0 = pkbox_key0_protected(&why);
+	struct utsname u;
+	int maj = 0, min = 0;
+	bool want = pkbox_backend() == PKBOX_BACKEND_PKU && !uname(&u) && sscanf(u.release, "%d.%d", &maj, &min) == 2 &&
+		    (maj > 6 || (maj == 6 && min >= 12));
+	printf("%s: key-0 protection: %s%s\n", l->name, k0 ? "on" : "off: ", k0 ? "" : why);
+	if (want && !k0) {
+		printf("%s: FAIL: key-0 protection is off on pku with Linux %s\n", l->name, u.release);
+		return 1;
+	}
 	int same = out_len == direct.out_len && !memcmp(out, direct.out, out_len);
 	printf("%s (backend %s): %zu bytes in, %zu bytes out; identical to the direct call: %s\n", l->name,
 	       pkbox_backend_name(pkbox_backend()), in_len, out_len, same ? "yes" : "NO");
