@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pkeysbox.h"
@@ -212,6 +213,67 @@ static int boxed(const struct lib *l, const char *dir, const uint8_t *in, size_t
 	return rc;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* RL_TIME=N: the job N times directly and N times in the compartment (the
+ * input copied in, the call, the result copied out), alternated; prints
+ * the medians.  A benchmark mode: nothing is asserted. */
+static int timing(const struct lib *l, const char *dir, const uint8_t *in, size_t in_len, int n)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/librl-%s.so", dir, l->name);
+	PKBOX_OPTS(pkbox_plugin_opts, po, .quota = 1024UL << 20, .heap = 768UL << 20);
+	struct pkbox_plugin *p = pkbox_plugin_load(path, l->name, &po);
+	struct pkbox_domain *d = p ? pkbox_plugin_domain(p) : NULL;
+	pkbox_fn fn = p ? (pkbox_fn)pkbox_plugin_sym(p, l->fn) : NULL;
+	double dt[64], bt[64];
+
+	if (!fn || n < 1 || n > 64)
+		return fprintf(stderr, "%s: timing: %s\n", l->name, pkbox_last_error()), 1;
+	for (int i = 0; i < n; i++) {
+		struct rl_job dj = { .in = in, .in_len = in_len }, res;
+		double t0 = now_ms();
+		intptr_t r = l->job(&dj);
+		double t1 = now_ms();
+		free(dj.out);
+		struct rl_job *j = pkbox_calloc(d, 1, sizeof(*j));
+		uint8_t *cin = j ? pkbox_copy_in(d, in, in_len) : NULL, *out = NULL;
+		double t2 = now_ms();
+		if (cin) {
+			j->in = cin;
+			j->in_len = in_len;
+		}
+		if (r || !cin || pkbox_call(d, fn, j, &r) || r || pkbox_copy_out(d, &res, j, sizeof(res)) ||
+		    !(out = malloc(res.out_len + 1)) || pkbox_copy_out(d, out, res.out, res.out_len))
+			return fprintf(stderr, "%s: timing: %s\n", l->name, pkbox_last_error()), 1;
+		double t3 = now_ms();
+		free(out);
+		pkbox_free(d, cin);
+		pkbox_free(d, j);
+		dt[i] = t1 - t0;
+		bt[i] = t3 - t2;
+	}
+	qsort(dt, (size_t)n, sizeof(double), cmp_d);
+	qsort(bt, (size_t)n, sizeof(double), cmp_d);
+	printf("%s (backend %s): direct %.3f ms, in a compartment %.3f ms (copy in, call, copy out; medians of %d):"
+	       " x%.3f\n",
+	       l->name, pkbox_backend_name(pkbox_backend()), dt[n / 2], bt[n / 2], n, bt[n / 2] / dt[n / 2]);
+	return pkbox_plugin_unload(p) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const struct lib *l = NULL;
@@ -250,6 +312,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: cannot seal: %s\n", l->name, pkbox_last_error());
 		return 1;
 	}
+	if (getenv("RL_TIME"))
+		return timing(l, argv[2], in, in_len, atoi(getenv("RL_TIME")));
 	if (boxed(l, argv[2], in, in_len, &out, &out_len))
 		return 1;
 	/* with pkeys on Linux 6.12+ the job must have run with key-0 memory
