@@ -46,7 +46,7 @@ struct pkbox_backend_ops {
 	/* the library's own two keys (state, records): -1 each where none is used */
 	int (*lib_keys)(int *key_h, int *key_r);
 	/* the library lock's word: where it stays reachable while memory is hidden */
-	pthread_mutex_t *(*lock_word)(void);
+	struct pkbox_lock *(*lock_word)(void);
 	/* after the state's extent is known (gc->meta_len trimmed; the state
 	 * zeroed and reachable): the backend's own part of it; 0 or -errno */
 	int (*setup_meta)(struct pkbox_gatecfg *gc);

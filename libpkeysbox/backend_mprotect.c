@@ -44,9 +44,10 @@ static int mp_lib_keys(int *key_h, int *key_r)
 	return 0;
 }
 
-/* in the gate page: its word must stay readable (futex_wait) while the
- * library's memory is hidden */
-static pthread_mutex_t *mp_lock_word(void)
+/* in the gate page: a thread that wants it while a compartment runs
+ * faults (or its futex_wait fails where the word is hidden) and is parked
+ * by the fault handler until the call is over (lock.c) */
+static struct pkbox_lock *mp_lock_word(void)
 {
 	return &gatepage()->mu;
 }

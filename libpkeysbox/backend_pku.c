@@ -54,7 +54,7 @@ static int pku_lib_keys(int *key_h, int *key_r)
 }
 
 /* in host-keyed memory */
-static pthread_mutex_t *pku_lock_word(void)
+static struct pkbox_lock *pku_lock_word(void)
 {
 	return &pkbox__st->mu;
 }
