@@ -39,6 +39,10 @@ struct pkbox_backend_ops {
 	int gate;               /* PKBOX_GATE_*: the entry and exit path gate.S takes */
 	bool keyed;             /* memory carries its domain's protection key (the seal checks it) */
 	const char *no_key0;    /* why key-0 protection cannot be had; NULL: it may */
+	/* between calls, as the seal expects them: the gate page's protection,
+	 * the page after it's (PROT_NONE: not used) and the code area's
+	 * writable view's (between commits) */
+	int gatepage_prot, waitroom_prot, code_view_prot;
 
 	/* ---- set-up (init.c) */
 	/* 0 when this backend can run here, else -errno with a message */

@@ -26,9 +26,17 @@
 #include "state.h"
 #include "sys.h"
 
-static struct pkbox_gatepage *gatepage(void)
+/* the gate page's words as everyone reads them: the read-only view, there
+ * while a compartment runs (state.h) */
+static const struct pkbox_gatepage *gatepage(void)
 {
-	return (struct pkbox_gatepage *)pkbox__gc.gatepage;
+	return (const struct pkbox_gatepage *)pkbox__gc.gatepage;
+}
+
+/* ... and as the host writes them: the view hidden with the state */
+static struct pkbox_gatepage *gatepage_rw(void)
+{
+	return (struct pkbox_gatepage *)pkbox__gc.gatepage_rw;
 }
 
 /* ---------------------------------------------------------------- set-up */
@@ -49,7 +57,7 @@ static int mp_lib_keys(int *key_h, int *key_r)
  * by the fault handler until the call is over (lock.c) */
 static struct pkbox_lock *mp_lock_word(void)
 {
-	return &gatepage()->mu;
+	return &gatepage_rw()->mu;
 }
 
 #define HUGE (2UL << 20)
@@ -73,6 +81,35 @@ static void meta_huge(struct pkbox_gatecfg *gc)
 	madvise((void *)gc->meta_lo, len, 25 /* MADV_COLLAPSE */);
 }
 
+/* The gate page: one page of a memfd, writable right after the state (so
+ * that gate.S hides and shows both with one mprotect: the lock words are
+ * out of a compartment's reach without a call of their own) and read-only
+ * at gc->gatepage (readable always: the fault handler reads the words,
+ * threads wait on them).  meta_len then covers the writable view.  The
+ * memfd is closed: nothing maps it again (the seal checks). */
+static int gate_views(struct pkbox_gatecfg *gc)
+{
+	uintptr_t rw_at = gc->meta_lo + gc->meta_len;
+	int fd = memfd_create("pkbox-gate", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return pkbox__err(-errno, "cannot create the gate page: %s", pkbox__strerror(errno));
+	void *rw = ftruncate(fd, PAGE) ? MAP_FAILED
+				       : mmap((void *)rw_at, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	void *ro = rw == MAP_FAILED ? MAP_FAILED
+				    : mmap((void *)gc->gatepage, PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+	int e = errno;
+
+	close(fd);
+	/* new mappings over the pool: kept from child processes like the rest */
+	if (ro == MAP_FAILED || madvise(rw, PAGE, MADV_DONTFORK) || madvise(ro, PAGE, MADV_DONTFORK))
+		return pkbox__err(-ENOMEM, "cannot map the gate page: %s",
+				  pkbox__strerror(ro == MAP_FAILED ? e : errno));
+	gc->gatepage_rw = rw_at;
+	gc->meta_len += PAGE;
+	return 0;
+}
+
 /* Anything may be visible before the first entry: it hides every live
  * domain and the code area's writable view.  By default every exit gives
  * the host all its memory back (eager); gc->mp_lazy (PKBOX_F_MP_LAZY,
@@ -86,14 +123,15 @@ static int mp_setup_meta(struct pkbox_gatecfg *gc)
 	pkbox__st->mp.jit = true;
 	if (gc->mp_lazy)
 		meta_huge(gc);
-	if (gc->meta_len >= PKBOX_META_SIZE)
-		return 0;
-	uintptr_t rest = gc->meta_lo + gc->meta_len;
+	if (gc->meta_len + PAGE > PKBOX_META_SIZE)
+		return pkbox__err(-ENOMEM, "library state does not fit its area");
+	uintptr_t rest = gc->meta_lo + gc->meta_len + PAGE;
 
-	if (mprotect((void *)rest, PKBOX_META_SIZE - gc->meta_len, PROT_NONE) ||
-	    madvise((void *)rest, PKBOX_META_SIZE - gc->meta_len, MADV_DODUMP))
+	if (rest < gc->meta_lo + PKBOX_META_SIZE &&
+	    (mprotect((void *)rest, gc->meta_lo + PKBOX_META_SIZE - rest, PROT_NONE) ||
+	     madvise((void *)rest, gc->meta_lo + PKBOX_META_SIZE - rest, MADV_DODUMP)))
 		return pkbox__err(-errno, "cannot set up the library's memory: %s", pkbox__strerror(errno));
-	return 0;
+	return gate_views(gc);
 }
 
 /* ---------------------------------------------------------------- memory */
@@ -253,11 +291,11 @@ static void mp_show_dom(struct pkbox_switch *sw, int i)
 		}
 }
 
-/* The end of a switch: the gate page writable, the phase over, waiting
- * host threads woken, the library lock released. */
+/* The end of a switch: the phase over, waiting host threads woken, the
+ * library lock released. */
 static void mp_done(void)
 {
-	struct pkbox_gatepage *gp = gatepage();
+	struct pkbox_gatepage *gp = gatepage_rw();
 
 	atomic_store(&gp->phase, PHASE_HOST);
 	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
@@ -272,8 +310,6 @@ static void mp_show_all(struct pkbox_switch *sw)
 	struct pkbox_state *st = pkbox__st;
 	uint64_t live = pkbox__dom_live_mask();
 
-	/* the gate page first: the lock word and the phase live there */
-	mp_show(sw, -1, pkbox__gc.gatepage, PAGE, PROT_READ | PROT_WRITE);
 	for (uint64_t m = live & ~st->mp.open; m; m &= m - 1)
 		mp_show_dom(sw, __builtin_ctzll(m));
 	mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
@@ -361,7 +397,7 @@ static int mp_hide_rest(struct pkbox_switch *sw, int d)
 static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 {
 	struct pkbox_state *st = pkbox__st;
-	struct pkbox_gatepage *gp = gatepage();
+	struct pkbox_gatepage *gp = gatepage_rw();
 	uint64_t me = 1ULL << dom->idx;
 	int bad;
 
@@ -385,9 +421,8 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 			      g->grants[PKBOX_GRANT_K(n)].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE : PROT_READ);
 	}
 	if (!bad)
-		bad |= mp_set(sw, -1, (uintptr_t)gp, PAGE, PROT_READ);
-	if (!bad)
-		return 0; /* meta last, by gate.S: this runs on a stack in there */
+		return 0; /* meta last, by gate.S (the gate page's writable view
+			   * with it): this runs on a stack in there */
 	/* no compartment code runs: the host gets back what was hidden */
 	int err = sw->err;
 	mp_show_all(sw);
@@ -395,9 +430,9 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 	return -err;
 }
 
-/* After gate.S gave meta back: everything else (lazy: the gate page
- * only); 0, or -errno with the details in *sw: memory the host may find
- * missing. */
+/* After gate.S gave meta back (the gate page's writable view with it):
+ * everything else (lazy: nothing); 0, or -errno with the details in *sw:
+ * memory the host may find missing. */
 static int mp_leave(struct pkbox_switch *sw)
 {
 	/* the lock taken in mp_enter() is still held; sealed without
@@ -407,7 +442,6 @@ static int mp_leave(struct pkbox_switch *sw)
 		mp_show_all(sw);
 		return -sw->err;
 	}
-	mp_show(sw, -1, pkbox__gc.gatepage, PAGE, PROT_READ | PROT_WRITE);
 	mp_done();
 	return -sw->err;
 }
@@ -442,11 +476,11 @@ static void mp_record(struct pkbox_frame *f)
 #define LOCK_WAITERS 0x80000000u
 
 /* One compartment call at a time, process-wide: taken around an outermost
- * call, in the gate page (readable while the library's state is hidden;
- * a thread that writes it then is parked by the fault handler). */
+ * call, in the gate page (its writable view is hidden with the library's
+ * state: a thread that touches it then is parked by the fault handler). */
 static void mp_call_lock(void)
 {
-	struct pkbox_gatepage *gp = gatepage();
+	struct pkbox_gatepage *gp = gatepage_rw();
 	uint32_t me = (uint32_t)pkbox__gettid();
 
 	for (;;) {
@@ -468,7 +502,7 @@ static void mp_call_lock(void)
 /* (no wake-up syscall where nobody waits) */
 static void mp_call_unlock(void)
 {
-	struct pkbox_gatepage *gp = gatepage();
+	struct pkbox_gatepage *gp = gatepage_rw();
 
 	if (atomic_exchange(&gp->lock, 0) & LOCK_WAITERS)
 		syscall(SYS_futex, &gp->lock, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
@@ -567,7 +601,7 @@ static __thread PKBOX_TLS uint32_t retry_gen;
  * with nothing hidden in between is a real one; lazy, the third. */
 static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si, bool in_pool)
 {
-	struct pkbox_gatepage *gp = gatepage();
+	const struct pkbox_gatepage *gp = gatepage();
 	uintptr_t a = (uintptr_t)si->si_addr;
 	bool lazy = pkbox__gc.mp_lazy;
 
@@ -664,6 +698,9 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.gate = PKBOX_GATE_SYSCALL,
 	.keyed = false,
 	.no_key0 = "the mprotect backend cannot write-protect key-0 memory at each switch",
+	.gatepage_prot = PROT_READ, /* its writable view: the state's last page */
+	.waitroom_prot = PROT_NONE,
+	.code_view_prot = PROT_READ | PROT_WRITE,
 	.usable = mp_usable,
 	.lib_keys = mp_lib_keys,
 	.lock_word = mp_lock_word,

@@ -299,14 +299,20 @@ struct pkbox_gatecfg {
 	 * the host's memory given back on its first touch, not at each exit;
 	 * 0 with pku */
 	int mp_lazy;
+	/* mprotect backend: the gate page's writable view, the last page of
+	 * the state (meta_len covers it: hidden and shown with it) */
+	uint64_t gatepage_rw;
 };
 
-/* mprotect backend: the gate lock page (readable always, writable only
- * while no thread is inside a compartment). */
+/* mprotect backend: the gate page.  One page of a memfd, mapped twice:
+ * writable as the last page of the library's state (gatepage_rw: hidden
+ * with it, by the same mprotect, while a compartment runs), and read-only
+ * at gatepage, where the words stay readable always (the fault handler
+ * reads them, threads wait on them). */
 struct pkbox_gatepage {
 	_Atomic uint32_t lock;   /* 0 free, else the holder's tid */
 	_Atomic uint32_t phase;  /* PHASE_HOST / PHASE_DOMAIN */
-	_Atomic uint32_t waiters;
+	_Atomic uint32_t unused;
 	_Atomic uint32_t gen;    /* bumped each time memory is hidden */
 	/* the library lock in this backend */
 	struct pkbox_lock mu;

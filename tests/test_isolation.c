@@ -130,6 +130,35 @@ static void test_leak_secret(void **state)
 	assert_string_equal(secret, SECRET);
 }
 
+/* mprotect: the gate page's words (the gate lock, the phase, the library
+ * lock) cannot be written from inside: its read-only view faults, and its
+ * writable view, the last page of the library's state (from the public
+ * layout of the gate configuration), is hidden with the state */
+static void test_gate_page(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	if (pkbox_test_is_pku())
+		return; /* (pku keeps the lock words in host-keyed memory) */
+	const volatile uint64_t *gc = (const volatile uint64_t *)0x500002008000UL;
+	char *ro = (char *)0x50000200a000UL, *rw = (char *)(uintptr_t)(gc[7] + gc[8] - 4096);
+	intptr_t r = 0;
+
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, write_byte, ro, NULL), -EFAULT);
+	expect_fault(A, "alpha", ro, PKBOX_FAULT_WRITE, "library");
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, read_byte, rw, NULL), -EFAULT);
+	expect_fault(A, "alpha", rw, PKBOX_FAULT_READ, "library");
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, write_byte, rw, NULL), -EFAULT);
+	expect_fault(A, "alpha", rw, PKBOX_FAULT_WRITE, "library");
+	fresh(&A, &a_mem, "alpha");
+	strcpy(a_mem, "abc");
+	assert_int_equal(pkbox_call(A, read_byte, a_mem, &r), 0);
+	assert_int_equal(r, 'a');
+}
+
 static void test_other_domain(void **state)
 {
 	(void)state;
@@ -463,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_read_host_secret),
 		cmocka_unit_test(test_write_host_secret),
 		cmocka_unit_test(test_leak_secret),
+		cmocka_unit_test(test_gate_page),
 		cmocka_unit_test(test_other_domain),
 		cmocka_unit_test(test_grant_revoke),
 		cmocka_unit_test(test_guard_pages),
