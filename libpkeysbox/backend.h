@@ -68,6 +68,10 @@ struct pkbox_backend_ops {
 	 * where the backend needs one (g->gkey); 0, -ENOSPC (no key left) or
 	 * the tagging's -errno */
 	int (*share)(struct pkbox_region *g);
+	/* the code area's writable view, writable (on) for a commit or back
+	 * to what it is between commits (off); under the library lock; 0 or
+	 * -errno */
+	int (*code_write)(bool on);
 
 	/* ---- the switch (gate.c, gate.S) */
 	/* hide everything dom may not touch; on failure nothing stays hidden

@@ -312,10 +312,8 @@ static void mp_show_all(struct pkbox_switch *sw)
 
 	for (uint64_t m = live & ~st->mp.open; m; m &= m - 1)
 		mp_show_dom(sw, __builtin_ctzll(m));
-	mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
 	st->mp.open = st->mp.whole = live;
 	st->mp.nshown = 0;
-	st->mp.jit = true;
 	mp_done();
 }
 
@@ -459,6 +457,21 @@ static int mp_share(struct pkbox_region *g)
 	return 0;
 }
 
+/* The code area's writable view: PROT_NONE but while the library writes
+ * a commit (jit.c, under the library lock, never while a thread is
+ * inside), so no switch hides or shows it.  Left visible (a change that
+ * failed), it is noted: the next entry hides it (mp_hide_rest()). */
+static int mp_code_write(bool on)
+{
+	if (pkbox__mprotect((void *)pkbox__gc.jit_rw, PKBOX_JIT_SIZE, on ? PROT_READ | PROT_WRITE : PROT_NONE)) {
+		pkbox__st->mp.jit = true;
+		return pkbox__err(-errno, "cannot %s the code area's writable view: %s", on ? "open" : "close",
+				  pkbox__strerror(errno));
+	}
+	pkbox__st->mp.jit = on;
+	return 0;
+}
+
 static int mp_dom_key(void)
 {
 	return -1;
@@ -550,11 +563,6 @@ static bool mp_show_at(struct pkbox_switch *sw, uintptr_t a, int o)
 	struct pkbox_state *st = pkbox__st;
 	int r = pkbox__region_find(a);
 
-	if (o == OWNER_JIT) {
-		mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
-		st->mp.jit = true;
-		return true;
-	}
 	if (r >= 0) {
 		mp_show(sw, st->regions[r].dom, st->regions[r].base, st->regions[r].pages * PAGE,
 			full_prot(&st->regions[r]));
@@ -700,7 +708,7 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.no_key0 = "the mprotect backend cannot write-protect key-0 memory at each switch",
 	.gatepage_prot = PROT_READ, /* its writable view: the state's last page */
 	.waitroom_prot = PROT_NONE,
-	.code_view_prot = PROT_READ | PROT_WRITE,
+	.code_view_prot = PROT_NONE, /* but while a commit is written */
 	.usable = mp_usable,
 	.lib_keys = mp_lib_keys,
 	.lock_word = mp_lock_word,
@@ -710,6 +718,7 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.untag = mp_untag,
 	.to_key0 = mp_to_key0,
 	.share = mp_share,
+	.code_write = mp_code_write,
 	.enter = mp_enter,
 	.leave = mp_leave,
 	.record_publish = mp_record,

@@ -91,6 +91,13 @@ static int pku_to_key0(uintptr_t base, size_t len, int prot)
 }
 
 /* a key is per page, rights per domain: a shared region gets a key of its own */
+/* the writable view is keyed H: only host code reaches it, always */
+static int pku_code_write(bool on)
+{
+	(void)on;
+	return 0;
+}
+
 static int pku_share(struct pkbox_region *g)
 {
 	if (g->gkey >= 0)
@@ -258,6 +265,7 @@ const struct pkbox_backend_ops pkbox__be_pku = {
 	.untag = pku_untag,
 	.to_key0 = pku_to_key0,
 	.share = pku_share,
+	.code_write = pku_code_write,
 	.enter = pku_enter,
 	.leave = pku_leave,
 	.record_publish = pku_record_publish,

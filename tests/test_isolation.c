@@ -159,6 +159,31 @@ static void test_gate_page(void **state)
 	assert_int_equal(r, 'a');
 }
 
+/* the code area's writable view (two views of 16 MiB each below the
+ * executable one, in the public layout) is out of a compartment's reach,
+ * before and after a commit, and commits still work around calls */
+static void test_code_view(void **state)
+{
+	static const unsigned char ret42[] = { 0xb8, 42, 0, 0, 0, 0xc3 }; /* mov $42, %eax; ret */
+	(void)state;
+	pkbox_signals_install();
+	intptr_t r = 0;
+
+	fresh(&A, &a_mem, "alpha");
+	void *x = pkbox_code_commit(A, ret42, sizeof(ret42));
+	assert_non_null(x);
+	char *w = (char *)x - (32UL << 20);
+	assert_int_equal(pkbox_call(A, (pkbox_fn)x, NULL, &r), 0);
+	assert_int_equal(r, 42);
+	assert_int_equal(pkbox_call(A, write_byte, w, NULL), -EFAULT);
+	expect_fault(A, "alpha", w, PKBOX_FAULT_WRITE, "library");
+	fresh(&A, &a_mem, "alpha");
+	void *y = pkbox_code_commit(A, ret42, sizeof(ret42));
+	assert_non_null(y);
+	assert_int_equal(pkbox_call(A, (pkbox_fn)y, NULL, &r), 0);
+	assert_int_equal(r, 42);
+}
+
 static void test_other_domain(void **state)
 {
 	(void)state;
@@ -493,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_write_host_secret),
 		cmocka_unit_test(test_leak_secret),
 		cmocka_unit_test(test_gate_page),
+		cmocka_unit_test(test_code_view),
 		cmocka_unit_test(test_other_domain),
 		cmocka_unit_test(test_grant_revoke),
 		cmocka_unit_test(test_guard_pages),
