@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -38,6 +39,19 @@ static struct pkbox_gatepage *gatepage_rw(void)
 {
 	return (struct pkbox_gatepage *)pkbox__gc.gatepage_rw;
 }
+
+/* The waiting room, the page after the gate page: how many threads wait
+ * for the phase to end, so that the end of a switch makes the wake-up
+ * call only when one does.  Writable always (the waiters count themselves
+ * while everything else is hidden), so a compartment can write it too:
+ * too high costs a needless wake-up, too low a missed one, which the
+ * waiters' timeout (WAIT_NS) bounds. */
+static _Atomic uint32_t *waitroom(void)
+{
+	return (_Atomic uint32_t *)(pkbox__gc.gatepage + PAGE);
+}
+
+#define WAIT_NS 10000000L /* 10 ms */
 
 /* ---------------------------------------------------------------- set-up */
 
@@ -127,9 +141,10 @@ static int mp_setup_meta(struct pkbox_gatecfg *gc)
 		return pkbox__err(-ENOMEM, "library state does not fit its area");
 	uintptr_t rest = gc->meta_lo + gc->meta_len + PAGE;
 
-	if (rest < gc->meta_lo + PKBOX_META_SIZE &&
-	    (mprotect((void *)rest, gc->meta_lo + PKBOX_META_SIZE - rest, PROT_NONE) ||
-	     madvise((void *)rest, gc->meta_lo + PKBOX_META_SIZE - rest, MADV_DODUMP)))
+	if ((rest < gc->meta_lo + PKBOX_META_SIZE &&
+	     (mprotect((void *)rest, gc->meta_lo + PKBOX_META_SIZE - rest, PROT_NONE) ||
+	      madvise((void *)rest, gc->meta_lo + PKBOX_META_SIZE - rest, MADV_DODUMP))) ||
+	    mprotect((void *)(gc->gatepage + PAGE), PAGE, PROT_READ | PROT_WRITE))
 		return pkbox__err(-errno, "cannot set up the library's memory: %s", pkbox__strerror(errno));
 	return gate_views(gc);
 }
@@ -291,14 +306,17 @@ static void mp_show_dom(struct pkbox_switch *sw, int i)
 		}
 }
 
-/* The end of a switch: the phase over, waiting host threads woken, the
- * library lock released. */
+/* The end of a switch: the phase over, waiting host threads woken (only
+ * where one counted itself: the phase's store comes before the count's
+ * load, as the waiter's count comes before its phase's load), the library
+ * lock released. */
 static void mp_done(void)
 {
 	struct pkbox_gatepage *gp = gatepage_rw();
 
 	atomic_store(&gp->phase, PHASE_HOST);
-	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
+	if (atomic_load(waitroom()))
+		syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
 	pkbox__unlock();
 }
 
@@ -597,6 +615,19 @@ static bool mp_show_lazily(uintptr_t a)
 	return done && !sw.err;
 }
 
+/* until no thread is inside (another thread's call), counted in the
+ * waiting room (mp_done() wakes only then); a wake-up missed (the count
+ * rewritten) costs WAIT_NS at most */
+static void mp_wait_phase(const struct pkbox_gatepage *gp)
+{
+	struct timespec ts = { 0, WAIT_NS };
+
+	atomic_fetch_add(waitroom(), 1);
+	while (atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine())
+		syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, &ts, NULL, 0);
+	atomic_fetch_sub(waitroom(), 1);
+}
+
 static __thread PKBOX_TLS uintptr_t retry_addr;
 static __thread PKBOX_TLS int retry_count;
 static __thread PKBOX_TLS uint32_t retry_gen;
@@ -621,8 +652,8 @@ static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si, bool in_po
 		return false;
 	bool hidden = atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine();
 
-	while (atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine())
-		syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, NULL, NULL, 0);
+	if (hidden)
+		mp_wait_phase(gp);
 	/* retries are counted only while nothing was hidden in between */
 	uint32_t g = atomic_load(&gp->gen);
 	if (retry_addr != a || retry_gen != g) {
@@ -707,7 +738,7 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.keyed = false,
 	.no_key0 = "the mprotect backend cannot write-protect key-0 memory at each switch",
 	.gatepage_prot = PROT_READ, /* its writable view: the state's last page */
-	.waitroom_prot = PROT_NONE,
+	.waitroom_prot = PROT_READ | PROT_WRITE,
 	.code_view_prot = PROT_NONE, /* but while a commit is written */
 	.usable = mp_usable,
 	.lib_keys = mp_lib_keys,
