@@ -76,14 +76,15 @@ static struct pkbox_lock *mp_lock_word(void)
 
 #define HUGE (2UL << 20)
 
-/* Lazy only: the state in huge pages where the kernel has them.  gate.S
- * hides and shows it at every switch, and mprotect's cost is per page
- * table entry present (a few hundred small pages once domains have grown,
- * a handful of huge ones): the lazy switch's round trip is little more
- * than that.  The state is then all resident (meta_len rounded up to
- * 2 MiB: 10 MiB).  Eager, the exit's region-by-region showing dominates
- * and no gain was measured: small pages, only what is used resident.
- * Nothing fails where there are none (MADV_COLLAPSE: Linux 6.1). */
+/* The state in huge pages where the kernel has them.  gate.S hides and
+ * shows it at every switch, and mprotect's cost is per page table entry
+ * walked: in small pages, each 2 MiB the state has touched is a table of
+ * 512 entries to walk (a round trip 4 to 5 times one mprotect pair on one
+ * page); in huge ones, one entry each, and a round trip is little more
+ * than that pair.  The price: what the state touched is resident by
+ * 2 MiB (4 MiB after set-up, 10 MiB at most: meta_len rounded up to
+ * 2 MiB).  Nothing fails where there are none (MADV_COLLAPSE: Linux 6.1;
+ * transparent huge pages off): small pages, as before. */
 static void meta_huge(struct pkbox_gatecfg *gc)
 {
 	uint64_t len = (gc->meta_len + HUGE - 1) & ~(HUGE - 1);
@@ -135,8 +136,7 @@ static int mp_setup_meta(struct pkbox_gatecfg *gc)
 {
 	pkbox__st->mp.whole = ~0ULL;
 	pkbox__st->mp.jit = true;
-	if (gc->mp_lazy)
-		meta_huge(gc);
+	meta_huge(gc);
 	if (gc->meta_len + PAGE > PKBOX_META_SIZE)
 		return pkbox__err(-ENOMEM, "library state does not fit its area");
 	uintptr_t rest = gc->meta_lo + gc->meta_len + PAGE;
