@@ -43,6 +43,10 @@ struct pkbox_backend_ops {
 	 * record is pkbox__record_write()'s: pkbox_call() may take its path
 	 * without the library lock (gate.c) */
 	bool lockfree_calls;
+	/* between calls, as the seal expects them: the gate page's protection,
+	 * the page after it's (PROT_NONE: not used) and the code area's
+	 * writable view's (between commits) */
+	int gatepage_prot, waitroom_prot, code_view_prot;
 
 	/* ---- set-up (init.c) */
 	/* 0 when this backend can run here, else -errno with a message */
@@ -50,7 +54,7 @@ struct pkbox_backend_ops {
 	/* the library's own two keys (state, records): -1 each where none is used */
 	int (*lib_keys)(int *key_h, int *key_r);
 	/* the library lock's word: where it stays reachable while memory is hidden */
-	pthread_mutex_t *(*lock_word)(void);
+	struct pkbox_lock *(*lock_word)(void);
 	/* after the state's extent is known (gc->meta_len trimmed; the state
 	 * zeroed and reachable): the backend's own part of it; 0 or -errno */
 	int (*setup_meta)(struct pkbox_gatecfg *gc);
@@ -68,6 +72,10 @@ struct pkbox_backend_ops {
 	 * where the backend needs one (g->gkey); 0, -ENOSPC (no key left) or
 	 * the tagging's -errno */
 	int (*share)(struct pkbox_region *g);
+	/* the code area's writable view, writable (on) for a commit or back
+	 * to what it is between commits (off); under the library lock; 0 or
+	 * -errno */
+	int (*code_write)(bool on);
 
 	/* ---- the switch (gate.c, gate.S) */
 	/* hide everything dom may not touch; on failure nothing stays hidden

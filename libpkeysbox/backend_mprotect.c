@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -26,10 +27,31 @@
 #include "state.h"
 #include "sys.h"
 
-static struct pkbox_gatepage *gatepage(void)
+/* the gate page's words as everyone reads them: the read-only view, there
+ * while a compartment runs (state.h) */
+static const struct pkbox_gatepage *gatepage(void)
 {
-	return (struct pkbox_gatepage *)pkbox__gc.gatepage;
+	return (const struct pkbox_gatepage *)pkbox__gc.gatepage;
 }
+
+/* ... and as the host writes them: the view hidden with the state */
+static struct pkbox_gatepage *gatepage_rw(void)
+{
+	return (struct pkbox_gatepage *)pkbox__gc.gatepage_rw;
+}
+
+/* The waiting room, the page after the gate page: how many threads wait
+ * for the phase to end, so that the end of a switch makes the wake-up
+ * call only when one does.  Writable always (the waiters count themselves
+ * while everything else is hidden), so a compartment can write it too:
+ * too high costs a needless wake-up, too low a missed one, which the
+ * waiters' timeout (WAIT_NS) bounds. */
+static _Atomic uint32_t *waitroom(void)
+{
+	return (_Atomic uint32_t *)(pkbox__gc.gatepage + PAGE);
+}
+
+#define WAIT_NS 10000000L /* 10 ms */
 
 /* ---------------------------------------------------------------- set-up */
 
@@ -44,23 +66,25 @@ static int mp_lib_keys(int *key_h, int *key_r)
 	return 0;
 }
 
-/* in the gate page: its word must stay readable (futex_wait) while the
- * library's memory is hidden */
-static pthread_mutex_t *mp_lock_word(void)
+/* in the gate page: a thread that wants it while a compartment runs
+ * faults (or its futex_wait fails where the word is hidden) and is parked
+ * by the fault handler until the call is over (lock.c) */
+static struct pkbox_lock *mp_lock_word(void)
 {
-	return &gatepage()->mu;
+	return &gatepage_rw()->mu;
 }
 
 #define HUGE (2UL << 20)
 
-/* Lazy only: the state in huge pages where the kernel has them.  gate.S
- * hides and shows it at every switch, and mprotect's cost is per page
- * table entry present (a few hundred small pages once domains have grown,
- * a handful of huge ones): the lazy switch's round trip is little more
- * than that.  The state is then all resident (meta_len rounded up to
- * 2 MiB: 10 MiB).  Eager, the exit's region-by-region showing dominates
- * and no gain was measured: small pages, only what is used resident.
- * Nothing fails where there are none (MADV_COLLAPSE: Linux 6.1). */
+/* The state in huge pages where the kernel has them.  gate.S hides and
+ * shows it at every switch, and mprotect's cost is per page table entry
+ * walked: in small pages, each 2 MiB the state has touched is a table of
+ * 512 entries to walk (a round trip 4 to 5 times one mprotect pair on one
+ * page); in huge ones, one entry each, and a round trip is little more
+ * than that pair.  The price: what the state touched is resident by
+ * 2 MiB (4 MiB after set-up, 10 MiB at most: meta_len rounded up to
+ * 2 MiB).  Nothing fails where there are none (MADV_COLLAPSE: Linux 6.1;
+ * transparent huge pages off): small pages, as before. */
 static void meta_huge(struct pkbox_gatecfg *gc)
 {
 	uint64_t len = (gc->meta_len + HUGE - 1) & ~(HUGE - 1);
@@ -70,6 +94,35 @@ static void meta_huge(struct pkbox_gatecfg *gc)
 	gc->meta_len = len;
 	madvise((void *)gc->meta_lo, len, MADV_HUGEPAGE);
 	madvise((void *)gc->meta_lo, len, 25 /* MADV_COLLAPSE */);
+}
+
+/* The gate page: one page of a memfd, writable right after the state (so
+ * that gate.S hides and shows both with one mprotect: the lock words are
+ * out of a compartment's reach without a call of their own) and read-only
+ * at gc->gatepage (readable always: the fault handler reads the words,
+ * threads wait on them).  meta_len then covers the writable view.  The
+ * memfd is closed: nothing maps it again (the seal checks). */
+static int gate_views(struct pkbox_gatecfg *gc)
+{
+	uintptr_t rw_at = gc->meta_lo + gc->meta_len;
+	int fd = memfd_create("pkbox-gate", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return pkbox__err(-errno, "cannot create the gate page: %s", pkbox__strerror(errno));
+	void *rw = ftruncate(fd, PAGE) ? MAP_FAILED
+				       : mmap((void *)rw_at, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	void *ro = rw == MAP_FAILED ? MAP_FAILED
+				    : mmap((void *)gc->gatepage, PAGE, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+	int e = errno;
+
+	close(fd);
+	/* new mappings over the pool: kept from child processes like the rest */
+	if (ro == MAP_FAILED || madvise(rw, PAGE, MADV_DONTFORK) || madvise(ro, PAGE, MADV_DONTFORK))
+		return pkbox__err(-ENOMEM, "cannot map the gate page: %s",
+				  pkbox__strerror(ro == MAP_FAILED ? e : errno));
+	gc->gatepage_rw = rw_at;
+	gc->meta_len += PAGE;
+	return 0;
 }
 
 /* Anything may be visible before the first entry: it hides every live
@@ -83,16 +136,17 @@ static int mp_setup_meta(struct pkbox_gatecfg *gc)
 {
 	pkbox__st->mp.whole = ~0ULL;
 	pkbox__st->mp.jit = true;
-	if (gc->mp_lazy)
-		meta_huge(gc);
-	if (gc->meta_len >= PKBOX_META_SIZE)
-		return 0;
-	uintptr_t rest = gc->meta_lo + gc->meta_len;
+	meta_huge(gc);
+	if (gc->meta_len + PAGE > PKBOX_META_SIZE)
+		return pkbox__err(-ENOMEM, "library state does not fit its area");
+	uintptr_t rest = gc->meta_lo + gc->meta_len + PAGE;
 
-	if (mprotect((void *)rest, PKBOX_META_SIZE - gc->meta_len, PROT_NONE) ||
-	    madvise((void *)rest, PKBOX_META_SIZE - gc->meta_len, MADV_DODUMP))
+	if ((rest < gc->meta_lo + PKBOX_META_SIZE &&
+	     (mprotect((void *)rest, gc->meta_lo + PKBOX_META_SIZE - rest, PROT_NONE) ||
+	      madvise((void *)rest, gc->meta_lo + PKBOX_META_SIZE - rest, MADV_DODUMP))) ||
+	    mprotect((void *)(gc->gatepage + PAGE), PAGE, PROT_READ | PROT_WRITE))
 		return pkbox__err(-errno, "cannot set up the library's memory: %s", pkbox__strerror(errno));
-	return 0;
+	return gate_views(gc);
 }
 
 /* ---------------------------------------------------------------- memory */
@@ -252,14 +306,17 @@ static void mp_show_dom(struct pkbox_switch *sw, int i)
 		}
 }
 
-/* The end of a switch: the gate page writable, the phase over, waiting
- * host threads woken, the library lock released. */
+/* The end of a switch: the phase over, waiting host threads woken (only
+ * where one counted itself: the phase's store comes before the count's
+ * load, as the waiter's count comes before its phase's load), the library
+ * lock released. */
 static void mp_done(void)
 {
-	struct pkbox_gatepage *gp = gatepage();
+	struct pkbox_gatepage *gp = gatepage_rw();
 
 	atomic_store(&gp->phase, PHASE_HOST);
-	syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
+	if (atomic_load(waitroom()))
+		syscall(SYS_futex, &gp->phase, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
 	pkbox__unlock();
 }
 
@@ -271,14 +328,10 @@ static void mp_show_all(struct pkbox_switch *sw)
 	struct pkbox_state *st = pkbox__st;
 	uint64_t live = pkbox__dom_live_mask();
 
-	/* the gate page first: the lock word and the phase live there */
-	mp_show(sw, -1, pkbox__gc.gatepage, PAGE, PROT_READ | PROT_WRITE);
 	for (uint64_t m = live & ~st->mp.open; m; m &= m - 1)
 		mp_show_dom(sw, __builtin_ctzll(m));
-	mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
 	st->mp.open = st->mp.whole = live;
 	st->mp.nshown = 0;
-	st->mp.jit = true;
 	mp_done();
 }
 
@@ -360,7 +413,7 @@ static int mp_hide_rest(struct pkbox_switch *sw, int d)
 static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 {
 	struct pkbox_state *st = pkbox__st;
-	struct pkbox_gatepage *gp = gatepage();
+	struct pkbox_gatepage *gp = gatepage_rw();
 	uint64_t me = 1ULL << dom->idx;
 	int bad;
 
@@ -384,9 +437,8 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 			      g->grants[PKBOX_GRANT_K(n)].access == PKBOX_ACCESS_RW ? PROT_READ | PROT_WRITE : PROT_READ);
 	}
 	if (!bad)
-		bad |= mp_set(sw, -1, (uintptr_t)gp, PAGE, PROT_READ);
-	if (!bad)
-		return 0; /* meta last, by gate.S: this runs on a stack in there */
+		return 0; /* meta last, by gate.S (the gate page's writable view
+			   * with it): this runs on a stack in there */
 	/* no compartment code runs: the host gets back what was hidden */
 	int err = sw->err;
 	mp_show_all(sw);
@@ -394,9 +446,9 @@ static int mp_enter(struct pkbox_dom *dom, struct pkbox_switch *sw)
 	return -err;
 }
 
-/* After gate.S gave meta back: everything else (lazy: the gate page
- * only); 0, or -errno with the details in *sw: memory the host may find
- * missing. */
+/* After gate.S gave meta back (the gate page's writable view with it):
+ * everything else (lazy: nothing); 0, or -errno with the details in *sw:
+ * memory the host may find missing. */
 static int mp_leave(struct pkbox_switch *sw)
 {
 	/* the lock taken in mp_enter() is still held; sealed without
@@ -406,7 +458,6 @@ static int mp_leave(struct pkbox_switch *sw)
 		mp_show_all(sw);
 		return -sw->err;
 	}
-	mp_show(sw, -1, pkbox__gc.gatepage, PAGE, PROT_READ | PROT_WRITE);
 	mp_done();
 	return -sw->err;
 }
@@ -421,6 +472,21 @@ static int mp_to_key0(uintptr_t base, size_t len, int prot)
 static int mp_share(struct pkbox_region *g)
 {
 	(void)g;
+	return 0;
+}
+
+/* The code area's writable view: PROT_NONE but while the library writes
+ * a commit (jit.c, under the library lock, never while a thread is
+ * inside), so no switch hides or shows it.  Left visible (a change that
+ * failed), it is noted: the next entry hides it (mp_hide_rest()). */
+static int mp_code_write(bool on)
+{
+	if (pkbox__mprotect((void *)pkbox__gc.jit_rw, PKBOX_JIT_SIZE, on ? PROT_READ | PROT_WRITE : PROT_NONE)) {
+		pkbox__st->mp.jit = true;
+		return pkbox__err(-errno, "cannot %s the code area's writable view: %s", on ? "open" : "close",
+				  pkbox__strerror(errno));
+	}
+	pkbox__st->mp.jit = on;
 	return 0;
 }
 
@@ -441,11 +507,11 @@ static void mp_record(struct pkbox_frame *f)
 #define LOCK_WAITERS 0x80000000u
 
 /* One compartment call at a time, process-wide: taken around an outermost
- * call, in the gate page (readable while the library's state is hidden;
- * a thread that writes it then is parked by the fault handler). */
+ * call, in the gate page (its writable view is hidden with the library's
+ * state: a thread that touches it then is parked by the fault handler). */
 static void mp_call_lock(void)
 {
-	struct pkbox_gatepage *gp = gatepage();
+	struct pkbox_gatepage *gp = gatepage_rw();
 	uint32_t me = (uint32_t)pkbox__gettid();
 
 	for (;;) {
@@ -467,7 +533,7 @@ static void mp_call_lock(void)
 /* (no wake-up syscall where nobody waits) */
 static void mp_call_unlock(void)
 {
-	struct pkbox_gatepage *gp = gatepage();
+	struct pkbox_gatepage *gp = gatepage_rw();
 
 	if (atomic_exchange(&gp->lock, 0) & LOCK_WAITERS)
 		syscall(SYS_futex, &gp->lock, 1 /* FUTEX_WAKE */, 0x7fffffff, NULL, NULL, 0);
@@ -515,11 +581,6 @@ static bool mp_show_at(struct pkbox_switch *sw, uintptr_t a, int o)
 	struct pkbox_state *st = pkbox__st;
 	int r = pkbox__region_find(a);
 
-	if (o == OWNER_JIT) {
-		mp_show(sw, -1, pkbox__gc.jit_rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE);
-		st->mp.jit = true;
-		return true;
-	}
 	if (r >= 0) {
 		mp_show(sw, st->regions[r].dom, st->regions[r].base, st->regions[r].pages * PAGE,
 			full_prot(&st->regions[r]));
@@ -554,6 +615,19 @@ static bool mp_show_lazily(uintptr_t a)
 	return done && !sw.err;
 }
 
+/* until no thread is inside (another thread's call), counted in the
+ * waiting room (mp_done() wakes only then); a wake-up missed (the count
+ * rewritten) costs WAIT_NS at most */
+static void mp_wait_phase(const struct pkbox_gatepage *gp)
+{
+	struct timespec ts = { 0, WAIT_NS };
+
+	atomic_fetch_add(waitroom(), 1);
+	while (atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine())
+		syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, &ts, NULL, 0);
+	atomic_fetch_sub(waitroom(), 1);
+}
+
 static __thread PKBOX_TLS uintptr_t retry_addr;
 static __thread PKBOX_TLS int retry_count;
 static __thread PKBOX_TLS uint32_t retry_gen;
@@ -566,7 +640,7 @@ static __thread PKBOX_TLS uint32_t retry_gen;
  * with nothing hidden in between is a real one; lazy, the third. */
 static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si, bool in_pool)
 {
-	struct pkbox_gatepage *gp = gatepage();
+	const struct pkbox_gatepage *gp = gatepage();
 	uintptr_t a = (uintptr_t)si->si_addr;
 	bool lazy = pkbox__gc.mp_lazy;
 
@@ -578,8 +652,8 @@ static bool mp_host_fault(struct ucontext_t *uc, const siginfo_t *si, bool in_po
 		return false;
 	bool hidden = atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine();
 
-	while (atomic_load(&gp->phase) == PHASE_DOMAIN && !mp_lock_mine())
-		syscall(SYS_futex, &gp->phase, 0 /* FUTEX_WAIT */, PHASE_DOMAIN, NULL, NULL, 0);
+	if (hidden)
+		mp_wait_phase(gp);
 	/* retries are counted only while nothing was hidden in between */
 	uint32_t g = atomic_load(&gp->gen);
 	if (retry_addr != a || retry_gen != g) {
@@ -664,6 +738,9 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.keyed = false,
 	.no_key0 = "the mprotect backend cannot write-protect key-0 memory at each switch",
 	.lockfree_calls = false,
+	.gatepage_prot = PROT_READ, /* its writable view: the state's last page */
+	.waitroom_prot = PROT_READ | PROT_WRITE,
+	.code_view_prot = PROT_NONE, /* but while a commit is written */
 	.usable = mp_usable,
 	.lib_keys = mp_lib_keys,
 	.lock_word = mp_lock_word,
@@ -673,6 +750,7 @@ const struct pkbox_backend_ops pkbox__be_mprotect = {
 	.untag = mp_untag,
 	.to_key0 = mp_to_key0,
 	.share = mp_share,
+	.code_write = mp_code_write,
 	.enter = mp_enter,
 	.leave = mp_leave,
 	.record_publish = mp_record,

@@ -54,7 +54,7 @@ static int pku_lib_keys(int *key_h, int *key_r)
 }
 
 /* in host-keyed memory */
-static pthread_mutex_t *pku_lock_word(void)
+static struct pkbox_lock *pku_lock_word(void)
 {
 	return &pkbox__st->mu;
 }
@@ -91,6 +91,13 @@ static int pku_to_key0(uintptr_t base, size_t len, int prot)
 }
 
 /* a key is per page, rights per domain: a shared region gets a key of its own */
+/* the writable view is keyed H: only host code reaches it, always */
+static int pku_code_write(bool on)
+{
+	(void)on;
+	return 0;
+}
+
 static int pku_share(struct pkbox_region *g)
 {
 	if (g->gkey >= 0)
@@ -240,6 +247,9 @@ const struct pkbox_backend_ops pkbox__be_pku = {
 	.keyed = true,
 	.no_key0 = NULL,
 	.lockfree_calls = true,
+	.gatepage_prot = PROT_READ | PROT_WRITE,
+	.waitroom_prot = PROT_NONE,
+	.code_view_prot = PROT_READ | PROT_WRITE,
 	.usable = pku_usable,
 	.lib_keys = pku_lib_keys,
 	.lock_word = pku_lock_word,
@@ -249,6 +259,7 @@ const struct pkbox_backend_ops pkbox__be_pku = {
 	.untag = pku_untag,
 	.to_key0 = pku_to_key0,
 	.share = pku_share,
+	.code_write = pku_code_write,
 	.enter = pku_enter,
 	.leave = pku_leave,
 	.record_publish = pku_record_publish,

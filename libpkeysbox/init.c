@@ -317,14 +317,10 @@ static int meta_setup(struct pkbox_gatecfg *gc, const struct layout *L)
  * with mprotect in the gate page (see state.h) */
 static void lock_setup(struct pkbox_gatecfg *gc)
 {
-	pthread_mutexattr_t ma;
+	struct pkbox_lock *mu = pkbox__be->lock_word();
 
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
-	pthread_mutex_t *mu = pkbox__be->lock_word();
-	pthread_mutex_init(mu, &ma);
+	*mu = (struct pkbox_lock){ 0, 0 };
 	gc->mu = (uint64_t)(uintptr_t)mu;
-	pthread_mutexattr_destroy(&ma);
 }
 
 /* slot 0: the host's private domain */

@@ -43,15 +43,16 @@ int pkbox__jit_setup(void)
 	if (madvise(rw, PKBOX_JIT_SIZE, MADV_DONTFORK) || madvise(rx, PKBOX_JIT_SIZE, MADV_DONTFORK))
 		return pkbox__err(-errno, "cannot keep the code area from child processes: %m");
 	/* left unpopulated (zero pages, no memory): each commit fills its own
-	 * padding with INT3; the mprotect backend hides and shows the whole
-	 * write view at every switch, which costs little while few of its
-	 * pages are present */
+	 * padding with INT3; the writable view is open only while a commit is
+	 * written (the mprotect backend: PROT_NONE otherwise, so that no
+	 * switch has to hide it) */
 	if (pkbox__be->tag((uintptr_t)rw, PKBOX_JIT_SIZE, PROT_READ | PROT_WRITE, pkbox__gc.key_h))
 		return pkbox__err(-errno, "cannot key the code area: %m");
-	return 0;
+	return pkbox__be->code_write(false);
 }
 
-int pkbox__code_commit(struct pkbox_dom *d, const void *code, size_t len, void **out)
+/* the commit, into the writable view (open) */
+static int commit_write(struct pkbox_dom *d, const void *code, size_t len, void **out)
 {
 	struct pkbox_finding f[1];
 	size_t at = pkbox__st->jit_used;
@@ -75,6 +76,21 @@ int pkbox__code_commit(struct pkbox_dom *d, const void *code, size_t len, void *
 	}
 	pkbox__st->jit_used = end;
 	*out = (void *)(pkbox__gc.jit_rx + at + PAD);
+	return 0;
+}
+
+int pkbox__code_commit(struct pkbox_dom *d, const void *code, size_t len, void **out)
+{
+	int rc = pkbox__be->code_write(true);
+
+	*out = NULL;
+	if (rc)
+		return rc;
+	rc = commit_write(d, code, len, out);
+	/* where closing fails, the backend hides the view at the next entry */
+	pkbox__be->code_write(false);
+	if (rc)
+		return rc;
 	pkbox__msg(PKBOX_INFO, "committed %zu bytes of code for domain %s at %p", len, d->name, *out);
 	return 0;
 }

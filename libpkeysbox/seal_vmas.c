@@ -211,10 +211,15 @@ static int wants_build(struct wants *w)
 	uint64_t state_len = pkbox__be->state_len();
 	e |= want_add(w, gc->meta_lo, gc->meta_lo + state_len, rw, gc->key_h, "the library's state");
 	e |= want_add(w, PKBOX_GC_ADDR, PKBOX_GC_ADDR + PAGE, PROT_READ, 0, "the gate configuration");
-	e |= want_add(w, gc->gatepage, gc->gatepage + PAGE, rw, 0, "the gate page");
+	/* (mprotect: read-only, its writable view the state's last page) */
+	e |= want_add(w, gc->gatepage, gc->gatepage + PAGE, pkbox__be->gatepage_prot, 0, "the gate page");
+	if (pkbox__be->waitroom_prot != PROT_NONE)
+		e |= want_add(w, gc->gatepage + PAGE, gc->gatepage + 2 * PAGE, pkbox__be->waitroom_prot, 0,
+			      "the gate's waiting room");
 	e |= want_add(w, gc->tdir, gc->tdir + PAGE, PROT_READ, 0, "the thread directory");
 	e |= want_add(w, gc->records_lo, gc->records_lo + records_len, rw, gc->key_r, "the gate records");
-	e |= want_add(w, gc->jit_rw, gc->jit_rw + PKBOX_JIT_SIZE, rw, gc->key_h, "the code area's writable view");
+	e |= want_add(w, gc->jit_rw, gc->jit_rw + PKBOX_JIT_SIZE, pkbox__be->code_view_prot, gc->key_h,
+		      "the code area's writable view");
 	e |= want_add(w, gc->jit_rx, gc->jit_rx + PKBOX_JIT_SIZE, PROT_READ | PROT_EXEC, 0,
 		      "the code area's executable view");
 	for (int r = 0; r < PKBOX_MAX_REGIONS; r++) {
@@ -319,27 +324,39 @@ static int pool_rest(const struct vmas *m, const struct wants *w)
 	return 0;
 }
 
-/* The code area: its two views one memfd that nothing else maps or holds. */
-static int code_area_check(const struct vmas *m, const struct fds *f)
+/* A memfd of the library's, the one mapped at `at` (none there: shared
+ * is not asked), mapped nowhere outside the pool and held by no
+ * descriptor: nobody else can write it. */
+static int memfd_alone(const struct vmas *m, const struct fds *f, uintptr_t at, bool shared, const char *what)
 {
-	const struct vma *jx = NULL;
+	const struct vma *x = NULL;
 
 	for (size_t j = 0; j < m->n; j++)
-		if (m->v[j].lo == pkbox__gc.jit_rx)
-			jx = &m->v[j];
-	if (!jx || !jx->shared || !jx->ino)
-		return pkbox__err(-EPERM, "pkbox_seal: the code area is not the library's shared mapping");
+		if (m->v[j].lo == at)
+			x = &m->v[j];
+	if (!shared && (!x || !x->shared))
+		return 0;
+	if (!x || !x->shared || !x->ino)
+		return pkbox__err(-EPERM, "pkbox_seal: %s is not the library's shared mapping", what);
 	for (size_t j = 0; j < m->n; j++) {
 		const struct vma *v = &m->v[j];
 
-		if (v->dev == jx->dev && v->ino == jx->ino && !pkbox__in_pool(v->lo, v->hi))
-			return pkbox__err(-EPERM, "pkbox_seal: the library's code area is also mapped at %#lx",
-					  (unsigned long)v->lo);
+		if (v->dev == x->dev && v->ino == x->ino && !pkbox__in_pool(v->lo, v->hi))
+			return pkbox__err(-EPERM, "pkbox_seal: %s is also mapped at %#lx", what, (unsigned long)v->lo);
 	}
-	if (pkbox__fd_of(f, jx->dev, jx->ino, false))
-		return pkbox__err(-EPERM, "pkbox_seal: descriptor %d is open on the library's code area",
-				  pkbox__fd_of(f, jx->dev, jx->ino, false)->fd);
+	if (pkbox__fd_of(f, x->dev, x->ino, false))
+		return pkbox__err(-EPERM, "pkbox_seal: descriptor %d is open on %s",
+				  pkbox__fd_of(f, x->dev, x->ino, false)->fd, what);
 	return 0;
+}
+
+/* The code area: its two views one memfd that nothing else maps or holds;
+ * so is the gate page where it has two views (mprotect) */
+static int code_area_check(const struct vmas *m, const struct fds *f)
+{
+	int rc = memfd_alone(m, f, pkbox__gc.jit_rx, true, "the library's code area");
+
+	return rc ? rc : memfd_alone(m, f, pkbox__gc.gatepage, false, "the library's gate page");
 }
 
 /* Each range the library recorded has, in the kernel's view, the

@@ -231,10 +231,17 @@ struct pkbox_plug {
 	char shared[256]; /* what it needs that it shares with the host (the C runtime) */
 };
 
+/* The library lock (lock.c): recursive, its own futex word. */
+struct pkbox_lock {
+	_Atomic uint32_t word;   /* 0 free, else the holder's tid, PKBOX_LOCK_WAITERS while others wait */
+	uint32_t depth;          /* the holder's nesting */
+};
+#define PKBOX_LOCK_WAITERS 0x80000000u
+
 /* Library state: lives in the meta area, keyed with the host key. */
 struct pkbox_state {
 	uint64_t token;          /* offset 0: read by gate.S (pkbox__tsys) */
-	pthread_mutex_t mu;
+	struct pkbox_lock mu;
 	/* backend.c: protection keys */
 	int key_pool[16], key_pending[16];
 	int nkey_pool, nkey_pending;
@@ -301,7 +308,7 @@ struct pkbox_gatecfg {
 	uint64_t slots_lo;
 	uint64_t stack_size;
 	uint64_t stride;
-	uint64_t mu;             /* the library lock (pthread_mutex_t *) */
+	uint64_t mu;             /* the library lock (struct pkbox_lock *) */
 	uint64_t st;             /* struct pkbox_state * (meta) */
 	uint64_t ops;            /* GC_OPS: const struct pkbox_backend_ops * (backend.h) */
 	int key_h, key_r;
@@ -326,18 +333,23 @@ struct pkbox_gatecfg {
 	int mp_lazy;
 	/* the CPU and the kernel offer AVX2: runs.c zeroes freed objects with it */
 	int avx2;
+	/* mprotect backend: the gate page's writable view, the last page of
+	 * the state (meta_len covers it: hidden and shown with it) */
+	uint64_t gatepage_rw;
 };
 
-/* mprotect backend: the gate lock page (readable always, writable only
- * while no thread is inside a compartment). */
+/* mprotect backend: the gate page.  One page of a memfd, mapped twice:
+ * writable as the last page of the library's state (gatepage_rw: hidden
+ * with it, by the same mprotect, while a compartment runs), and read-only
+ * at gatepage, where the words stay readable always (the fault handler
+ * reads them, threads wait on them). */
 struct pkbox_gatepage {
 	_Atomic uint32_t lock;   /* 0 free, else the holder's tid */
 	_Atomic uint32_t phase;  /* PHASE_HOST / PHASE_DOMAIN */
-	_Atomic uint32_t waiters;
+	_Atomic uint32_t unused;
 	_Atomic uint32_t gen;    /* bumped each time memory is hidden */
-	/* the library lock in this backend: its word must stay readable
-	 * (futex_wait) while the library's memory is hidden */
-	pthread_mutex_t mu;
+	/* the library lock in this backend */
+	struct pkbox_lock mu;
 };
 #define PHASE_HOST 0
 #define PHASE_DOMAIN 1

@@ -130,6 +130,60 @@ static void test_leak_secret(void **state)
 	assert_string_equal(secret, SECRET);
 }
 
+/* mprotect: the gate page's words (the gate lock, the phase, the library
+ * lock) cannot be written from inside: its read-only view faults, and its
+ * writable view, the last page of the library's state (from the public
+ * layout of the gate configuration), is hidden with the state */
+static void test_gate_page(void **state)
+{
+	(void)state;
+	pkbox_signals_install();
+	if (pkbox_test_is_pku())
+		return; /* (pku keeps the lock words in host-keyed memory) */
+	const volatile uint64_t *gc = (const volatile uint64_t *)0x500002008000UL;
+	char *ro = (char *)0x50000200a000UL, *rw = (char *)(uintptr_t)(gc[7] + gc[8] - 4096);
+	intptr_t r = 0;
+
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, write_byte, ro, NULL), -EFAULT);
+	expect_fault(A, "alpha", ro, PKBOX_FAULT_WRITE, "library");
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, read_byte, rw, NULL), -EFAULT);
+	expect_fault(A, "alpha", rw, PKBOX_FAULT_READ, "library");
+	fresh(&A, &a_mem, "alpha");
+	assert_int_equal(pkbox_call(A, write_byte, rw, NULL), -EFAULT);
+	expect_fault(A, "alpha", rw, PKBOX_FAULT_WRITE, "library");
+	fresh(&A, &a_mem, "alpha");
+	strcpy(a_mem, "abc");
+	assert_int_equal(pkbox_call(A, read_byte, a_mem, &r), 0);
+	assert_int_equal(r, 'a');
+}
+
+/* the code area's writable view (two views of 16 MiB each below the
+ * executable one, in the public layout) is out of a compartment's reach,
+ * before and after a commit, and commits still work around calls */
+static void test_code_view(void **state)
+{
+	static const unsigned char ret42[] = { 0xb8, 42, 0, 0, 0, 0xc3 }; /* mov $42, %eax; ret */
+	(void)state;
+	pkbox_signals_install();
+	intptr_t r = 0;
+
+	fresh(&A, &a_mem, "alpha");
+	void *x = pkbox_code_commit(A, ret42, sizeof(ret42));
+	assert_non_null(x);
+	char *w = (char *)x - (32UL << 20);
+	assert_int_equal(pkbox_call(A, (pkbox_fn)x, NULL, &r), 0);
+	assert_int_equal(r, 42);
+	assert_int_equal(pkbox_call(A, write_byte, w, NULL), -EFAULT);
+	expect_fault(A, "alpha", w, PKBOX_FAULT_WRITE, "library");
+	fresh(&A, &a_mem, "alpha");
+	void *y = pkbox_code_commit(A, ret42, sizeof(ret42));
+	assert_non_null(y);
+	assert_int_equal(pkbox_call(A, (pkbox_fn)y, NULL, &r), 0);
+	assert_int_equal(r, 42);
+}
+
 static void test_other_domain(void **state)
 {
 	(void)state;
@@ -463,6 +517,8 @@ int main(void)
 		cmocka_unit_test(test_read_host_secret),
 		cmocka_unit_test(test_write_host_secret),
 		cmocka_unit_test(test_leak_secret),
+		cmocka_unit_test(test_gate_page),
+		cmocka_unit_test(test_code_view),
 		cmocka_unit_test(test_other_domain),
 		cmocka_unit_test(test_grant_revoke),
 		cmocka_unit_test(test_guard_pages),

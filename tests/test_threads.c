@@ -324,6 +324,58 @@ static void test_calls_race_destroy(void **state)
 		assert_int_equal(pkbox_domain_destroy(race_pairs[race_cur[k]].h), 0);
 }
 
+/* mprotect: the waiting room (the page after the gate page, in the
+ * public layout) is writable from inside; a compartment that keeps
+ * rewriting its count to 0 (nobody waits: no wake-up at the call's end)
+ * only delays a waiting host thread, which wakes by its timeout. */
+static intptr_t slow_forger(void *a)
+{
+	volatile uint32_t *room = (volatile uint32_t *)0x50000200b000UL;
+	struct timespec t0, t1, ts = { 0, 1000 * 1000 };
+
+	atomic_store((_Atomic int *)a, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		*room = 0;
+		nanosleep(&ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while ((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 50 * 1000 * 1000);
+	*room = 0;
+	return 3;
+}
+
+static void *forger_caller(void *d)
+{
+	intptr_t r = 0;
+	int rc = pkbox_call(d, slow_forger, (void *)inside, &r);
+	return (void *)(intptr_t)(rc ? rc : r);
+}
+
+static void test_waitroom_forged(void **state)
+{
+	(void)state;
+	if (pkbox_test_is_pku())
+		return; /* (nothing waits with pku) */
+	pkbox_signals_install();
+	struct pkbox_domain *d = pkbox_domain_create("forger", NULL);
+	char *priv = pkbox_malloc(pkbox_host_domain(), 32);
+	pthread_t t;
+	void *res;
+
+	strcpy(priv, "host only");
+	inside = pkbox_malloc(d, sizeof(*inside));
+	assert_non_null(inside);
+	atomic_store(inside, 0);
+	assert_int_equal(pthread_create(&t, NULL, forger_caller, d), 0);
+	while (!atomic_load(inside))
+		sched_yield();
+	priv[0] = 'H';
+	pthread_join(t, &res);
+	assert_int_equal((intptr_t)res, 3);
+	assert_int_equal(priv[0], 'H');
+	assert_int_equal(pkbox_domain_destroy(d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_eight_threads),
 		cmocka_unit_test(test_host_thread_during_call),
 		cmocka_unit_test(test_calls_race_destroy),
+		cmocka_unit_test(test_waitroom_forged),
 	};
 	pkbox_test_check_backend();
 	return cmocka_run_group_tests(tests, NULL, NULL);
