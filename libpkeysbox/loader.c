@@ -88,13 +88,12 @@ static int code_seal(int fd)
 
 /* ---------------------------------------------------------------- reading */
 
-static struct pkbox_dom *host_dom(void)
-{
-	return &pkbox__st->doms[0];
-}
-
-/* The file, into the host's private domain (the loader and later symbol
- * lookups read it there, out of every compartment's reach). */
+/* The file, copied into a read-only mapping of its own, outside the pool:
+ * the loader and later symbol lookups read it there.  No compartment can
+ * change it (read-only; after the seal no call but the library's may
+ * re-protect or unmap it), and no switch has to hide it, as it would in the
+ * host's private domain: a plugin's objects can be tens of MiB (ICU's
+ * data), which each eager switch would hide and show again. */
 static int read_obj(const char *path, struct pkbox_obj *o)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -107,9 +106,15 @@ static int read_obj(const char *path, struct pkbox_obj *o)
 		rc = pkbox__err(-ENOEXEC, "plugin %s: not a regular file", path);
 	else if ((uint64_t)st.st_size > MAX_OBJ_SIZE)
 		rc = pkbox__err(-EFBIG, "plugin %s: larger than %lu MiB", path, MAX_OBJ_SIZE >> 20);
-	else if (!(o->file = pkbox__dom_alloc(host_dom(), st.st_size ? (size_t)st.st_size : 1)))
-		rc = pkbox__err(-ENOMEM, "plugin %s: no room for a copy of it in the host's domain", path);
 	o->file_len = (size_t)st.st_size;
+	if (!rc) {
+		void *m = mmap(NULL, PG_UP(o->file_len ? o->file_len : 1), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			rc = pkbox__err(-ENOMEM, "plugin %s: no room for a copy of it", path);
+		else
+			o->file = m;
+	}
 	for (size_t got = 0; !rc && got < o->file_len;) {
 		ssize_t n = read(fd, (char *)o->file + got, o->file_len - got);
 		if (n <= 0)
@@ -117,7 +122,16 @@ static int read_obj(const char *path, struct pkbox_obj *o)
 		got += n > 0 ? (size_t)n : 0;
 	}
 	close(fd);
+	if (!rc && pkbox__mprotect(o->file, PG_UP(o->file_len ? o->file_len : 1), PROT_READ))
+		rc = pkbox__err(-errno, "plugin %s: cannot make its copy read-only: %m", path);
 	return rc;
+}
+
+static void drop_file(struct pkbox_obj *o)
+{
+	if (o->file)
+		pkbox__sys(SYS_munmap, 2, (long)o->file, (long)PG_UP(o->file_len ? o->file_len : 1), 0, 0, 0);
+	o->file = NULL;
 }
 
 static int parse(const struct pkbox_obj *o, struct pkbox_elf *e, const char *path)
@@ -615,8 +629,7 @@ void pkbox__unload(struct pkbox_obj *objs, int n)
 	for (int i = 0; i < n; i++) {
 		if (objs[i].map_len)
 			pkbox__sys(SYS_munmap, 2, (long)objs[i].map_lo, (long)objs[i].map_len, 0, 0, 0);
-		if (objs[i].file)
-			pkbox__dom_free_ptr(host_dom(), objs[i].file);
+		drop_file(&objs[i]);
 		memset(&objs[i], 0, sizeof(objs[i]));
 	}
 }

@@ -212,7 +212,7 @@ struct pkbox_obj {
 	uintptr_t text_lo, text_hi;/* its code pages */
 	uintptr_t init, init_array, fini, fini_array; /* relocated */
 	size_t init_n, fini_n;
-	void *file;                /* its file, in the host's private domain */
+	void *file;                /* a read-only copy of its file (loader.c) */
 	size_t file_len;
 	/* its thread-local storage (PT_TLS): the initial image, relocated */
 	uintptr_t tls_image;
