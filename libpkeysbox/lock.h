@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lock.h - the library lock: one recursive mutex for the library's state,
- * and the word that pkbox_malloc's short path holds instead.  Where it lives is chosen at set-up (init.c: in host-keyed state with the
- * pku backend, in the gate page with the mprotect one); the gate
- * configuration names it. */
+/* lock.h - the library lock: one recursive lock for the library's state (a
+ * futex word of its own, lock.c), and the word that pkbox_malloc's short
+ * path holds instead.  Where it lives is chosen at set-up (init.c: in
+ * host-keyed state with the pku backend, in the gate page with the
+ * mprotect one); the gate configuration names it. */
 #ifndef PKBOX_LOCK_H
 #define PKBOX_LOCK_H
 
