@@ -4,15 +4,9 @@
  * the domain's own memory, run inside the compartment with its rights.
  *
  * A plugin's references to malloc, free and friends are pointed here when
- * it is loaded (plugin.c).  The code finds its domain from the stack it
- * runs on (each domain's stacks are a fixed row of the pool) and the
- * domain's arena from a directory page that compartments can read but only
- * the library writes.  Called outside any compartment (the host running a
- * plugin's function directly), it falls back to the C library's heap.
- *
- * Power-of-two size classes with free lists, a bump pointer, a spin lock;
- * every block has a 16-byte header before it.  The arena's contents are the
- * compartment's own: if it corrupts them it only hurts itself.
+ * it is loaded (plugin.c), to blocks of its domain's arena (arena.c).
+ * Called outside any compartment (the host running a plugin's function
+ * directly), it falls back to the C library's heap.
  */
 #include "config.h"
 
@@ -30,6 +24,7 @@
 #include <wchar.h>
 
 #include "alloc.h"
+#include "arena.h"
 #include "gate_layout.h"
 #include "pages.h"
 #include "phase.h"
@@ -37,164 +32,21 @@
 #include "state.h"
 #include "threads.h"
 
-#define ARENA_MAGIC 0x61726e61u
-#define BLOCK_MAGIC 0x626c6bu
-#define MIN_CLASS 5  /* 32 bytes, header included */
-#define MAX_CLASS 40
-
-/* a plugin object's thread-local storage: its initial image */
-struct tls_mod {
-	uintptr_t image;
-	size_t filesz, memsz, align;
-};
-
-struct arena {
-	uint32_t magic;
-	/* the C library's thread-specific keys this compartment may take (made
-	 * by the host: making one writes the C library's key table, key-0
-	 * memory), and which it took */
-	pthread_key_t keys[PKBOX_ARENA_KEYS];
-	_Atomic uint32_t keys_taken;
-	_Atomic int lock;
-	uintptr_t lo, hi, bump;
-	void *free[MAX_CLASS + 1];
-	struct tls_mod tls_mod[PKBOX_MAX_OBJS];
-	/* per thread: its blocks (one per module, made on first use), and the
-	 * kernel thread they were made for (a thread slot is reused) */
-	void **tls[PKBOX_MAX_THREADS];
-	pid_t tls_tid[PKBOX_MAX_THREADS];
-};
-
-struct hdr {
-	uint32_t magic;
-	uint32_t cls;
-	uint64_t back; /* aligned blocks: distance to the block's start */
-};
-
-/* the arena of the compartment whose stack this runs on, and the thread
- * slot of that stack */
-static struct arena *arena_here_ti(unsigned *ti)
-{
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t lo = pkbox__gc.stacks_lo;
-
-	if (!pkbox__gc.initialized || sp <= lo || sp - lo > pkbox__gc.stacks_dom_span)
-		return NULL;
-	uint64_t slot = (sp - 1 - lo) >> pkbox__gc.stride_shift, row = slot / PKBOX_MAX_THREADS;
-	if (row == 0 || row >= PKBOX_MAX_DOMAINS)
-		return NULL;
-	*ti = (unsigned)(slot % PKBOX_MAX_THREADS);
-	struct arena *a = (struct arena *)pkbox__arena_dir()[row];
-	return a && a->magic == ARENA_MAGIC ? a : NULL;
-}
-
-static struct arena *arena_here(void)
-{
-	unsigned ti;
-
-	return arena_here_ti(&ti);
-}
-
-/* The arena a block belongs to (for free() from anywhere). */
-static struct arena *arena_of(const void *p)
-{
-	struct arena *here = arena_here();
-
-	if (here) /* in a compartment: its own arena or nothing */
-		return (uintptr_t)p > here->lo && (uintptr_t)p < here->hi ? here : NULL;
-	if (!pkbox__ready() || pkbox__inside())
-		return NULL;
-	for (int i = 1; i < PKBOX_MAX_DOMAINS; i++) {
-		struct arena *a = (struct arena *)pkbox__arena_dir()[i];
-
-		if (a && (uintptr_t)p > a->lo && (uintptr_t)p < a->hi)
-			return a;
-	}
-	return NULL;
-}
-
-static void lock(struct arena *a)
-{
-	int z = 0;
-
-	while (!atomic_compare_exchange_weak(&a->lock, &z, 1)) {
-		z = 0;
-		__builtin_ia32_pause();
-	}
-}
-
-static void unlock(struct arena *a)
-{
-	atomic_store(&a->lock, 0);
-}
-
-static void *arena_alloc(struct arena *a, size_t n)
-{
-	unsigned c = MIN_CLASS;
-
-	if (n > (1ULL << (MAX_CLASS - 1)))
-		goto nomem;
-	while ((1ULL << c) < n + sizeof(struct hdr))
-		c++;
-	lock(a);
-	struct hdr *h = a->free[c];
-	if (h) {
-		a->free[c] = *(void **)(h + 1);
-	} else {
-		uintptr_t p = a->bump;
-		if (p + (1ULL << c) > a->hi || p + (1ULL << c) < p) {
-			unlock(a);
-			goto nomem;
-		}
-		a->bump = p + (1ULL << c);
-		h = (struct hdr *)p;
-	}
-	unlock(a);
-	h->magic = BLOCK_MAGIC;
-	h->cls = c;
-	h->back = 0;
-	return h + 1;
-nomem:
-	errno = ENOMEM;
-	return NULL;
-}
-
-static struct hdr *block_of(void *p)
-{
-	struct hdr *h = (struct hdr *)p - 1;
-
-	if (h->back)
-		h = (struct hdr *)((char *)p - h->back) - 1;
-	return h;
-}
-
-static void arena_free(struct arena *a, void *p)
-{
-	struct hdr *h = block_of(p);
-
-	if (h->magic != BLOCK_MAGIC || h->cls < MIN_CLASS || h->cls > MAX_CLASS)
-		abort(); /* corrupted or foreign: the compartment's own fault */
-	lock(a);
-	*(void **)(h + 1) = a->free[h->cls];
-	a->free[h->cls] = h;
-	unlock(a);
-}
-
 static void *pk_malloc(size_t n)
 {
-	struct arena *a = arena_here();
+	struct pkbox_arena *a = pkbox__arena_here();
 
-	return a ? arena_alloc(a, n) : malloc(n);
+	return a ? pkbox__arena_alloc(a, n) : malloc(n);
 }
 
 static void pk_free(void *p)
 {
 	if (!p)
 		return;
-	struct arena *a = arena_of(p);
+	struct pkbox_arena *a = pkbox__arena_of(p);
 
 	if (a)
-		arena_free(a, p);
+		pkbox__arena_free(a, p);
 	else
 		free(p);
 }
@@ -217,23 +69,9 @@ static void *pk_realloc(void *p, size_t n)
 {
 	if (!p)
 		return pk_malloc(n);
-	struct arena *a = arena_of(p);
-	if (!a)
-		return realloc(p, n);
-	if (!n) {
-		arena_free(a, p);
-		return NULL;
-	}
-	struct hdr *h = block_of(p);
-	size_t room = (1ULL << h->cls) - sizeof(*h) - (size_t)((char *)p - (char *)(h + 1));
-	if (n <= room)
-		return p;
-	void *q = arena_alloc(a, n);
-	if (q) {
-		memcpy(q, p, room);
-		arena_free(a, p);
-	}
-	return q;
+	struct pkbox_arena *a = pkbox__arena_of(p);
+
+	return a ? pkbox__arena_realloc(a, p, n) : realloc(p, n);
 }
 
 static void *pk_reallocarray(void *p, size_t n, size_t m)
@@ -255,18 +93,10 @@ static void *pk_memalign(size_t align, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
-	struct arena *a = arena_here();
+	struct pkbox_arena *a = pkbox__arena_here();
 	if (!a)
 		return aligned_alloc(align, (n + align - 1) & ~(align - 1));
-	char *raw = arena_alloc(a, n + align + sizeof(struct hdr));
-	if (!raw)
-		return NULL;
-	uintptr_t al = ((uintptr_t)raw + sizeof(struct hdr) + align - 1) & ~(uintptr_t)(align - 1);
-	struct hdr *h = (struct hdr *)al - 1;
-	h->magic = BLOCK_MAGIC;
-	h->cls = 0;
-	h->back = al - (uintptr_t)raw;
-	return (void *)al;
+	return pkbox__arena_memalign(a, align, n);
 }
 
 static int pk_posix_memalign(void **out, size_t align, size_t n)
@@ -329,11 +159,10 @@ static size_t pk_malloc_usable_size(void *p)
 {
 	if (!p)
 		return 0;
-	struct arena *a = arena_of(p);
+	struct pkbox_arena *a = pkbox__arena_of(p);
 	if (!a)
 		return malloc_usable_size(p);
-	struct hdr *h = block_of(p);
-	return (1ULL << h->cls) - sizeof(*h) - (size_t)((char *)p - (char *)(h + 1));
+	return pkbox__arena_room(p);
 }
 
 static wchar_t *pk_wcsdup(const wchar_t *s)
@@ -441,19 +270,19 @@ struct tls_index {
 	uint64_t mod, off;
 };
 
-static void **tls_blocks(struct arena *a, unsigned ti)
+static void **tls_blocks(struct pkbox_arena *a, unsigned ti)
 {
 	pid_t tid = pkbox__tdir[ti];
 
 	if (a->tls[ti] && a->tls_tid[ti] != tid) { /* a thread gone; its slot reused */
 		for (int m = 0; m < PKBOX_MAX_OBJS; m++)
 			if (a->tls[ti][m])
-				arena_free(a, a->tls[ti][m]);
-		arena_free(a, a->tls[ti]);
+				pkbox__arena_free(a, a->tls[ti][m]);
+		pkbox__arena_free(a, a->tls[ti]);
 		a->tls[ti] = NULL;
 	}
 	if (!a->tls[ti]) {
-		void **v = arena_alloc(a, sizeof(void *) * PKBOX_MAX_OBJS);
+		void **v = pkbox__arena_alloc(a, sizeof(void *) * PKBOX_MAX_OBJS);
 		if (!v)
 			return NULL;
 		memset(v, 0, sizeof(void *) * PKBOX_MAX_OBJS);
@@ -466,12 +295,12 @@ static void **tls_blocks(struct arena *a, unsigned ti)
 static void *pk_tls_get_addr(const struct tls_index *ix)
 {
 	unsigned ti = 0;
-	struct arena *a = arena_here_ti(&ti);
+	struct pkbox_arena *a = pkbox__arena_here_ti(&ti);
 	uint64_t m = ix->mod - PKBOX_TLS_MOD(0);
 
 	if (!a || m >= PKBOX_MAX_OBJS || !a->tls_mod[m].memsz)
 		abort(); /* outside a compartment, or a module that is not its own */
-	const struct tls_mod *t = &a->tls_mod[m];
+	const struct pkbox_tls_mod *t = &a->tls_mod[m];
 	void **v = tls_blocks(a, ti);
 	if (v && !v[m] && (v[m] = pk_memalign(t->align, t->memsz))) {
 		memcpy(v[m], (const void *)t->image, t->filesz);
@@ -766,11 +595,11 @@ static void *pk_dlvsym(void *handle, const char *name, const char *ver)
 
 int pkbox__arena_tls(struct pkbox_dom *d, int mod, uintptr_t image, size_t filesz, size_t memsz, size_t align)
 {
-	struct arena *a = (struct arena *)pkbox__arena_dir()[d->idx];
+	struct pkbox_arena *a = (struct pkbox_arena *)pkbox__arena_dir()[d->idx];
 
 	if (!a || mod < 0 || mod >= PKBOX_MAX_OBJS)
 		return -EINVAL;
-	a->tls_mod[mod] = (struct tls_mod){ image, filesz, memsz, align };
+	a->tls_mod[mod] = (struct pkbox_tls_mod){ image, filesz, memsz, align };
 	return 0;
 }
 
@@ -787,7 +616,7 @@ void pkbox__arena_release(struct pkbox_dom *d)
  * thread exit with the host's rights) */
 static int pk_key_create(pthread_key_t *key, void (*destructor)(void *))
 {
-	struct arena *a = arena_here();
+	struct pkbox_arena *a = pkbox__arena_here();
 
 	(void)destructor;
 	for (int i = 0; a && i < PKBOX_ARENA_KEYS; i++)
@@ -802,7 +631,7 @@ static int pk_key_create(pthread_key_t *key, void (*destructor)(void *))
  * values threads keep under it stay until one sets them again) */
 static int pk_key_delete(pthread_key_t key)
 {
-	struct arena *a = arena_here();
+	struct pkbox_arena *a = pkbox__arena_here();
 
 	for (int i = 0; a && i < PKBOX_ARENA_KEYS; i++)
 		if (a->keys[i] == key && (atomic_fetch_and(&a->keys_taken, ~(1u << i)) & (1u << i)))
@@ -813,16 +642,12 @@ static int pk_key_delete(pthread_key_t key)
 /* Gives domain d an arena of size bytes (in its quota); under the lock. */
 int pkbox__arena_setup(struct pkbox_dom *d, size_t size)
 {
-	struct arena *a;
+	struct pkbox_arena *a;
 	int rc = pkbox__pages_alloc(d, size, (void **)&a);
 
 	if (rc)
 		return rc;
-	memset(a, 0, sizeof(*a));
-	a->magic = ARENA_MAGIC;
-	a->lo = (uintptr_t)a;
-	a->hi = (uintptr_t)a + size;
-	a->bump = ((uintptr_t)(a + 1) + 15) & ~15UL;
+	pkbox__arena_init(a, size);
 	for (d->npthread_keys = 0; d->npthread_keys < PKBOX_ARENA_KEYS; d->npthread_keys++) {
 		pthread_key_t k;
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+
 struct pkbox_dom;
 
 /* Gives domain d an arena of size bytes (in its quota); under the lock:
@@ -22,6 +24,6 @@ int pkbox__arena_tls(struct pkbox_dom *d, int mod, uintptr_t image, size_t files
 /* the module id a DTPMOD64 relocation of a plugin's object stores */
 #define PKBOX_TLS_MOD(mod) (0x706b627800000001ULL + (uint64_t)(mod))
 /* the names a plugin's references are bound to instead of the C library's */
-extern const struct pkbox_heap_fn { const char *name; void *fn; } pkbox__heap_fns[];
+extern const struct pkbox_heap_fn pkbox__heap_fns[];
 
 #endif
