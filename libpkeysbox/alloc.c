@@ -6,7 +6,11 @@
  * A plugin's references to malloc, free and friends are pointed here when
  * it is loaded (plugin.c), to blocks of its domain's arena (arena.c).
  * Called outside any compartment (the host running a plugin's function
- * directly), it falls back to the C library's heap.
+ * directly), it falls back to the C library's heap.  The table of every
+ * name the loader binds to a compartment-side version is here too: the
+ * malloc family, dlsym, __tls_get_addr and pthread keys (this file), the
+ * ends of the process (quit.c), the C library's state (libc_state.c) and
+ * stdio (libc_stdio.c).
  */
 #include "config.h"
 
@@ -25,7 +29,10 @@
 
 #include "alloc.h"
 #include "arena.h"
+#include "libc_state.h"
+#include "libc_stdio.h"
 #include "gate_layout.h"
+#include "msg.h"
 #include "pages.h"
 #include "phase.h"
 #include "quit.h"
@@ -226,7 +233,7 @@ static ssize_t pk_getdelim(char **line, size_t *cap, int delim, FILE *f)
 		errno = EINVAL;
 		return -1;
 	}
-	while ((c = getc(f)) != EOF) {
+	while ((c = pkbox__stdio_getc(f)) != EOF) {
 		if (!*line || n + 2 > *cap) {
 			size_t want = *cap > 60 ? *cap * 2 : 120;
 			char *p = pk_realloc(*line, want);
@@ -311,185 +318,6 @@ static void *pk_tls_get_addr(const struct tls_index *ix)
 	return (char *)v[m] + ix->off;
 }
 
-/* ---------------------------------------------------------------- output */
-
-/* A plugin's stdio output to stdout and stderr: the C library's FILEs and
- * their buffers are key-0 memory, which compartments may not be able to
- * write (key-0 protection), so these calls format in the compartment's own
- * memory and write(2) straight away: unbuffered, same bytes.  Other streams
- * go to the C library. */
-static int out_fd(FILE *f)
-{
-	return f == stdout ? 1 : f == stderr ? 2 : -1;
-}
-
-static int out_put(int fd, const void *b, size_t n)
-{
-	const char *p = b;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int out_v(int fd, const char *fmt, va_list ap)
-{
-	char buf[1024];
-	va_list aq;
-
-	if (!fmt)
-		return -1;
-	va_copy(aq, ap);
-	int n = vsnprintf(buf, sizeof(buf), fmt, aq);
-	va_end(aq);
-	if (n < 0)
-		return n;
-	if ((size_t)n < sizeof(buf))
-		return out_put(fd, buf, (size_t)n) ? -1 : n;
-	char *p = pk_malloc((size_t)n + 1);
-	if (!p)
-		return -1;
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
-	int r = out_put(fd, p, (size_t)n) ? -1 : n;
-	pk_free(p);
-	return r;
-}
-
-static int pk_vfprintf(FILE *f, const char *fmt, va_list ap)
-{
-	int fd = out_fd(f);
-
-	return fd < 0 ? vfprintf(f, fmt, ap) : out_v(fd, fmt, ap);
-}
-
-static int pk_vprintf(const char *fmt, va_list ap)
-{
-	return out_v(1, fmt, ap);
-}
-
-static int pk_printf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int r = out_v(1, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int pk_fprintf(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int r = pk_vfprintf(f, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* _FORTIFY_SOURCE's versions: the flag only asks for %n checks */
-static int pk_printf_chk(int flag, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)flag;
-	va_start(ap, fmt);
-	int r = out_v(1, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int pk_fprintf_chk(FILE *f, int flag, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)flag;
-	va_start(ap, fmt);
-	int r = pk_vfprintf(f, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int pk_vprintf_chk(int flag, const char *fmt, va_list ap)
-{
-	(void)flag;
-	return out_v(1, fmt, ap);
-}
-
-static int pk_vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap)
-{
-	(void)flag;
-	return pk_vfprintf(f, fmt, ap);
-}
-
-static int pk_fputs(const char *s, FILE *f)
-{
-	int fd = out_fd(f);
-
-	if (fd < 0)
-		return fputs(s, f);
-	return out_put(fd, s, strlen(s)) ? EOF : 1;
-}
-
-static int pk_puts(const char *s)
-{
-	return out_put(1, s, strlen(s)) || out_put(1, "\n", 1) ? EOF : 1;
-}
-
-static int pk_fputc(int c, FILE *f)
-{
-	int fd = out_fd(f);
-	unsigned char ch = (unsigned char)c;
-
-	if (fd < 0)
-		return fputc(c, f);
-	return out_put(fd, &ch, 1) ? EOF : ch;
-}
-
-static int pk_putchar(int c)
-{
-	return pk_fputc(c, stdout);
-}
-
-static size_t pk_fwrite(const void *p, size_t size, size_t n, FILE *f)
-{
-	int fd = out_fd(f);
-	size_t t;
-
-	if (fd < 0)
-		return fwrite(p, size, n, f);
-	if (!size || !n)
-		return 0;
-	if (__builtin_mul_overflow(size, n, &t))
-		return 0;
-	return out_put(fd, p, t) ? 0 : n;
-}
-
-static int pk_fflush(FILE *f)
-{
-	return !f || out_fd(f) >= 0 ? 0 : fflush(f);
-}
-
-static void pk_perror(const char *s)
-{
-	char buf[256];
-	int e = errno;
-
-	if (s && *s)
-		snprintf(buf, sizeof(buf), "%s: %s\n", s, strerror(e));
-	else
-		snprintf(buf, sizeof(buf), "%s\n", strerror(e));
-	out_put(2, buf, strlen(buf));
-}
-
 static void *pk_dlsym(void *handle, const char *name);
 static void *pk_dlvsym(void *handle, const char *name, const char *ver);
 static int pk_key_create(pthread_key_t *key, void (*destructor)(void *));
@@ -523,28 +351,6 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "dlsym", (void *)pk_dlsym },
 	{ "dlvsym", (void *)pk_dlvsym },
 	{ "__tls_get_addr", (void *)pk_tls_get_addr },
-	{ "printf", (void *)pk_printf },
-	{ "fprintf", (void *)pk_fprintf },
-	{ "vprintf", (void *)pk_vprintf },
-	{ "vfprintf", (void *)pk_vfprintf },
-	{ "__printf_chk", (void *)pk_printf_chk },
-	{ "__fprintf_chk", (void *)pk_fprintf_chk },
-	{ "__vprintf_chk", (void *)pk_vprintf_chk },
-	{ "__vfprintf_chk", (void *)pk_vfprintf_chk },
-	{ "puts", (void *)pk_puts },
-	{ "fputs", (void *)pk_fputs },
-	{ "fputs_unlocked", (void *)pk_fputs },
-	{ "putchar", (void *)pk_putchar },
-	{ "putchar_unlocked", (void *)pk_putchar },
-	{ "fputc", (void *)pk_fputc },
-	{ "putc", (void *)pk_fputc },
-	{ "_IO_putc", (void *)pk_fputc },
-	{ "fputc_unlocked", (void *)pk_fputc },
-	{ "putc_unlocked", (void *)pk_fputc },
-	{ "fwrite", (void *)pk_fwrite },
-	{ "fwrite_unlocked", (void *)pk_fwrite },
-	{ "fflush", (void *)pk_fflush },
-	{ "perror", (void *)pk_perror },
 	/* the ends of the process: stopped (quit.c) */
 	{ "exit", (void *)pkbox__quit_exit },
 	{ "_exit", (void *)pkbox__quit_exit },
@@ -568,15 +374,36 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ NULL, NULL },
 };
 
-/* dlsym() from inside: the names above are the compartment's there too
+/* the table in its three parts: this file's and quit.c's, the C library's
+ * state (libc_state.c), stdio (libc_stdio.c) */
+static void *fn_named(const char *name)
+{
+	static const struct pkbox_heap_fn *const parts[] = { pkbox__heap_fns, pkbox__libc_fns, pkbox__stdio_fns };
+
+	for (size_t i = 0; name && i < sizeof(parts) / sizeof(parts[0]); i++)
+		for (const struct pkbox_heap_fn *h = parts[i]; h->name; h++)
+			if (!strcmp(h->name, name))
+				return h->fn;
+	return NULL;
+}
+
+uintptr_t pkbox__bound(struct pkbox_dom *d, const char *name)
+{
+	void *p = fn_named(name);
+
+	if (!p && d)
+		p = pkbox__libc_data((struct pkbox_arena *)pkbox__arena_dir()[d->idx], name);
+	return (uintptr_t)p;
+}
+
+/* dlsym() from inside: the names bound are the compartment's there too
  * (RTLD_NEXT, which the C library would resolve from this file, is
  * RTLD_DEFAULT) */
 static void *bound_name(const char *name)
 {
-	for (const struct pkbox_heap_fn *h = pkbox__heap_fns; name && h->name; h++)
-		if (!strcmp(h->name, name))
-			return h->fn;
-	return NULL;
+	void *p = fn_named(name);
+
+	return p ? p : pkbox__libc_data(pkbox__arena_here(), name);
 }
 
 static void *pk_dlsym(void *handle, const char *name)
@@ -648,6 +475,8 @@ int pkbox__arena_setup(struct pkbox_dom *d, size_t size)
 	if (rc)
 		return rc;
 	pkbox__arena_init(a, size);
+	if ((rc = pkbox__libc_setup(a)))
+		return pkbox__err(rc, "a compartment's heap of %zu bytes cannot hold a copy of the environment", size);
 	for (d->npthread_keys = 0; d->npthread_keys < PKBOX_ARENA_KEYS; d->npthread_keys++) {
 		pthread_key_t k;
 

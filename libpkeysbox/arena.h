@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* arena.h - a compartment's heap (arena.c): its shape, which one the
  * running code is in, and blocks of it.  alloc.c binds a plugin's malloc
- * family to it. */
+ * family to it, libc_state.c and libc_stdio.c keep the C library's state
+ * there. */
 #ifndef PKBOX_ARENA_H
 #define PKBOX_ARENA_H
 
@@ -29,6 +30,8 @@ struct pkbox_heap_fn {
 	void *fn;
 };
 
+struct pkbox_libc; /* libc_state.c: the C library's state, per compartment */
+
 struct pkbox_arena {
 	uint32_t magic;
 	/* the C library's thread-specific keys this compartment may take (made
@@ -44,6 +47,7 @@ struct pkbox_arena {
 	 * kernel thread they were made for (a thread slot is reused) */
 	void **tls[PKBOX_MAX_THREADS];
 	pid_t tls_tid[PKBOX_MAX_THREADS];
+	struct pkbox_libc *libc;
 };
 
 /* the arena of the compartment whose stack this runs on (and the thread
