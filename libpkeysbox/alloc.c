@@ -4,15 +4,13 @@
  * the domain's own memory, run inside the compartment with its rights.
  *
  * A plugin's references to malloc, free and friends are pointed here when
- * it is loaded (plugin.c).  The code finds its domain from the stack it
- * runs on (each domain's stacks are a fixed row of the pool) and the
- * domain's arena from a directory page that compartments can read but only
- * the library writes.  Called outside any compartment (the host running a
- * plugin's function directly), it falls back to the C library's heap.
- *
- * Power-of-two size classes with free lists, a bump pointer, a spin lock;
- * every block has a 16-byte header before it.  The arena's contents are the
- * compartment's own: if it corrupts them it only hurts itself.
+ * it is loaded (plugin.c), to blocks of its domain's arena (arena.c).
+ * Called outside any compartment (the host running a plugin's function
+ * directly), it falls back to the C library's heap.  The table of every
+ * name the loader binds to a compartment-side version is here too: the
+ * malloc family, dlsym, __tls_get_addr and pthread keys (this file), the
+ * ends of the process (quit.c), the C library's state (libc_state.c) and
+ * stdio (libc_stdio.c).
  */
 #include "config.h"
 
@@ -30,171 +28,32 @@
 #include <wchar.h>
 
 #include "alloc.h"
+#include "arena.h"
+#include "libc_state.h"
+#include "libc_stdio.h"
 #include "gate_layout.h"
+#include "msg.h"
 #include "pages.h"
 #include "phase.h"
 #include "quit.h"
 #include "state.h"
 #include "threads.h"
 
-#define ARENA_MAGIC 0x61726e61u
-#define BLOCK_MAGIC 0x626c6bu
-#define MIN_CLASS 5  /* 32 bytes, header included */
-#define MAX_CLASS 40
-
-/* a plugin object's thread-local storage: its initial image */
-struct tls_mod {
-	uintptr_t image;
-	size_t filesz, memsz, align;
-};
-
-struct arena {
-	uint32_t magic;
-	/* the C library's thread-specific keys this compartment may take (made
-	 * by the host: making one writes the C library's key table, key-0
-	 * memory), and which it took */
-	pthread_key_t keys[PKBOX_ARENA_KEYS];
-	_Atomic uint32_t keys_taken;
-	_Atomic int lock;
-	uintptr_t lo, hi, bump;
-	void *free[MAX_CLASS + 1];
-	struct tls_mod tls_mod[PKBOX_MAX_OBJS];
-	/* per thread: its blocks (one per module, made on first use), and the
-	 * kernel thread they were made for (a thread slot is reused) */
-	void **tls[PKBOX_MAX_THREADS];
-	pid_t tls_tid[PKBOX_MAX_THREADS];
-};
-
-struct hdr {
-	uint32_t magic;
-	uint32_t cls;
-	uint64_t back; /* aligned blocks: distance to the block's start */
-};
-
-/* the arena of the compartment whose stack this runs on, and the thread
- * slot of that stack */
-static struct arena *arena_here_ti(unsigned *ti)
-{
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t lo = pkbox__gc.stacks_lo;
-
-	if (!pkbox__gc.initialized || sp <= lo || sp - lo > pkbox__gc.stacks_dom_span)
-		return NULL;
-	uint64_t slot = (sp - 1 - lo) >> pkbox__gc.stride_shift, row = slot / PKBOX_MAX_THREADS;
-	if (row == 0 || row >= PKBOX_MAX_DOMAINS)
-		return NULL;
-	*ti = (unsigned)(slot % PKBOX_MAX_THREADS);
-	struct arena *a = (struct arena *)pkbox__arena_dir()[row];
-	return a && a->magic == ARENA_MAGIC ? a : NULL;
-}
-
-static struct arena *arena_here(void)
-{
-	unsigned ti;
-
-	return arena_here_ti(&ti);
-}
-
-/* The arena a block belongs to (for free() from anywhere). */
-static struct arena *arena_of(const void *p)
-{
-	struct arena *here = arena_here();
-
-	if (here) /* in a compartment: its own arena or nothing */
-		return (uintptr_t)p > here->lo && (uintptr_t)p < here->hi ? here : NULL;
-	if (!pkbox__ready() || pkbox__inside())
-		return NULL;
-	for (int i = 1; i < PKBOX_MAX_DOMAINS; i++) {
-		struct arena *a = (struct arena *)pkbox__arena_dir()[i];
-
-		if (a && (uintptr_t)p > a->lo && (uintptr_t)p < a->hi)
-			return a;
-	}
-	return NULL;
-}
-
-static void lock(struct arena *a)
-{
-	int z = 0;
-
-	while (!atomic_compare_exchange_weak(&a->lock, &z, 1)) {
-		z = 0;
-		__builtin_ia32_pause();
-	}
-}
-
-static void unlock(struct arena *a)
-{
-	atomic_store(&a->lock, 0);
-}
-
-static void *arena_alloc(struct arena *a, size_t n)
-{
-	unsigned c = MIN_CLASS;
-
-	if (n > (1ULL << (MAX_CLASS - 1)))
-		goto nomem;
-	while ((1ULL << c) < n + sizeof(struct hdr))
-		c++;
-	lock(a);
-	struct hdr *h = a->free[c];
-	if (h) {
-		a->free[c] = *(void **)(h + 1);
-	} else {
-		uintptr_t p = a->bump;
-		if (p + (1ULL << c) > a->hi || p + (1ULL << c) < p) {
-			unlock(a);
-			goto nomem;
-		}
-		a->bump = p + (1ULL << c);
-		h = (struct hdr *)p;
-	}
-	unlock(a);
-	h->magic = BLOCK_MAGIC;
-	h->cls = c;
-	h->back = 0;
-	return h + 1;
-nomem:
-	errno = ENOMEM;
-	return NULL;
-}
-
-static struct hdr *block_of(void *p)
-{
-	struct hdr *h = (struct hdr *)p - 1;
-
-	if (h->back)
-		h = (struct hdr *)((char *)p - h->back) - 1;
-	return h;
-}
-
-static void arena_free(struct arena *a, void *p)
-{
-	struct hdr *h = block_of(p);
-
-	if (h->magic != BLOCK_MAGIC || h->cls < MIN_CLASS || h->cls > MAX_CLASS)
-		abort(); /* corrupted or foreign: the compartment's own fault */
-	lock(a);
-	*(void **)(h + 1) = a->free[h->cls];
-	a->free[h->cls] = h;
-	unlock(a);
-}
-
 static void *pk_malloc(size_t n)
 {
-	struct arena *a = arena_here();
+	struct pkbox_arena *a = pkbox__arena_here();
 
-	return a ? arena_alloc(a, n) : malloc(n);
+	return a ? pkbox__arena_alloc(a, n) : malloc(n);
 }
 
 static void pk_free(void *p)
 {
 	if (!p)
 		return;
-	struct arena *a = arena_of(p);
+	struct pkbox_arena *a = pkbox__arena_of(p);
 
 	if (a)
-		arena_free(a, p);
+		pkbox__arena_free(a, p);
 	else
 		free(p);
 }
@@ -217,23 +76,9 @@ static void *pk_realloc(void *p, size_t n)
 {
 	if (!p)
 		return pk_malloc(n);
-	struct arena *a = arena_of(p);
-	if (!a)
-		return realloc(p, n);
-	if (!n) {
-		arena_free(a, p);
-		return NULL;
-	}
-	struct hdr *h = block_of(p);
-	size_t room = (1ULL << h->cls) - sizeof(*h) - (size_t)((char *)p - (char *)(h + 1));
-	if (n <= room)
-		return p;
-	void *q = arena_alloc(a, n);
-	if (q) {
-		memcpy(q, p, room);
-		arena_free(a, p);
-	}
-	return q;
+	struct pkbox_arena *a = pkbox__arena_of(p);
+
+	return a ? pkbox__arena_realloc(a, p, n) : realloc(p, n);
 }
 
 static void *pk_reallocarray(void *p, size_t n, size_t m)
@@ -255,18 +100,10 @@ static void *pk_memalign(size_t align, size_t n)
 		errno = EINVAL;
 		return NULL;
 	}
-	struct arena *a = arena_here();
+	struct pkbox_arena *a = pkbox__arena_here();
 	if (!a)
 		return aligned_alloc(align, (n + align - 1) & ~(align - 1));
-	char *raw = arena_alloc(a, n + align + sizeof(struct hdr));
-	if (!raw)
-		return NULL;
-	uintptr_t al = ((uintptr_t)raw + sizeof(struct hdr) + align - 1) & ~(uintptr_t)(align - 1);
-	struct hdr *h = (struct hdr *)al - 1;
-	h->magic = BLOCK_MAGIC;
-	h->cls = 0;
-	h->back = al - (uintptr_t)raw;
-	return (void *)al;
+	return pkbox__arena_memalign(a, align, n);
 }
 
 static int pk_posix_memalign(void **out, size_t align, size_t n)
@@ -329,11 +166,10 @@ static size_t pk_malloc_usable_size(void *p)
 {
 	if (!p)
 		return 0;
-	struct arena *a = arena_of(p);
+	struct pkbox_arena *a = pkbox__arena_of(p);
 	if (!a)
 		return malloc_usable_size(p);
-	struct hdr *h = block_of(p);
-	return (1ULL << h->cls) - sizeof(*h) - (size_t)((char *)p - (char *)(h + 1));
+	return pkbox__arena_room(p);
 }
 
 static wchar_t *pk_wcsdup(const wchar_t *s)
@@ -397,7 +233,7 @@ static ssize_t pk_getdelim(char **line, size_t *cap, int delim, FILE *f)
 		errno = EINVAL;
 		return -1;
 	}
-	while ((c = getc(f)) != EOF) {
+	while ((c = pkbox__stdio_getc(f)) != EOF) {
 		if (!*line || n + 2 > *cap) {
 			size_t want = *cap > 60 ? *cap * 2 : 120;
 			char *p = pk_realloc(*line, want);
@@ -441,19 +277,19 @@ struct tls_index {
 	uint64_t mod, off;
 };
 
-static void **tls_blocks(struct arena *a, unsigned ti)
+static void **tls_blocks(struct pkbox_arena *a, unsigned ti)
 {
 	pid_t tid = pkbox__tdir[ti];
 
 	if (a->tls[ti] && a->tls_tid[ti] != tid) { /* a thread gone; its slot reused */
 		for (int m = 0; m < PKBOX_MAX_OBJS; m++)
 			if (a->tls[ti][m])
-				arena_free(a, a->tls[ti][m]);
-		arena_free(a, a->tls[ti]);
+				pkbox__arena_free(a, a->tls[ti][m]);
+		pkbox__arena_free(a, a->tls[ti]);
 		a->tls[ti] = NULL;
 	}
 	if (!a->tls[ti]) {
-		void **v = arena_alloc(a, sizeof(void *) * PKBOX_MAX_OBJS);
+		void **v = pkbox__arena_alloc(a, sizeof(void *) * PKBOX_MAX_OBJS);
 		if (!v)
 			return NULL;
 		memset(v, 0, sizeof(void *) * PKBOX_MAX_OBJS);
@@ -466,12 +302,12 @@ static void **tls_blocks(struct arena *a, unsigned ti)
 static void *pk_tls_get_addr(const struct tls_index *ix)
 {
 	unsigned ti = 0;
-	struct arena *a = arena_here_ti(&ti);
+	struct pkbox_arena *a = pkbox__arena_here_ti(&ti);
 	uint64_t m = ix->mod - PKBOX_TLS_MOD(0);
 
 	if (!a || m >= PKBOX_MAX_OBJS || !a->tls_mod[m].memsz)
 		abort(); /* outside a compartment, or a module that is not its own */
-	const struct tls_mod *t = &a->tls_mod[m];
+	const struct pkbox_tls_mod *t = &a->tls_mod[m];
 	void **v = tls_blocks(a, ti);
 	if (v && !v[m] && (v[m] = pk_memalign(t->align, t->memsz))) {
 		memcpy(v[m], (const void *)t->image, t->filesz);
@@ -480,185 +316,6 @@ static void *pk_tls_get_addr(const struct tls_index *ix)
 	if (!v || !v[m])
 		abort(); /* the compartment's heap is full: it cannot go on */
 	return (char *)v[m] + ix->off;
-}
-
-/* ---------------------------------------------------------------- output */
-
-/* A plugin's stdio output to stdout and stderr: the C library's FILEs and
- * their buffers are key-0 memory, which compartments may not be able to
- * write (key-0 protection), so these calls format in the compartment's own
- * memory and write(2) straight away: unbuffered, same bytes.  Other streams
- * go to the C library. */
-static int out_fd(FILE *f)
-{
-	return f == stdout ? 1 : f == stderr ? 2 : -1;
-}
-
-static int out_put(int fd, const void *b, size_t n)
-{
-	const char *p = b;
-
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int out_v(int fd, const char *fmt, va_list ap)
-{
-	char buf[1024];
-	va_list aq;
-
-	if (!fmt)
-		return -1;
-	va_copy(aq, ap);
-	int n = vsnprintf(buf, sizeof(buf), fmt, aq);
-	va_end(aq);
-	if (n < 0)
-		return n;
-	if ((size_t)n < sizeof(buf))
-		return out_put(fd, buf, (size_t)n) ? -1 : n;
-	char *p = pk_malloc((size_t)n + 1);
-	if (!p)
-		return -1;
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
-	int r = out_put(fd, p, (size_t)n) ? -1 : n;
-	pk_free(p);
-	return r;
-}
-
-static int pk_vfprintf(FILE *f, const char *fmt, va_list ap)
-{
-	int fd = out_fd(f);
-
-	return fd < 0 ? vfprintf(f, fmt, ap) : out_v(fd, fmt, ap);
-}
-
-static int pk_vprintf(const char *fmt, va_list ap)
-{
-	return out_v(1, fmt, ap);
-}
-
-static int pk_printf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int r = out_v(1, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int pk_fprintf(FILE *f, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int r = pk_vfprintf(f, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* _FORTIFY_SOURCE's versions: the flag only asks for %n checks */
-static int pk_printf_chk(int flag, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)flag;
-	va_start(ap, fmt);
-	int r = out_v(1, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int pk_fprintf_chk(FILE *f, int flag, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)flag;
-	va_start(ap, fmt);
-	int r = pk_vfprintf(f, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int pk_vprintf_chk(int flag, const char *fmt, va_list ap)
-{
-	(void)flag;
-	return out_v(1, fmt, ap);
-}
-
-static int pk_vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap)
-{
-	(void)flag;
-	return pk_vfprintf(f, fmt, ap);
-}
-
-static int pk_fputs(const char *s, FILE *f)
-{
-	int fd = out_fd(f);
-
-	if (fd < 0)
-		return fputs(s, f);
-	return out_put(fd, s, strlen(s)) ? EOF : 1;
-}
-
-static int pk_puts(const char *s)
-{
-	return out_put(1, s, strlen(s)) || out_put(1, "\n", 1) ? EOF : 1;
-}
-
-static int pk_fputc(int c, FILE *f)
-{
-	int fd = out_fd(f);
-	unsigned char ch = (unsigned char)c;
-
-	if (fd < 0)
-		return fputc(c, f);
-	return out_put(fd, &ch, 1) ? EOF : ch;
-}
-
-static int pk_putchar(int c)
-{
-	return pk_fputc(c, stdout);
-}
-
-static size_t pk_fwrite(const void *p, size_t size, size_t n, FILE *f)
-{
-	int fd = out_fd(f);
-	size_t t;
-
-	if (fd < 0)
-		return fwrite(p, size, n, f);
-	if (!size || !n)
-		return 0;
-	if (__builtin_mul_overflow(size, n, &t))
-		return 0;
-	return out_put(fd, p, t) ? 0 : n;
-}
-
-static int pk_fflush(FILE *f)
-{
-	return !f || out_fd(f) >= 0 ? 0 : fflush(f);
-}
-
-static void pk_perror(const char *s)
-{
-	char buf[256];
-	int e = errno;
-
-	if (s && *s)
-		snprintf(buf, sizeof(buf), "%s: %s\n", s, strerror(e));
-	else
-		snprintf(buf, sizeof(buf), "%s\n", strerror(e));
-	out_put(2, buf, strlen(buf));
 }
 
 static void *pk_dlsym(void *handle, const char *name);
@@ -694,28 +351,6 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ "dlsym", (void *)pk_dlsym },
 	{ "dlvsym", (void *)pk_dlvsym },
 	{ "__tls_get_addr", (void *)pk_tls_get_addr },
-	{ "printf", (void *)pk_printf },
-	{ "fprintf", (void *)pk_fprintf },
-	{ "vprintf", (void *)pk_vprintf },
-	{ "vfprintf", (void *)pk_vfprintf },
-	{ "__printf_chk", (void *)pk_printf_chk },
-	{ "__fprintf_chk", (void *)pk_fprintf_chk },
-	{ "__vprintf_chk", (void *)pk_vprintf_chk },
-	{ "__vfprintf_chk", (void *)pk_vfprintf_chk },
-	{ "puts", (void *)pk_puts },
-	{ "fputs", (void *)pk_fputs },
-	{ "fputs_unlocked", (void *)pk_fputs },
-	{ "putchar", (void *)pk_putchar },
-	{ "putchar_unlocked", (void *)pk_putchar },
-	{ "fputc", (void *)pk_fputc },
-	{ "putc", (void *)pk_fputc },
-	{ "_IO_putc", (void *)pk_fputc },
-	{ "fputc_unlocked", (void *)pk_fputc },
-	{ "putc_unlocked", (void *)pk_fputc },
-	{ "fwrite", (void *)pk_fwrite },
-	{ "fwrite_unlocked", (void *)pk_fwrite },
-	{ "fflush", (void *)pk_fflush },
-	{ "perror", (void *)pk_perror },
 	/* the ends of the process: stopped (quit.c) */
 	{ "exit", (void *)pkbox__quit_exit },
 	{ "_exit", (void *)pkbox__quit_exit },
@@ -739,15 +374,36 @@ const struct pkbox_heap_fn pkbox__heap_fns[] = {
 	{ NULL, NULL },
 };
 
-/* dlsym() from inside: the names above are the compartment's there too
+/* the table in its three parts: this file's and quit.c's, the C library's
+ * state (libc_state.c), stdio (libc_stdio.c) */
+static void *fn_named(const char *name)
+{
+	static const struct pkbox_heap_fn *const parts[] = { pkbox__heap_fns, pkbox__libc_fns, pkbox__stdio_fns };
+
+	for (size_t i = 0; name && i < sizeof(parts) / sizeof(parts[0]); i++)
+		for (const struct pkbox_heap_fn *h = parts[i]; h->name; h++)
+			if (!strcmp(h->name, name))
+				return h->fn;
+	return NULL;
+}
+
+uintptr_t pkbox__bound(struct pkbox_dom *d, const char *name)
+{
+	void *p = fn_named(name);
+
+	if (!p && d)
+		p = pkbox__libc_data((struct pkbox_arena *)pkbox__arena_dir()[d->idx], name);
+	return (uintptr_t)p;
+}
+
+/* dlsym() from inside: the names bound are the compartment's there too
  * (RTLD_NEXT, which the C library would resolve from this file, is
  * RTLD_DEFAULT) */
 static void *bound_name(const char *name)
 {
-	for (const struct pkbox_heap_fn *h = pkbox__heap_fns; name && h->name; h++)
-		if (!strcmp(h->name, name))
-			return h->fn;
-	return NULL;
+	void *p = fn_named(name);
+
+	return p ? p : pkbox__libc_data(pkbox__arena_here(), name);
 }
 
 static void *pk_dlsym(void *handle, const char *name)
@@ -766,11 +422,11 @@ static void *pk_dlvsym(void *handle, const char *name, const char *ver)
 
 int pkbox__arena_tls(struct pkbox_dom *d, int mod, uintptr_t image, size_t filesz, size_t memsz, size_t align)
 {
-	struct arena *a = (struct arena *)pkbox__arena_dir()[d->idx];
+	struct pkbox_arena *a = (struct pkbox_arena *)pkbox__arena_dir()[d->idx];
 
 	if (!a || mod < 0 || mod >= PKBOX_MAX_OBJS)
 		return -EINVAL;
-	a->tls_mod[mod] = (struct tls_mod){ image, filesz, memsz, align };
+	a->tls_mod[mod] = (struct pkbox_tls_mod){ image, filesz, memsz, align };
 	return 0;
 }
 
@@ -787,7 +443,7 @@ void pkbox__arena_release(struct pkbox_dom *d)
  * thread exit with the host's rights) */
 static int pk_key_create(pthread_key_t *key, void (*destructor)(void *))
 {
-	struct arena *a = arena_here();
+	struct pkbox_arena *a = pkbox__arena_here();
 
 	(void)destructor;
 	for (int i = 0; a && i < PKBOX_ARENA_KEYS; i++)
@@ -802,7 +458,7 @@ static int pk_key_create(pthread_key_t *key, void (*destructor)(void *))
  * values threads keep under it stay until one sets them again) */
 static int pk_key_delete(pthread_key_t key)
 {
-	struct arena *a = arena_here();
+	struct pkbox_arena *a = pkbox__arena_here();
 
 	for (int i = 0; a && i < PKBOX_ARENA_KEYS; i++)
 		if (a->keys[i] == key && (atomic_fetch_and(&a->keys_taken, ~(1u << i)) & (1u << i)))
@@ -813,16 +469,14 @@ static int pk_key_delete(pthread_key_t key)
 /* Gives domain d an arena of size bytes (in its quota); under the lock. */
 int pkbox__arena_setup(struct pkbox_dom *d, size_t size)
 {
-	struct arena *a;
+	struct pkbox_arena *a;
 	int rc = pkbox__pages_alloc(d, size, (void **)&a);
 
 	if (rc)
 		return rc;
-	memset(a, 0, sizeof(*a));
-	a->magic = ARENA_MAGIC;
-	a->lo = (uintptr_t)a;
-	a->hi = (uintptr_t)a + size;
-	a->bump = ((uintptr_t)(a + 1) + 15) & ~15UL;
+	pkbox__arena_init(a, size);
+	if ((rc = pkbox__libc_setup(a)))
+		return pkbox__err(rc, "a compartment's heap of %zu bytes cannot hold a copy of the environment", size);
 	for (d->npthread_keys = 0; d->npthread_keys < PKBOX_ARENA_KEYS; d->npthread_keys++) {
 		pthread_key_t k;
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+
 struct pkbox_dom;
 
 /* Gives domain d an arena of size bytes (in its quota); under the lock:
@@ -21,7 +23,13 @@ void pkbox__arena_release(struct pkbox_dom *d);
 int pkbox__arena_tls(struct pkbox_dom *d, int mod, uintptr_t image, size_t filesz, size_t memsz, size_t align);
 /* the module id a DTPMOD64 relocation of a plugin's object stores */
 #define PKBOX_TLS_MOD(mod) (0x706b627800000001ULL + (uint64_t)(mod))
-/* the names a plugin's references are bound to instead of the C library's */
-extern const struct pkbox_heap_fn { const char *name; void *fn; } pkbox__heap_fns[];
+/* the names a plugin's references are bound to instead of the C library's:
+ * the malloc family and the rest of this file's, quit.c's, libc_state.c's
+ * and libc_stdio.c's */
+extern const struct pkbox_heap_fn pkbox__heap_fns[];
+/* where name, in a plugin of domain d, is bound instead of the C library's
+ * (functions: the table; data: d's own copy of the C library's variable),
+ * or 0 */
+uintptr_t pkbox__bound(struct pkbox_dom *d, const char *name);
 
 #endif

@@ -288,15 +288,8 @@ struct reloc_ctx {
 	int n;
 	const char *path;
 	int self; /* e's index in es */
+	struct pkbox_dom *d; /* the domain it is loaded into */
 };
-
-static uintptr_t heap_fn(const char *name)
-{
-	for (const struct pkbox_heap_fn *h = pkbox__heap_fns; h->name; h++)
-		if (!strcmp(h->name, name))
-			return (uintptr_t)h->fn;
-	return 0;
-}
 
 /* Where symbol si of the object resolves: 0 with *found false if nowhere. */
 static uintptr_t resolve(const struct reloc_ctx *c, uint32_t si, bool *found)
@@ -310,7 +303,7 @@ static uintptr_t resolve(const struct reloc_ctx *c, uint32_t si, bool *found)
 		return *found = false, 0;
 	if (s->st_shndx != SHN_UNDEF && ELF64_ST_BIND(s->st_info) == STB_LOCAL)
 		return c->o->bias + s->st_value;
-	if (s->st_shndx == SHN_UNDEF && (a = heap_fn(name)))
+	if (s->st_shndx == SHN_UNDEF && (a = pkbox__bound(c->d, name)))
 		return a;
 	if (s->st_shndx != SHN_UNDEF && s->st_shndx != SHN_ABS)
 		return c->o->bias + s->st_value;
@@ -605,7 +598,7 @@ int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, i
 	for (int i = 0; !rc && i < *n; i++)
 		rc = map_obj(&es[i], &objs[i], i ? objs[i].name : path);
 	for (int i = 0; !rc && i < *n; i++) {
-		struct reloc_ctx c = { &es[i], &objs[i], es, objs, *n, i ? objs[i].name : path, i };
+		struct reloc_ctx c = { &es[i], &objs[i], es, objs, *n, i ? objs[i].name : path, i, d };
 		rc = pkbox__elf_each_rela(&es[i], reloc_one, &c);
 		if (!rc)
 			rc = pkbox__elf_each_relr(&es[i], relr_one, &c);
@@ -616,7 +609,7 @@ int pkbox__load(struct pkbox_dom *d, const char *path, struct pkbox_obj *objs, i
 	}
 	for (int i = 0; !rc && i < *n; i++) {
 		/* the constructor arrays must lie in its data */
-		struct reloc_ctx c = { &es[i], &objs[i], es, objs, *n, path, i };
+		struct reloc_ctx c = { &es[i], &objs[i], es, objs, *n, path, i, d };
 		if ((es[i].init_array && !in_data(&c, es[i].init_array + es[i].init_n * 8 - 8)) ||
 		    (es[i].fini_array && !in_data(&c, es[i].fini_array + es[i].fini_n * 8 - 8)))
 			rc = pkbox__err(-ENOEXEC, "plugin %s: damaged constructor list", objs[i].name);

@@ -196,15 +196,17 @@ static int map_into(struct pkbox_plug *pl, struct pkbox_domain *dh, const char *
 
 	pkbox__lock();
 	struct pkbox_dom *d = pkbox__dom_get(dh, &rc);
-	if (d) {
+	if (d && o->heap > d->quota)
+		rc = pkbox__err(-EINVAL, "pkbox_plugin_load(%s): a heap of %zu bytes would use more than the quota (%zu)",
+				path, o->heap, d->quota);
+	/* the heap first: the C library's variables a plugin uses (environ,
+	 * tzname ...) are bound to the domain's copies, in it */
+	else if (d)
+		rc = pkbox__arena_setup(d, o->heap ? o->heap : d->quota / 2);
+	if (d && !rc) {
 		pl->dom = d->idx;
 		rc = pkbox__load(d, path, pl->objs, &pl->nobjs, pl->shared, sizeof(pl->shared));
 	}
-	if (!rc && o->heap > d->quota)
-		rc = pkbox__err(-EINVAL, "pkbox_plugin_load(%s): a heap of %zu bytes would use more than the quota (%zu)",
-				path, o->heap, d->quota);
-	if (!rc)
-		rc = pkbox__arena_setup(d, o->heap ? o->heap : d->quota / 2);
 	for (int i = 0; !rc && i < pl->nobjs; i++) {
 		const struct pkbox_obj *ob = &pl->objs[i];
 		if (ob->tls_memsz)
