@@ -113,7 +113,7 @@ static int read_obj(const char *path, struct pkbox_obj *o)
 		if (m == MAP_FAILED)
 			rc = pkbox__err(-ENOMEM, "plugin %s: no room for a copy of it", path);
 		else
-			o->file = m;
+			FRESH(o->file = m, PG_UP(o->file_len ? o->file_len : 1));
 	}
 	for (size_t got = 0; !rc && got < o->file_len;) {
 		ssize_t n = read(fd, (char *)o->file + got, o->file_len - got);
