@@ -26,7 +26,9 @@ for t in tests:
     # natively and in the no-PKU guest
     if expect == 'pku' and t['name'].endswith('-mprotect-lazy'):
         continue
-    cmd = t['cmd']
+    # a file argument by its plain path: the guest has the file, not
+    # necessarily every directory a path like dir/../file walks through
+    cmd = [os.path.normpath(a) if os.path.isabs(a) and os.path.isfile(a) else a for a in t['cmd']]
     for a in cmd:
         if os.path.isfile(a):
             need.add(os.path.abspath(a))
@@ -38,6 +40,10 @@ for t in tests:
     env['PKBOX_EXPECT_BACKEND'] = expect
     wd = t.get('workdir') or build
     need.add(os.path.abspath(wd) + '/')
+    if os.path.abspath(wd) != os.path.abspath(build):  # a test's own directory: what it opens there
+        for f in sorted(os.listdir(wd)):
+            if os.path.isfile(os.path.join(wd, f)):
+                need.add(os.path.abspath(os.path.join(wd, f)))
     timeout = int(t.get('timeout') or 60)
     lines.append('run_test %s %s %d env %s %s' % (
         shlex.quote(t['name']), shlex.quote(wd), timeout,
