@@ -27,5 +27,7 @@ intptr_t rl_sqlite_job(void *job);
 intptr_t rl_png_job(void *job);
 intptr_t rl_jpeg_job(void *job);
 intptr_t rl_xml2_job(void *job);
+/* frees a result (rl_free.c): in a plugin, into the compartment's heap */
+intptr_t rl_free(void *p);
 
 #endif
