@@ -28,22 +28,13 @@
 
 #include <pkeysbox.h>
 
+#include "check.h"
+
 #ifndef EXPECT_LAZY
 #define EXPECT_LAZY 0
 #endif
 
-static int failed;
 static int cb_id = -1;
-
-#define CHECK(cond, ...)                                                                                           \
-	do {                                                                                                       \
-		if (!(cond)) {                                                                                     \
-			printf("FAIL (line %d): ", __LINE__);                                                      \
-			printf(__VA_ARGS__);                                                                       \
-			printf("\n");                                                                              \
-			failed = 1;                                                                                \
-		}                                                                                                  \
-	} while (0)
 
 static intptr_t host_cb(void *arg)
 {

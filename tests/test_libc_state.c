@@ -30,19 +30,8 @@
 
 #include <pkeysbox.h>
 
+#include "check.h"
 #include "scratch.h"
-
-static int failed;
-
-#define CHECK(cond, ...)                                                                                           \
-	do {                                                                                                       \
-		if (!(cond)) {                                                                                     \
-			printf("FAIL (line %d): ", __LINE__);                                                      \
-			printf(__VA_ARGS__);                                                                       \
-			printf("\n");                                                                              \
-			failed = 1;                                                                                \
-		}                                                                                                  \
-	} while (0)
 
 static struct pkbox_plugin *plug;
 

@@ -25,18 +25,9 @@
 
 #include <pkeysbox.h>
 
-static int failed;
-static volatile sig_atomic_t got_usr1;
+#include "check.h"
 
-#define CHECK(cond, ...)                                                                                           \
-	do {                                                                                                       \
-		if (!(cond)) {                                                                                     \
-			printf("FAIL (line %d): ", __LINE__);                                                      \
-			printf(__VA_ARGS__);                                                                       \
-			printf("\n");                                                                              \
-			failed = 1;                                                                                \
-		}                                                                                                  \
-	} while (0)
+static volatile sig_atomic_t got_usr1;
 
 /* the plugin's marks (its data): checked by the host's own exit handler,
  * which runs after any the plugin could have left in the C library's list */
