@@ -70,17 +70,12 @@ struct pkbox_arena *pkbox__arena_of(const void *p)
 
 static void lock(struct pkbox_arena *a)
 {
-	int z = 0;
-
-	while (!atomic_compare_exchange_weak(&a->lock, &z, 1)) {
-		z = 0;
-		__builtin_ia32_pause();
-	}
+	pkbox__spin_lock(&a->lock);
 }
 
 static void unlock(struct pkbox_arena *a)
 {
-	atomic_store(&a->lock, 0);
+	pkbox__spin_unlock(&a->lock);
 }
 
 void *pkbox__arena_alloc(struct pkbox_arena *a, size_t n)

@@ -50,6 +50,23 @@ struct pkbox_arena {
 	struct pkbox_libc *libc;
 };
 
+/* The arena's and libc_state.c's small locks: a word, spun on (held for a
+ * few instructions, by threads of one compartment). */
+static inline void pkbox__spin_lock(_Atomic int *w)
+{
+	int z = 0;
+
+	while (!atomic_compare_exchange_weak(w, &z, 1)) {
+		z = 0;
+		__builtin_ia32_pause();
+	}
+}
+
+static inline void pkbox__spin_unlock(_Atomic int *w)
+{
+	atomic_store(w, 0);
+}
+
 /* the arena of the compartment whose stack this runs on (and the thread
  * slot of that stack), or NULL: not running on a compartment's stack */
 struct pkbox_arena *pkbox__arena_here_ti(unsigned *ti);

@@ -75,17 +75,12 @@ static struct pkbox_libc *here1(void)
 
 static void lock(struct pkbox_libc *st)
 {
-	int z = 0;
-
-	while (!atomic_compare_exchange_weak(&st->lock, &z, 1)) {
-		z = 0;
-		__builtin_ia32_pause();
-	}
+	pkbox__spin_lock(&st->lock);
 }
 
 static void unlock(struct pkbox_libc *st)
 {
-	atomic_store(&st->lock, 0);
+	pkbox__spin_unlock(&st->lock);
 }
 
 /* ---------------------------------------------------------------- set-up */
